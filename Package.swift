@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "secmon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "secmon", targets: ["secmon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/leaf-kit.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Pure: shared value types.
+        .target(name: "SecurityModel"),
+        // Pure: raw lines <-> SecurityEvent.
+        .target(name: "LogFormats", dependencies: ["SecurityModel"]),
+        // Pure: detection primitives (windows, thresholds); Sigma lands here.
+        .target(name: "DetectionEngine", dependencies: [
+            "SecurityModel",
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        // Runtime: sinks with batching and a flush policy.
+        .target(name: "EventPipeline", dependencies: [
+            "SecurityModel", "LogFormats",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The Vapor application.
+        .target(
+            name: "App",
+            dependencies: [
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "LeafKit", package: "leaf-kit"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "secmon",
+            dependencies: [
+                "App",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
+        .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"]),
+        .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
+        .testTarget(name: "EventPipelineTests", dependencies: ["EventPipeline", "LogFormats"]),
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "App", "LogFormats",
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,72 @@
+import EventPipeline
+import Foundation
+import SecurityModel
+
+/// Everything `secmon serve` (and the tests) can configure. One value, passed to `configure(_:_:)`.
+public struct SecMonConfig: Sendable {
+    /// Where the database lives.
+    public enum Database: Sendable, Equatable {
+        /// An SQLite file (created on first use).
+        case sqlite(path: String)
+        /// An in-memory SQLite database (tests).
+        case sqliteMemory
+        /// A PostgreSQL server, by `postgres://user:pass@host:port/db` URL.
+        case postgres(url: String)
+    }
+
+    /// Address to listen on.
+    public var hostname = "127.0.0.1"
+    /// Port to listen on.
+    public var port = 8080
+    /// Directory for the SQLite database and other state.
+    public var dataDirectory = "data"
+    /// The activity log (JSON lines).
+    public var logPath = "logs/app.log"
+    /// The database.
+    public var database: Database = .sqlite(path: "data/secmon.sqlite")
+    /// When lines of the activity log count as written.
+    public var flushPolicy: FlushPolicy = .default
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    public var trustedProxies: [CIDRBlock] = []
+    /// bcrypt cost factor (work = 2^cost). 12 takes about a quarter second per hash on a small server.
+    public var bcryptCost = 12
+    /// Password hashes computed at once; the rest queue (up to `passwordQueueLimit`) or are refused with 429.
+    public var passwordHashThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// Logins waiting for a hashing thread before new ones are refused with 429.
+    public var passwordQueueLimit = 32
+    /// Consecutive failed logins that lock an account for `lockoutSeconds` (0 turns this off).
+    public var maxFailedLogins = 5
+    /// How long an automatic lock lasts, in seconds.
+    public var lockoutSeconds = 900
+    /// A session ends after this long without a request, in seconds.
+    public var sessionIdleSeconds = 1800
+    /// A session ends this long after login whatever happens, in seconds.
+    public var sessionMaxSeconds = 12 * 3600
+    /// How long a node may trust a session it has checked without asking the database again, in seconds.
+    /// Logout, lock and password changes on the same node take effect at once; on other nodes within this time.
+    public var sessionCacheSeconds = 2.0
+    /// Set `Secure` on cookies: `nil` decides per request (TLS or `X-Forwarded-Proto: https` from a trusted proxy).
+    public var secureCookies: Bool? = nil
+    /// The first administrator's password (from `SECMON_ADMIN_PASSWORD`); random when `nil`.
+    public var initialAdminPassword: String? = nil
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes = 64 * 1024
+    /// Rows of the `events` table written per statement, at most.
+    public var eventBatchSize = 500
+    /// Longest wait before pending events go to the database, in seconds.
+    public var eventBatchDelay = 0.1
+    /// TLS certificate chain (PEM); with `tlsKeyPath`, the server speaks HTTPS.
+    public var tlsCertificatePath: String? = nil
+    /// TLS private key (PEM).
+    public var tlsKeyPath: String? = nil
+
+    public init() {}
+
+    /// The URL users open to log in.
+    public var loginURL: String {
+        let scheme = tlsCertificatePath == nil ? "http" : "https"
+        let host = hostname == "0.0.0.0" || hostname == "::" ? "127.0.0.1" : hostname
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost):\(port)/login"
+    }
+}

@@ -1,0 +1,79 @@
+import SecurityModel
+import SQLKit
+import Vapor
+
+/// The home page, and the activity page that lists the event log.
+struct DashboardController {
+    func register(_ routes: any RoutesBuilder) {
+        routes.secured(.GET, access: .role(.viewer), use: dashboard)
+        routes.secured(.GET, "activity", access: .role(.analyst), use: activity)
+    }
+
+    @Sendable func dashboard(_ request: Request) async throws -> View {
+        let principal = try request.requirePrincipal()
+        let store = try request.eventStore()
+        let since = Timestamp(secondsSince1970: Date().timeIntervalSince1970 - 86_400)
+        let counts = try await store.countsByAction(since: since)
+        let tiles = [
+            CountTile(label: "Logins (24 h)", value: counts[ActivityAction.loginSuccess.rawValue] ?? 0, tone: "ok"),
+            CountTile(label: "Failed logins (24 h)", value: counts[ActivityAction.loginFailure.rawValue] ?? 0, tone: "warn"),
+            CountTile(label: "API requests (24 h)", value: counts[ActivityAction.apiRequest.rawValue] ?? 0, tone: "info"),
+            CountTile(label: "Page visits (24 h)", value: counts[ActivityAction.pageVisit.rawValue] ?? 0, tone: "info"),
+        ]
+        let recent = principal.role.includes(.analyst)
+            ? try await store.recent(.init(limit: 15)).map(EventRow.init) : []
+        return try await request.view.render("dashboard", DashboardContext(
+            user: LayoutUser(principal), counts: tiles, recent: recent, version: SecMonVersion.current
+        ))
+    }
+
+    @Sendable func activity(_ request: Request) async throws -> View {
+        let principal = try request.requirePrincipal()
+        let filter = try EventsQuery.filter(from: request)
+        let events = try await request.eventStore().recent(filter).map(EventRow.init)
+        let next = events.count == filter.limit ? events.last?.timestamp : nil
+        return try await request.view.render("activity", ActivityContext(
+            user: LayoutUser(principal), events: events, ip: filter.ipAddress ?? "", username: filter.username ?? "",
+            action: filter.action ?? "", actions: ActivityAction.applicationActions.map(\.rawValue), nextBefore: next
+        ))
+    }
+}
+
+/// The query parameters of the event listings (`/activity`, `/api/events`).
+enum EventsQuery {
+    struct Parameters: Content {
+        var ip: String?
+        var user: String?
+        var action: String?
+        var before: String?
+        var limit: Int?
+    }
+
+    static func filter(from request: Request) throws -> EventStore.Filter {
+        let query = try request.query.decode(Parameters.self)
+        func clean(_ s: String?) -> String? {
+            guard let s = s?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+            return String(s.prefix(256))
+        }
+        var before: Timestamp?
+        if let text = clean(query.before) {
+            guard let parsed = Timestamp(iso8601: text) else {
+                throw Abort(.badRequest, reason: "Parameter 'before' must be an ISO 8601 time such as 2026-02-24T05:30:03.451967.")
+            }
+            before = parsed
+        }
+        if let limit = query.limit, !(1...1000).contains(limit) {
+            throw Abort(.badRequest, reason: "Parameter 'limit' must be between 1 and 1000.")
+        }
+        return EventStore.Filter(ipAddress: clean(query.ip), username: clean(query.user), action: clean(query.action)?.uppercased(),
+                                 before: before, limit: query.limit ?? 100)
+    }
+}
+
+extension Request {
+    /// The event store on this request's database.
+    func eventStore() throws -> EventStore {
+        guard let sql = db as? any SQLDatabase else { throw Abort(.internalServerError, reason: "The database does not speak SQL.") }
+        return EventStore(database: sql)
+    }
+}

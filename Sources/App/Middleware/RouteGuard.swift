@@ -1,0 +1,66 @@
+import Vapor
+
+/// Enforces a route's `AccessPolicy` and CSRF protection.
+///
+/// - Not logged in: pages redirect to `/login?next=…`; the API and form posts get 401.
+/// - Logged in but still on the initial password: pages redirect to the password page; the API gets 403.
+/// - Missing role: 403.
+/// - A state-changing request (anything but GET, HEAD, OPTIONS) of a logged-in user must carry the
+///   session's CSRF token, in the `X-CSRF-Token` header or the `csrf_token` form field, and must
+///   not come from another origin. The login form has its own pre-session check (`AuthController`).
+struct RouteGuard: AsyncMiddleware {
+    let policy: AccessPolicy
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let principal = request.principal
+        if !policy.allows(principal) {
+            return try deny(request, principal: principal)
+        }
+        if policy != .anyone, let principal, !RouteGuard.isSafe(request.method) {
+            try RouteGuard.checkCSRF(request, expected: principal.csrfToken)
+        }
+        return try await next.respond(to: request)
+    }
+
+    static func isSafe(_ method: HTTPMethod) -> Bool {
+        method == .GET || method == .HEAD || method == .OPTIONS
+    }
+
+    private func deny(_ request: Request, principal: Principal?) throws -> Response {
+        guard let principal else {
+            if !request.wantsJSON && request.method == .GET {
+                let next = request.url.path + (request.url.query.map { "?\($0)" } ?? "")
+                let encoded = next.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(.init(charactersIn: "&=+?"))) ?? "/"
+                return request.redirect(to: "/login?next=\(encoded)", redirectType: .normal)
+            }
+            throw Abort(.unauthorized, reason: "Log in first: this needs a session (POST /login).")
+        }
+        if principal.mustChangePassword {
+            if !request.wantsJSON && request.method == .GET {
+                return request.redirect(to: "/account/password", redirectType: .normal)
+            }
+            throw Abort(.forbidden, reason: "Change the initial password first (/account/password).")
+        }
+        throw Abort(.forbidden, reason: "Your role (\(principal.role.rawValue)) may not do this; it needs \(policy).")
+    }
+
+    /// Throws 403 unless the request carries `expected` and comes from this site.
+    static func checkCSRF(_ request: Request, expected: String) throws {
+        if let origin = request.headers.first(name: .origin), origin != "null" {
+            let host = request.headers.first(name: .host) ?? ""
+            let originHost = URL(string: origin)?.host.map { h in URL(string: origin)?.port.map { "\(h):\($0)" } ?? h }
+            guard let originHost, originHost == host || originHost == host.split(separator: ":").first.map(String.init) else {
+                throw Abort(.forbidden, reason: "Cross-origin request refused (Origin \(origin) is not this site).")
+            }
+        }
+        let sent = request.headers.first(name: "X-CSRF-Token") ?? formToken(request)
+        guard let sent, SessionToken.equal(sent, expected) else {
+            throw Abort(.forbidden, reason: "Missing or invalid CSRF token. Reload the page and try again.")
+        }
+    }
+
+    static func formToken(_ request: Request) -> String? {
+        guard request.headers.contentType == .urlEncodedForm else { return nil }
+        return try? request.content.get(String.self, at: "csrf_token")
+    }
+}

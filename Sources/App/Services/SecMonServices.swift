@@ -1,0 +1,51 @@
+import Fluent
+import SecurityModel
+import Vapor
+
+/// The long-lived parts of a running SecMon, built once by `configure` and reached from handlers
+/// through `request.secmon`.
+public final class SecMonServices: Sendable {
+    public let config: SecMonConfig
+    public let hasher: PasswordHasher
+    public let sessions: SessionStore
+    public let recorder: ActivityRecorder
+    public let addresses: ClientAddressResolver
+    /// When this process started (for `/api/status`).
+    public let startedAt = Date()
+
+    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder) {
+        self.config = config
+        self.hasher = hasher
+        self.sessions = sessions
+        self.recorder = recorder
+        self.addresses = ClientAddressResolver(trustedProxies: config.trustedProxies)
+    }
+
+    /// Account management on `database`.
+    public func users(on database: any Database) -> UserService {
+        UserService(database: database, hasher: hasher)
+    }
+}
+
+extension Application {
+    private struct ServicesKey: StorageKey { typealias Value = SecMonServices }
+
+    /// SecMon's services, set by `configure`.
+    public var secmon: SecMonServices {
+        get {
+            guard let services = storage[ServicesKey.self] else {
+                preconditionFailure("configure(_:_:) has not run on this Application")
+            }
+            return services
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    /// SecMon's services.
+    public var secmon: SecMonServices { application.secmon }
+
+    /// Account management on this request's database.
+    var users: UserService { secmon.users(on: db) }
+}

@@ -1,0 +1,10 @@
+import Vapor
+
+/// Registers every route. Each goes through `RoutesBuilder.secured`, which attaches its access policy.
+public func routes(_ app: Application) throws {
+    AuthController().register(app)
+    AccountController().register(app)
+    DashboardController().register(app)
+    APIController().register(app)
+    UserAdminController().register(app)
+}

@@ -1,0 +1,24 @@
+/// The `action` of a line in the activity log.
+///
+/// The five values of the original application keep their names and meaning; the type is open
+/// (a raw string) so that other sources can name their own actions.
+public struct ActivityAction: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// A login with valid credentials.
+    public static let loginSuccess = ActivityAction(rawValue: "LOGIN_SUCCESS")
+    /// A login attempt that was refused, whatever the reason (unknown user, wrong password, locked).
+    public static let loginFailure = ActivityAction(rawValue: "LOGIN_FAILURE")
+    /// A request for a page (HTML), including form posts and requests that were refused.
+    public static let pageVisit = ActivityAction(rawValue: "PAGE_VISIT")
+    /// A request to the JSON API under `/api/`.
+    public static let apiRequest = ActivityAction(rawValue: "API_REQUEST")
+    /// The end of a session at the user's request.
+    public static let logout = ActivityAction(rawValue: "LOGOUT")
+
+    /// The actions the web application writes.
+    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .pageVisit, .apiRequest, .logout]
+
+    public var description: String { rawValue }
+}

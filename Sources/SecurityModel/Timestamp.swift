@@ -1,0 +1,132 @@
+/// A point in time with microsecond precision, counted from the Unix epoch in UTC.
+///
+/// The activity log writes times as `2026-02-24T05:29:39.448003` (ISO 8601, UTC, no zone,
+/// six fractional digits), which is what the original application wrote. Formatting and
+/// parsing are done here by arithmetic rather than with `DateFormatter`, which is slow,
+/// locale-dependent and not `Sendable`.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microseconds: Int64
+
+    /// Creates a timestamp from microseconds since the Unix epoch.
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    /// Creates a timestamp from seconds since the Unix epoch, rounded to the microsecond.
+    public init(secondsSince1970 seconds: Double) {
+        self.microseconds = Int64((seconds * 1_000_000).rounded())
+    }
+
+    /// Seconds since the Unix epoch.
+    public var secondsSince1970: Double { Double(microseconds) / 1_000_000 }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
+
+    /// The time `seconds` later (or earlier, when negative).
+    public func adding(seconds: Double) -> Timestamp {
+        Timestamp(microseconds: microseconds + Int64((seconds * 1_000_000).rounded()))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffff`, UTC without a zone suffix, as in the original log.
+    public var iso8601: String {
+        var us = microseconds % 1_000_000
+        var secs = microseconds / 1_000_000
+        if us < 0 { us += 1_000_000; secs -= 1 }
+        var days = secs / 86_400
+        var rem = secs % 86_400
+        if rem < 0 { rem += 86_400; days -= 1 }
+        let (y, m, d) = Timestamp.civil(fromDays: days)
+        var out = [UInt8]()
+        out.reserveCapacity(26)
+        func put(_ value: Int64, width: Int) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var v = value
+            var i = width - 1
+            while i >= 0 { digits[i] = UInt8(0x30 + v % 10); v /= 10; i -= 1 }
+            out.append(contentsOf: digits)
+        }
+        put(y, width: 4); out.append(0x2D); put(m, width: 2); out.append(0x2D); put(d, width: 2)
+        out.append(0x54)
+        put(rem / 3600, width: 2); out.append(0x3A); put(rem / 60 % 60, width: 2); out.append(0x3A); put(rem % 60, width: 2)
+        out.append(0x2E); put(us, width: 6)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String { iso8601 }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|±HH:MM]` (a space may stand for `T`).
+    /// A time without a zone is taken as UTC, as the original log's times are.
+    /// Returns `nil` for anything else.
+    public init?<S: StringProtocol>(iso8601 text: S) {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19 else { return nil }
+        func num(_ from: Int, _ count: Int) -> Int64? {
+            var v: Int64 = 0
+            for i in from..<(from + count) {
+                let c = bytes[i]
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                v = v * 10 + Int64(c - 0x30)
+            }
+            return v
+        }
+        guard bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54 || bytes[10] == 0x20 || bytes[10] == 0x74,
+              bytes[13] == 0x3A, bytes[16] == 0x3A,
+              let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
+              let h = num(11, 2), let mi = num(14, 2), let s = num(17, 2),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        var i = 19
+        var fraction: Int64 = 0
+        if i < bytes.count && bytes[i] == 0x2E {
+            i += 1
+            var digits = 0
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+                if digits < 6 { fraction = fraction * 10 + Int64(bytes[i] - 0x30) }
+                digits += 1; i += 1
+            }
+            guard digits > 0, digits <= 9 else { return nil }
+            var scale = digits
+            while scale < 6 { fraction *= 10; scale += 1 }
+        }
+        var offsetSeconds: Int64 = 0
+        if i < bytes.count {
+            if bytes[i] == 0x5A || bytes[i] == 0x7A {
+                i += 1
+            } else if bytes[i] == 0x2B || bytes[i] == 0x2D, i + 6 == bytes.count || i + 5 == bytes.count {
+                let sign: Int64 = bytes[i] == 0x2D ? -1 : 1
+                guard let oh = num(i + 1, 2) else { return nil }
+                let minuteStart = bytes[i + 3] == 0x3A ? i + 4 : i + 3
+                guard minuteStart + 2 == bytes.count, let om = num(minuteStart, 2) else { return nil }
+                offsetSeconds = sign * (oh * 3600 + om * 60)
+                i = bytes.count
+            } else {
+                return nil
+            }
+        }
+        guard i == bytes.count else { return nil }
+        let days = Timestamp.days(fromCivil: y, mo, d)
+        let seconds = days * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds
+        self.microseconds = seconds * 1_000_000 + fraction
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
+    }
+}

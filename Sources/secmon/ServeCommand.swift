@@ -1,0 +1,72 @@
+import App
+import ArgumentParser
+import EventPipeline
+import Foundation
+import SecurityModel
+
+/// `secmon serve`: the web application, the API and the activity log.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the SecMon server.",
+        discussion: """
+            Creates the data directory, the database (migrated automatically) and the activity log on \
+            first start. With no users yet, creates 'admin' with a one-time password, printed once \
+            (or SECMON_ADMIN_PASSWORD), to be changed at first login.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Address to listen on. [env: SECMON_HOSTNAME] (default: 127.0.0.1)", valueName: "address"))
+    var hostname: String?
+
+    @Option(name: .long, help: ArgumentHelp("Port to listen on. [env: SECMON_PORT] (default: 8080)", valueName: "port"))
+    var port: Int?
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A proxy (address or CIDR) whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable. [env: SECMON_TRUSTED_PROXIES, comma-separated]", valueName: "cidr"))
+    var trustedProxy: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("When an activity line counts as written: written (before the answer, fsync every second), synced (fsync before the answer) or buffered (within 50 ms). [env: SECMON_LOG_FLUSH] (default: written)", valueName: "mode"))
+    var logFlush: String?
+
+    @Option(name: .long, help: ArgumentHelp("TLS certificate chain (PEM); with --tls-key, serve HTTPS. [env: SECMON_TLS_CERT]", valueName: "path"))
+    var tlsCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("TLS private key (PEM). [env: SECMON_TLS_KEY]", valueName: "path"))
+    var tlsKey: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var config = SecMonConfig()
+        try storage.apply(to: &config, env)
+        config.hostname = hostname ?? env["SECMON_HOSTNAME"] ?? "127.0.0.1"
+        if let port {
+            config.port = port
+        } else if let text = env["SECMON_PORT"] {
+            guard let value = Int(text) else { throw ValidationError("SECMON_PORT must be a port number, not '\(text)'") }
+            config.port = value
+        }
+        guard (0...65535).contains(config.port) else { throw ValidationError("the port must be between 0 and 65535") }
+        let proxies = trustedProxy + (env["SECMON_TRUSTED_PROXIES"]?.split(separator: ",").map(String.init) ?? [])
+        config.trustedProxies = try proxies.map { text in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let block = CIDRBlock(trimmed) else {
+                throw ValidationError("'\(trimmed)' is not an address or CIDR block (examples: 10.0.0.1, 10.0.0.0/8, ::1)")
+            }
+            return block
+        }
+        let mode = logFlush ?? env["SECMON_LOG_FLUSH"] ?? "written"
+        guard let flushMode = FlushPolicy.Mode(rawValue: mode) else {
+            throw ValidationError("unknown --log-flush '\(mode)'; use written, synced or buffered")
+        }
+        config.flushPolicy.mode = flushMode
+        config.tlsCertificatePath = tlsCert ?? env["SECMON_TLS_CERT"]
+        config.tlsKeyPath = tlsKey ?? env["SECMON_TLS_KEY"]
+        guard (config.tlsCertificatePath == nil) == (config.tlsKeyPath == nil) else {
+            throw ValidationError("give both --tls-cert and --tls-key, or neither")
+        }
+        config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        try await SecMonServer.serve(config, logLevel: try storage.level(env))
+    }
+}

@@ -1,0 +1,109 @@
+@testable import App
+import Foundation
+import NIOHTTP1
+import SecurityModel
+import Testing
+import Vapor
+
+/// Every route times every kind of user, generated from the application's own route table:
+/// a route added without a policy, or with a policy other than the one expected here, fails.
+@Suite("Role matrix")
+struct RoleMatrixTests {
+    /// The intended policy of every route. A new route must be added here to pass.
+    static let expected: [String: AccessPolicy] = [
+        "GET /login": .anyone, "POST /login": .anyone, "GET /healthz": .anyone,
+        "POST /logout": .loggedIn, "GET /account/password": .loggedIn, "POST /account/password": .loggedIn,
+        "GET /": .role(.viewer), "GET /api/status": .role(.viewer), "GET /api/me": .role(.viewer),
+        "GET /activity": .role(.analyst), "GET /api/events": .role(.analyst),
+        "GET /api/users": .role(.admin), "GET /admin/users": .role(.admin), "POST /admin/users": .role(.admin),
+        "POST /admin/users/:id/role": .role(.admin), "POST /admin/users/:id/lock": .role(.admin),
+        "POST /admin/users/:id/unlock": .role(.admin), "POST /admin/users/:id/reset-password": .role(.admin),
+    ]
+
+    enum Who: String, CaseIterable {
+        case anonymous, mustChangePassword, viewer, analyst, admin
+    }
+
+    @Test("every route has the expected policy, and every role gets exactly what the policy says", arguments: TestDatabase.all)
+    func matrix(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let routes = h.app.routes.all
+            #expect(routes.count == Self.expected.count, "routes in the app: \(routes.map(Self.key))")
+            let target = try await h.app.secmon.users(on: h.app.db)
+                .create(username: "target", role: .viewer, password: "target-password-1", mustChangePassword: false).0
+            let targetID = try target.requireID().uuidString.lowercased()
+            var checked = 0
+            for route in routes {
+                let key = Self.key(route)
+                let policy = try #require(route.accessPolicy, "route \(key) was registered without an access policy")
+                #expect(Self.expected[key] == policy, "route \(key) has policy \(policy), expected \(String(describing: Self.expected[key]))")
+                for who in Who.allCases {
+                    let client = try await Self.client(who, h)
+                    let path = "/" + route.path.map { $0 == .parameter("id") ? targetID : $0.description }.joined(separator: "/")
+                    let response: TestClient.Response
+                    if route.method == .GET {
+                        response = try await client.get(path)
+                    } else {
+                        let csrf = who == .anonymous ? "none" : try await client.sessionCSRFToken()
+                        response = try await client.postForm(path, ["csrf_token": csrf], csrf: false)
+                    }
+                    let allowed = Self.allowedByPolicy(policy, who)
+                    let denied = Self.isDenial(response)
+                    #expect(denied == !allowed, "\(who) on \(key): status \(response.status.code), location \(response.location ?? "-"), expected \(allowed ? "allowed" : "denied")")
+                    checked += 1
+                }
+            }
+            #expect(checked == Self.expected.count * Who.allCases.count)
+        }
+    }
+
+    static func key(_ route: Route) -> String {
+        "\(route.method.rawValue) /" + route.path.map(\.description).joined(separator: "/")
+    }
+
+    /// The intended meaning of each policy, written out independently of `AccessPolicy.allows`.
+    static func allowedByPolicy(_ policy: AccessPolicy, _ who: Who) -> Bool {
+        switch (policy, who) {
+        case (.anyone, _): return true
+        case (.loggedIn, .anonymous): return false
+        case (.loggedIn, _): return true
+        case (.role, .anonymous), (.role, .mustChangePassword): return false
+        case (.role(.viewer), _): return true
+        case (.role(.analyst), let who): return who == .analyst || who == .admin
+        case (.role(.admin), let who): return who == .admin
+        }
+    }
+
+    /// A refusal by the access check: 401, a 403 about role or password, or a redirect to log in
+    /// or to the forced password change.
+    static func isDenial(_ response: TestClient.Response) -> Bool {
+        if response.status == .unauthorized { return true }
+        if response.status == .forbidden {
+            return response.body.contains("may not do this") || response.body.contains("Change the initial password")
+        }
+        if response.status == .seeOther, let location = response.location {
+            return location.hasPrefix("/login?next=") || location == "/account/password"
+        }
+        return false
+    }
+
+    static func client(_ who: Who, _ h: SecMonHarness) async throws -> TestClient {
+        let client = h.client()
+        switch who {
+        case .anonymous:
+            return client
+        case .mustChangePassword:
+            let name = "fresh-\(UUID().uuidString.prefix(8))".lowercased()
+            _ = try await h.app.secmon.users(on: h.app.db).create(username: name, role: .admin, password: "fresh-password-1", mustChangePassword: true)
+            #expect(try await client.login(name, "fresh-password-1").location == "/account/password")
+            return client
+        case .viewer, .analyst:
+            return try await h.loggedIn(as: who == .viewer ? .viewer : .analyst)
+        case .admin:
+            let name = "admin-\(UUID().uuidString.prefix(8))".lowercased()
+            try await h.createUser(name, role: .admin)
+            #expect(try await client.login(name, "user-password-123").status == .seeOther)
+            return client
+        }
+    }
+}
