@@ -34,13 +34,25 @@ stop_pg() {
 }
 trap stop_pg EXIT
 echo "$password" > "$pgdir/pw"
+chmod 600 "$pgdir/pw"
 [ "$(id -u)" -eq 0 ] && chown postgres "$pgdir/pw"
 run_pg "$pgbin/initdb" -D "$pgdir/data" -U secmon --pwfile="$pgdir/pw" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
 run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdir -c fsync=off -c max_connections=300" start >/dev/null
 echo "test.sh: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throw-away, removed at exit)"
 
+# chromedriver for the browser test, outside the test process (see Tests/AppTests/Support/WebDriver.swift).
+driver_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+chromedriver --port="$driver_port" --allowed-ips=127.0.0.1 >"$pgdir/chromedriver.log" 2>&1 &
+driver_pid=$!
+trap 'kill $driver_pid 2>/dev/null || true; stop_pg' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$driver_port") 2>/dev/null && break
+  sleep 0.1
+done
+
 export SECMON_TEST_POSTGRES_URL="postgres://secmon:$password@127.0.0.1:$port/postgres"
-export SECMON_REQUIRE_POSTGRES=1
+export SECMON_TEST_CHROMEDRIVER_URL="http://127.0.0.1:$driver_port"
+export SECMON_TEST_REQUIRE_ALL=1
 swift build --build-tests
 swift test "$@"

@@ -7,14 +7,14 @@ import Testing
 import Vapor
 
 /// The databases every database test runs against: SQLite always, PostgreSQL when the test
-/// script has started one (`SECMON_TEST_POSTGRES_URL`). With `SECMON_REQUIRE_POSTGRES=1` (as the
+/// script has started one (`SECMON_TEST_POSTGRES_URL`). With `SECMON_TEST_REQUIRE_ALL=1` (as the
 /// README's test command sets) a missing PostgreSQL fails the tests instead of skipping it.
 enum TestDatabase: String, CustomStringConvertible, Sendable, CaseIterable {
     case sqlite, postgres
 
     static var all: [TestDatabase] {
         let env = ProcessInfo.processInfo.environment
-        if env["SECMON_TEST_POSTGRES_URL"] != nil || env["SECMON_REQUIRE_POSTGRES"] == "1" { return [.sqlite, .postgres] }
+        if env["SECMON_TEST_POSTGRES_URL"] != nil || env["SECMON_TEST_REQUIRE_ALL"] == "1" { return [.sqlite, .postgres] }
         return [.sqlite]
     }
 
@@ -27,7 +27,7 @@ enum TestDatabase: String, CustomStringConvertible, Sendable, CaseIterable {
             return .sqlite(path: directory.appendingPathComponent("secmon.sqlite").path)
         case .postgres:
             guard let base = ProcessInfo.processInfo.environment["SECMON_TEST_POSTGRES_URL"] else {
-                Issue.record("SECMON_REQUIRE_POSTGRES=1 but SECMON_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
+                Issue.record("SECMON_TEST_REQUIRE_ALL=1 but SECMON_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
                 throw CancellationError()
             }
             let name = "secmon_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)

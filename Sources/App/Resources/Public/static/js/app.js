@@ -50,14 +50,16 @@
         api("GET", "/api/status").then(function (result) {
           output.textContent = result.status + " " + JSON.stringify(result.body, null, 2);
           output.setAttribute("data-status", String(result.status));
-          refreshRecent();
+          // Events reach the database in batches within a fraction of a second.
+          setTimeout(refreshRecent, 300);
+          setTimeout(refreshRecent, 1500);
         }).catch(function (error) {
           output.textContent = "Request failed: " + error;
         });
       });
     }
     if (document.getElementById("recent-activity")) {
-      setInterval(refreshRecent, 10000);
+      setInterval(refreshRecent, 5000);
     }
   });
 })();
