@@ -113,7 +113,8 @@ func ensureDirectory(_ path: String, purpose: String, option: String) throws {
         do {
             try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw StartupError("cannot create the directory '\(path)' for \(purpose): \(error.localizedDescription). Create it yourself, or choose another path with \(option).")
+            let reason = error.localizedDescription.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+            throw StartupError("cannot create the directory '\(path)' for \(purpose): \(reason). Create it yourself, or choose another path with \(option).")
         }
     }
     guard manager.isWritableFile(atPath: path) else {

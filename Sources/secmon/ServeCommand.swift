@@ -44,27 +44,27 @@ struct ServeCommand: AsyncParsableCommand {
         if let port {
             config.port = port
         } else if let text = env["SECMON_PORT"] {
-            guard let value = Int(text) else { throw ValidationError("SECMON_PORT must be a port number, not '\(text)'") }
+            guard let value = Int(text) else { throw CommandLineError("SECMON_PORT must be a port number, not '\(text)'") }
             config.port = value
         }
-        guard (0...65535).contains(config.port) else { throw ValidationError("the port must be between 0 and 65535") }
+        guard (0...65535).contains(config.port) else { throw CommandLineError("the port must be between 0 and 65535") }
         let proxies = trustedProxy + (env["SECMON_TRUSTED_PROXIES"]?.split(separator: ",").map(String.init) ?? [])
         config.trustedProxies = try proxies.map { text in
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             guard let block = CIDRBlock(trimmed) else {
-                throw ValidationError("'\(trimmed)' is not an address or CIDR block (examples: 10.0.0.1, 10.0.0.0/8, ::1)")
+                throw CommandLineError("'\(trimmed)' is not an address or CIDR block (examples: 10.0.0.1, 10.0.0.0/8, ::1)")
             }
             return block
         }
         let mode = logFlush ?? env["SECMON_LOG_FLUSH"] ?? "written"
         guard let flushMode = FlushPolicy.Mode(rawValue: mode) else {
-            throw ValidationError("unknown --log-flush '\(mode)'; use written, synced or buffered")
+            throw CommandLineError("unknown --log-flush '\(mode)'; use written, synced or buffered")
         }
         config.flushPolicy.mode = flushMode
         config.tlsCertificatePath = tlsCert ?? env["SECMON_TLS_CERT"]
         config.tlsKeyPath = tlsKey ?? env["SECMON_TLS_KEY"]
         guard (config.tlsCertificatePath == nil) == (config.tlsKeyPath == nil) else {
-            throw ValidationError("give both --tls-cert and --tls-key, or neither")
+            throw CommandLineError("give both --tls-cert and --tls-key, or neither")
         }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

@@ -21,7 +21,7 @@ struct StorageOptions: ParsableArguments {
     func level(_ env: [String: String]) throws -> Logger.Level {
         let text = logLevel ?? env["SECMON_LOG_LEVEL"] ?? "notice"
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw ValidationError("unknown log level '\(text)'; use trace, debug, info, notice, warning or error")
+            throw CommandLineError("unknown log level '\(text)'; use trace, debug, info, notice, warning or error")
         }
         return level
     }
@@ -40,11 +40,11 @@ struct StorageOptions: ParsableArguments {
             let path = String(url.dropFirst("sqlite:".count)).replacingOccurrences(of: "//", with: "", options: .anchored)
             config.database = path == ":memory:" ? .sqliteMemory : .sqlite(path: path)
         case let url?:
-            throw ValidationError("unsupported database URL '\(url.prefix(40))'; use sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB")
+            throw CommandLineError("unsupported database URL '\(url.prefix(40))'; use sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB")
         }
         if let cost = env["SECMON_BCRYPT_COST"] {
             guard let value = Int(cost), (4...31).contains(value) else {
-                throw ValidationError("SECMON_BCRYPT_COST must be a whole number from 4 to 31 (default 12)")
+                throw CommandLineError("SECMON_BCRYPT_COST must be a whole number from 4 to 31 (default 12)")
             }
             config.bcryptCost = value
         }

@@ -14,14 +14,14 @@ struct UserCommand: AsyncParsableCommand {
     /// Reads one line from standard input (the password), without its newline.
     static func passwordFromStandardInput() throws -> String {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-            throw ValidationError("--password-stdin was given but standard input had no password line")
+            throw CommandLineError("--password-stdin was given but standard input had no password line")
         }
         return line
     }
 
     static func role(_ text: String) throws -> Role {
         guard let role = Role(rawValue: text.lowercased()) else {
-            throw ValidationError("unknown role '\(text)'; use viewer, analyst or admin")
+            throw CommandLineError("unknown role '\(text)'; use viewer, analyst or admin")
         }
         return role
     }
