@@ -48,17 +48,26 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
         recorder: ActivityRecorder(logFile: logFile, rows: rows, logger: app.logger)
     )
     app.secmon = services
-    app.lifecycle.use(ShutdownFlush(services: services))
+    // Expired sessions are refused on use; this only keeps the table small.
+    let purge = Task {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(600))
+            if Task.isCancelled { break }
+            do { _ = try await sessions.purgeExpired() } catch {
+                app.logger.warning("session purge failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+    app.lifecycle.use(ShutdownFlush(services: services, purge: purge))
 
     let outcome = try await AdminBootstrap.run(users: services.users(on: app.db), initialPassword: config.initialAdminPassword)
 
     try configureHTTP(app, config)
     app.middleware = Middlewares()
-    app.middleware.use(SecurityHeadersMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
-    app.middleware.use(ActivityLogMiddleware(recorder: services.recorder, addresses: services.addresses))
-    app.middleware.use(ErrorPageMiddleware())
-    app.middleware.use(SessionAuthenticator(sessions: sessions))
+    app.middleware.use(SecMonMiddleware(
+        authenticator: SessionAuthenticator(sessions: sessions), recorder: services.recorder, addresses: services.addresses
+    ))
+    app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))
     try routes(app)
     return AdminBootstrap.banner(outcome, loginURL: config.loginURL)
 }
@@ -162,8 +171,10 @@ func configureHTTP(_ app: Application, _ config: SecMonConfig) throws {
 /// Flushes the activity log and event rows, and stops the hashing threads, when the server stops.
 struct ShutdownFlush: LifecycleHandler {
     let services: SecMonServices
+    let purge: Task<Void, Never>
 
     func shutdownAsync(_ application: Application) async {
+        purge.cancel()
         await services.recorder.shutdown()
         await services.hasher.shutdown()
     }

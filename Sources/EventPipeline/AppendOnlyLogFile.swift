@@ -3,13 +3,19 @@ import Foundation
 import Glibc
 #endif
 
-/// An append-only file of lines, written by one dedicated thread with group commit.
+/// An append-only file of lines with group commit.
 ///
-/// Callers hand over whole lines; the writer thread takes everything pending and writes it with
-/// as few `write(2)` calls as possible on a descriptor opened with `O_APPEND`. A line is never
-/// split across writes by another line, so lines never interleave or tear, even with several
-/// processes appending to the same file. What `append` waits for, and when the file is
-/// `fsync`ed, is the `FlushPolicy`.
+/// Callers hand over whole lines. One writer at a time takes everything pending and writes it with
+/// as few `write(2)` calls as possible on a descriptor opened with `O_APPEND`, so lines never
+/// interleave or tear, even with several processes appending to the same file. What `append`
+/// waits for, and when the file is `fsync`ed, is the `FlushPolicy`:
+///
+/// - `written`: the caller that finds no write in progress writes the pending lines itself, at once
+///   (a `write(2)` into the page cache, microseconds); callers that arrive during a write wait
+///   for the writer to take their lines too. No thread hop on the common path. A background
+///   thread `fsync`s every `fsyncInterval`.
+/// - `synced`: a background thread writes and `fsync`s; callers wait for both.
+/// - `buffered`: callers return at once; the background thread writes every `maxDelay`.
 public final class AppendOnlyLogFile: @unchecked Sendable {
     /// Counters, for monitoring and tests.
     public struct Stats: Sendable, Equatable {
@@ -34,16 +40,23 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
 
     private let fd: Int32
     private let condition = NSCondition()
-    // Guarded by `condition`.
+    // Everything below is guarded by `condition`.
     private var pending: [UInt8] = []
     private var pendingLines = 0
+    /// Callers whose lines are in `pending`, waiting for the write that takes them.
     private var waiters: [CheckedContinuation<Void, Error>] = []
+    /// Callers of `flush()`, waiting for the next write and `fsync`.
+    private var flushWaiters: [CheckedContinuation<Void, Error>] = []
+    /// Someone is between taking a batch and finishing its write: nobody else may take one.
+    private var writerActive = false
+    private var unsynced = false
+    private var lastSync = DispatchTime.now().uptimeNanoseconds
     private var closing = false
-    private var finished: CheckedContinuation<Void, Never>?
     private var threadDone = false
+    private var finished: CheckedContinuation<Void, Never>?
     private var stats = Stats()
 
-    /// Opens (creating if needed, mode 0640) `path` for appending and starts the writer thread.
+    /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
     /// - Throws: `PipelineError.cannotOpen` saying what to change.
     public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
         self.path = path
@@ -70,17 +83,50 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
         return stats
     }
 
-    /// Queues one line (it must end with a newline) and, unless the policy is `buffered`, waits until
-    /// it has been written (and for `synced`, `fsync`ed).
+    /// Queues one line (it must end with a newline) and waits as the policy says.
     /// - Throws: `PipelineError.writeFailed` when the write failed (the line stays queued and is retried),
     ///   `PipelineError.closed` after `close()`.
     public func append(_ line: [UInt8]) async throws {
-        if policy.mode == .buffered {
-            try enqueue(line, waiter: nil)
-            return
-        }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            do { try enqueue(line, waiter: continuation) } catch { continuation.resume(throwing: error) }
+        switch policy.mode {
+        case .buffered:
+            try enqueueBuffered(line)
+        case .synced:
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                condition.lock()
+                do {
+                    try enqueueLocked(line)
+                    waiters.append(continuation)
+                    condition.signal()
+                    condition.unlock()
+                } catch {
+                    condition.unlock()
+                    continuation.resume(throwing: error)
+                }
+            }
+        case .written:
+            // Fast path: nobody is writing, so write now, on this thread, without suspending.
+            if try becomeWriter(with: line) {
+                if let failure = drain() { throw failure }
+                return
+            }
+            // A write is in progress: the writer takes this line in its next round.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                condition.lock()
+                do { try enqueueLocked(line) } catch {
+                    condition.unlock()
+                    continuation.resume(throwing: error)
+                    return
+                }
+                waiters.append(continuation)
+                if writerActive {
+                    condition.unlock()
+                } else {
+                    // The writer finished meanwhile: write ourselves (this resumes our continuation).
+                    writerActive = true
+                    condition.unlock()
+                    _ = drain()
+                }
+            }
         }
     }
 
@@ -88,18 +134,18 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     public func flush() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             condition.lock()
-            if closing && threadDone {
+            if threadDone {
                 condition.unlock()
                 continuation.resume()
                 return
             }
-            waiters.append(continuation)
+            flushWaiters.append(continuation)
             condition.signal()
             condition.unlock()
         }
     }
 
-    /// Writes what is queued, `fsync`s, stops the writer thread and closes the file.
+    /// Writes what is queued, `fsync`s, stops the background thread and closes the file.
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             condition.lock()
@@ -115,9 +161,23 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ line: [UInt8], waiter: CheckedContinuation<Void, Error>?) throws {
+    private func enqueueBuffered(_ line: [UInt8]) throws {
         condition.lock()
         defer { condition.unlock() }
+        try enqueueLocked(line)
+    }
+
+    /// Queues `line` and takes the writer role if nobody has it; returns whether it did.
+    private func becomeWriter(with line: [UInt8]) throws -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !writerActive && !closing else { return false }
+        try enqueueLocked(line)
+        writerActive = true
+        return true
+    }
+
+    private func enqueueLocked(_ line: [UInt8]) throws {
         guard !closing else {
             throw PipelineError(code: .closed, message: "the activity log is closed (the server is shutting down)")
         }
@@ -128,8 +188,6 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
         pending.append(contentsOf: line)
         pendingLines += 1
         stats.linesAppended += 1
-        if let waiter { waiters.append(waiter) }
-        condition.signal()
     }
 
     private func dropOldestLines(toFit incoming: Int) {
@@ -144,13 +202,85 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
         stats.linesDropped += dropped
     }
 
+    /// Writes batches until nothing is pending, then gives up the writer role. The caller must have
+    /// set `writerActive`. Resumes the waiters of each batch; returns the first failure, if any
+    /// (the unwritten bytes are put back in front of `pending`, to be retried).
+    private func drain() -> PipelineError? {
+        var firstFailure: PipelineError?
+        while true {
+            condition.lock()
+            if pending.isEmpty || (firstFailure != nil) {
+                writerActive = false
+                let leftover = firstFailure != nil ? waiters : []
+                if firstFailure != nil { waiters = [] }
+                condition.broadcast()
+                condition.unlock()
+                for waiter in leftover { waiter.resume(throwing: firstFailure!) }
+                return firstFailure
+            }
+            let batch = pending
+            let lines = pendingLines
+            let batchWaiters = waiters
+            pending = []
+            pendingLines = 0
+            waiters = []
+            condition.unlock()
+
+            let (written, failure) = writeAll(batch)
+
+            condition.lock()
+            if written > 0 { unsynced = true }
+            if let failure {
+                // Keep what was not written, in order, ahead of anything queued meanwhile, and try
+                // again from the byte where the write stopped, so no line is doubled or torn.
+                let rest = batch[written...]
+                let restLines = rest.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+                pending = Array(rest) + pending
+                pendingLines += restLines
+                stats.linesWritten += lines - restLines
+                stats.writeErrors += 1
+                firstFailure = failure
+            } else {
+                stats.linesWritten += lines
+                stats.batches += 1
+            }
+            condition.unlock()
+            for waiter in batchWaiters {
+                if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
+            }
+        }
+    }
+
+    /// Takes the writer role (waiting while someone else has it) and drains.
+    private func drainFromThread() -> PipelineError? {
+        condition.lock()
+        while writerActive { condition.wait() }
+        writerActive = true
+        condition.unlock()
+        return drain()
+    }
+
+    private func syncIfNeeded(force: Bool) {
+        condition.lock()
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = policy.fsyncInterval.map { Double(now - lastSync) / 1e9 >= $0 } ?? false
+        let needed = unsynced && (force || due || policy.mode == .synced)
+        if needed {
+            unsynced = false
+            lastSync = now
+        }
+        condition.unlock()
+        if needed { fsync(fd) }
+    }
+
+    /// The background thread: writes for `synced` and `buffered`, retries failed writes, serves
+    /// `flush()` and `close()`, and `fsync`s on the interval.
     private func run() {
-        var lastSync = DispatchTime.now().uptimeNanoseconds
-        var unsynced = false
         var retryDelay = 0.05
         while true {
             condition.lock()
-            while pending.isEmpty && waiters.isEmpty && !closing {
+            while !closing && flushWaiters.isEmpty && !(policy.mode != .written && !pending.isEmpty && !writerActive)
+                    && !(policy.mode == .written && !pending.isEmpty && !writerActive && stats.writeErrors > 0) {
                 if unsynced, let interval = policy.fsyncInterval {
                     let due = Double(lastSync) / 1e9 + interval
                     let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
@@ -160,64 +290,34 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
                     condition.wait()
                 }
             }
-            let batch = pending
-            let lines = pendingLines
-            let batchWaiters = waiters
             let isClosing = closing
-            pending = []
-            pendingLines = 0
-            waiters = []
+            let flushes = flushWaiters
+            flushWaiters = []
             condition.unlock()
 
-            var failure: PipelineError?
-            var writtenBytes = 0
-            if !batch.isEmpty {
-                (writtenBytes, failure) = writeAll(batch)
-                if writtenBytes > 0 { unsynced = true }
+            if policy.mode == .buffered && !isClosing && flushes.isEmpty {
+                Thread.sleep(forTimeInterval: policy.maxDelay)
             }
-            let now = DispatchTime.now().uptimeNanoseconds
-            let fsyncDue = policy.fsyncInterval.map { Double(now - lastSync) / 1e9 >= $0 } ?? false
-            let flushRequested = batchWaiters.count > lines || isClosing
-            if failure == nil, unsynced, policy.mode == .synced || fsyncDue || flushRequested {
-                fsync(fd)
-                lastSync = now
-                unsynced = false
-            }
-
-            condition.lock()
-            if failure != nil {
-                // Keep what was not written, in order, ahead of anything queued meanwhile, and try
-                // again from the byte where the write stopped, so no line is doubled or torn.
-                let rest = batch[writtenBytes...]
-                let restLines = rest.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
-                pending = Array(rest) + pending
-                pendingLines += restLines
-                stats.linesWritten += lines - restLines
-                stats.writeErrors += 1
-            } else {
-                stats.linesWritten += lines
-                if !batch.isEmpty { stats.batches += 1 }
-            }
-            let done = isClosing && (failure == nil || retryDelay > 5)
-            condition.unlock()
-            for waiter in batchWaiters {
+            let failure = drainFromThread()
+            syncIfNeeded(force: !flushes.isEmpty || isClosing)
+            for waiter in flushes {
                 if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
             }
-            if done { break }
+            if isClosing && (failure == nil || retryDelay > 5) { break }
             if failure != nil {
                 Thread.sleep(forTimeInterval: retryDelay)
                 retryDelay = min(retryDelay * 2, 10)
             } else {
                 retryDelay = 0.05
-                if policy.mode == .buffered && !isClosing { Thread.sleep(forTimeInterval: policy.maxDelay) }
             }
         }
         Glibc.close(fd)
         condition.lock()
         threadDone = true
         let finished = self.finished
-        let leftover = waiters
+        let leftover = waiters + flushWaiters
         waiters = []
+        flushWaiters = []
         condition.unlock()
         for waiter in leftover { waiter.resume(throwing: PipelineError(code: .closed, message: "the activity log is closed")) }
         finished?.resume()

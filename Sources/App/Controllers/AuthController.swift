@@ -108,7 +108,6 @@ struct AuthController {
             fresh.failedLogins = 0
             fresh.lockedUntil = now.addingTimeInterval(Double(config.lockoutSeconds))
             try await fresh.save(on: request.db)
-            try await request.secmon.sessions.endAll(userID: id)
             request.logger.notice("account locked after failed logins", metadata: ["user": "\(user.username)", "failures": "\(count)"])
         }
     }

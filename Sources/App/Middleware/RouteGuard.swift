@@ -8,18 +8,38 @@ import Vapor
 /// - A state-changing request (anything but GET, HEAD, OPTIONS) of a logged-in user must carry the
 ///   session's CSRF token, in the `X-CSRF-Token` header or the `csrf_token` form field, and must
 ///   not come from another origin. The login form has its own pre-session check (`AuthController`).
-struct RouteGuard: AsyncMiddleware {
+///
+/// A synchronous `Middleware` on purpose: it does no I/O (the session was read by
+/// `SecMonMiddleware`), so it needs no hop off the event loop.
+struct RouteGuard: Middleware {
     let policy: AccessPolicy
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let principal = request.principal
         if !policy.allows(principal) {
-            return try deny(request, principal: principal)
+            do { return request.eventLoop.makeSucceededFuture(try deny(request, principal: principal)) } catch {
+                return request.eventLoop.makeFailedFuture(error)
+            }
         }
-        if policy != .anyone, let principal, !RouteGuard.isSafe(request.method) {
-            try RouteGuard.checkCSRF(request, expected: principal.csrfToken)
+        guard policy != .anyone, let principal, !RouteGuard.isSafe(request.method) else {
+            return next.respond(to: request)
         }
-        return try await next.respond(to: request)
+        if let header = request.headers.first(name: "X-CSRF-Token") {
+            return check(request, sent: header, expected: principal.csrfToken, next: next)
+        }
+        // The token is in the form body: make sure the body is all here before reading it.
+        return request.body.collect(max: request.application.routes.defaultMaxBodySize.value).flatMap { _ in
+            self.check(request, sent: RouteGuard.formToken(request), expected: principal.csrfToken, next: next)
+        }
+    }
+
+    private func check(_ request: Request, sent: String?, expected: String, next: any Responder) -> EventLoopFuture<Response> {
+        do {
+            try RouteGuard.checkCSRF(request, sent: sent, expected: expected)
+            return next.respond(to: request)
+        } catch {
+            return request.eventLoop.makeFailedFuture(error)
+        }
     }
 
     static func isSafe(_ method: HTTPMethod) -> Bool {
@@ -44,8 +64,8 @@ struct RouteGuard: AsyncMiddleware {
         throw Abort(.forbidden, reason: "Your role (\(principal.role.rawValue)) may not do this; it needs \(policy).")
     }
 
-    /// Throws 403 unless the request carries `expected` and comes from this site.
-    static func checkCSRF(_ request: Request, expected: String) throws {
+    /// Throws 403 unless `sent` is `expected` and the request comes from this site.
+    static func checkCSRF(_ request: Request, sent: String?, expected: String) throws {
         if let origin = request.headers.first(name: .origin), origin != "null" {
             let host = request.headers.first(name: .host) ?? ""
             let originHost = URL(string: origin)?.host.map { h in URL(string: origin)?.port.map { "\(h):\($0)" } ?? h }
@@ -53,7 +73,6 @@ struct RouteGuard: AsyncMiddleware {
                 throw Abort(.forbidden, reason: "Cross-origin request refused (Origin \(origin) is not this site).")
             }
         }
-        let sent = request.headers.first(name: "X-CSRF-Token") ?? formToken(request)
         guard let sent, SessionToken.equal(sent, expected) else {
             throw Abort(.forbidden, reason: "Missing or invalid CSRF token. Reload the page and try again.")
         }

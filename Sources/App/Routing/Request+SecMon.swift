@@ -19,7 +19,7 @@ extension Request {
         set { storage[ActivityKey.self] = newValue }
     }
 
-    /// The client address (resolved once by `ActivityLogMiddleware` through the trusted proxies).
+    /// The client address (resolved once by `SecMonMiddleware` through the trusted proxies).
     public var clientIP: String {
         get { storage[ClientIPKey.self] ?? remoteAddress?.ipAddress ?? "unknown" }
         set { storage[ClientIPKey.self] = newValue }

@@ -68,7 +68,7 @@ public final class SessionStore: Sendable {
         guard let sql = database() as? any SQLDatabase else { return nil }
         let row = try await sql.raw("""
             SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.username, u.role,
-                   u.must_change_password, u.locked, u.locked_until
+                   u.must_change_password, u.locked
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = \(bind: digest)
             """).first()
         guard let row else {
@@ -77,9 +77,10 @@ public final class SessionStore: Sendable {
         }
         let expiresAt = try row.decode(column: "expires_at", as: Int64.self)
         var lastSeenAt = try row.decode(column: "last_seen_at", as: Int64.self)
+        // Only an administrator's lock ends sessions. The automatic lock after failed logins
+        // blocks new logins only: otherwise anyone could log a user out by failing to log in as them.
         let locked = try row.decode(column: "locked", as: Bool.self)
-        let lockedUntil = try row.decode(column: "locked_until", as: Date?.self)
-        if expiresAt <= now || lastSeenAt + idleSeconds <= now || locked || (lockedUntil.map { $0 > Date(timeIntervalSince1970: Double(now)) } ?? false) {
+        if expiresAt <= now || lastSeenAt + idleSeconds <= now || locked {
             try await end(digest: digest)
             return nil
         }

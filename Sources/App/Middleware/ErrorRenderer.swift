@@ -2,8 +2,8 @@ import Vapor
 
 /// Turns every error into a response: JSON (`{"error": true, "status": 400, "reason": "…"}`) for the
 /// API, an HTML page otherwise. Client errors keep their reason; server errors are logged with
-/// their detail and shown without it.
-struct ErrorPageMiddleware: AsyncMiddleware {
+/// their detail and shown without it. The one place where errors become HTTP answers.
+struct ErrorRenderer: Sendable {
     struct ErrorBody: Content {
         var error: Bool
         var status: Int
@@ -17,15 +17,7 @@ struct ErrorPageMiddleware: AsyncMiddleware {
         var user: LayoutUser?
     }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return await render(error, for: request)
-        }
-    }
-
-    private func render(_ error: any Error, for request: Request) async -> Response {
+    func response(for error: any Error, request: Request) async -> Response {
         let status: HTTPResponseStatus
         let reason: String
         var headers = HTTPHeaders()
@@ -39,7 +31,7 @@ struct ErrorPageMiddleware: AsyncMiddleware {
             }
         case let decoding as DecodingError:
             status = .badRequest
-            reason = ErrorPageMiddleware.describe(decoding)
+            reason = ErrorRenderer.describe(decoding)
         case let refusal as UserService.Refusal:
             status = .badRequest
             reason = refusal.message
