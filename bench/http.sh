@@ -2,7 +2,7 @@
 # HTTP benchmark of `secmon serve` (release build) on loopback with wrk.
 #
 # Prints one table: requests/s and p50/p99 latency for
-#   - the login page (anonymous GET /login),
+#   - the login page (anonymous GET /login), and the public health check,
 #   - an authenticated GET /api/status (writes its activity line and its events row),
 #   - a failed login POST (bcrypt, cost 12 as in production),
 #   - GET /api/status again while a failed-login flood runs beside it (hashing must not starve it),
@@ -70,6 +70,7 @@ run() {
 lines_before=$(wc -l < "$work/logs/app.log")
 sc="bench/status_count.lua"
 run "GET /login (anonymous page)" -c"$connections" -d"${duration}s" -s "$sc" "$base/login"
+run "GET /healthz (public JSON, logged)" -c"$connections" -d"${duration}s" -s "$sc" "$base/healthz"
 run "GET /api/status (authenticated)" -c"$connections" -d"${duration}s" -s "$sc" -H "Cookie: secmon_session=$session" "$base/api/status"
 LOGIN_CSRF=$login_csrf run "POST /login (failed, bcrypt 12)" -c"$connections" -d"${duration}s" -s bench/failed_login.lua "$base/login"
 # Isolation: a failed-login flood (16 connections) beside authenticated status requests.

@@ -7,7 +7,8 @@
 /// | `buffered` | queued in memory | up to `maxDelay` of lines | up to `maxDelay` + `fsyncInterval` |
 ///
 /// Lines that arrive while a write is in progress are written together by the next one (group
-/// commit), so `written` and `synced` cost one system call per batch, not per line.
+/// commit), so `written` and `synced` cost one system call per batch, not per line. In `written`
+/// mode the request that finds no write in progress does the `write(2)` itself, without a thread hop.
 public struct FlushPolicy: Sendable, Equatable, CustomStringConvertible {
     /// What an `append` waits for.
     public enum Mode: String, Sendable, CaseIterable {
