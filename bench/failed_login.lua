@@ -8,20 +8,5 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "secmon_login_csrf=" .. token
 wrk.body = "username=admin&password=wrong-password-guess&csrf_token=" .. token
 
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) counts = {} end
-function response(status, headers, body)
-  counts[status] = (counts[status] or 0) + 1
-end
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local c = thread:get("counts")
-    for status, n in pairs(c) do total[status] = (total[status] or 0) + n end
-  end
-  local parts = {}
-  for status, n in pairs(total) do table.insert(parts, status .. "=" .. n) end
-  table.sort(parts)
-  io.write("STATUS " .. table.concat(parts, " ") .. "\n")
-end
+-- Count answers by status, as status_count.lua does (wrk runs from the repository root).
+dofile("bench/status_count.lua")
