@@ -51,7 +51,7 @@ struct SecMonMiddleware: AsyncMiddleware {
             ipAddress: request.clientIP,
             username: activity.username ?? principal?.username ?? ActivityEvent.anonymous,
             action: activity.action ?? (request.url.path.hasPrefix("/api/") ? .apiRequest : .pageVisit),
-            eventID: UUID().uuidString.lowercased(),
+            eventID: EventID.make(at: timestamp),
             userID: activity.userID ?? principal?.userID.uuidString.lowercased(),
             sessionRef: activity.sessionRef ?? principal?.sessionRef,
             method: request.method.rawValue,

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOPosix
 import Synchronization
 import Vapor
@@ -30,28 +27,9 @@ public final class PasswordHasher: Sendable {
         self.queueLimit = max(0, queueLimit)
         self.pool = NIOThreadPool(numberOfThreads: self.threads)
         pool.start()
-        PasswordHasher.lowerPriority(of: pool, threads: self.threads)
+        ThreadPriority.lower(pool, threads: self.threads, nice: 19)
     }
 
-    /// Gives every thread of `pool` the lowest scheduling priority (nice 19), so that under CPU
-    /// contention the event loops serving other routes run first and a login flood slows only
-    /// logins. Each thread must lower its own priority: a barrier makes every thread take one task.
-    private static func lowerPriority(of pool: NIOThreadPool, threads: Int) {
-        #if os(Linux)
-        let arrived = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        for _ in 0..<threads {
-            pool.submit { _ in
-                // On Linux the nice value is per thread: who = 0 is the calling thread.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-                arrived.signal()
-                release.wait()
-            }
-        }
-        for _ in 0..<threads { arrived.wait() }
-        for _ in 0..<threads { release.signal() }
-        #endif
-    }
 
     /// Hashes `password` (bcrypt, this hasher's cost).
     public func hash(_ password: String) async throws -> String {
