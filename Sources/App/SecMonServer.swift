@@ -33,7 +33,7 @@ public enum SecMonServer {
         try await app.asyncShutdown()
     }
 
-    /// Runs the migrations and returns their names.
+    /// Creates or updates the database tables, and says which database it used.
     public static func migrate(_ config: SecMonConfig, logLevel: Logger.Level) async throws {
         let app = try await makeApplication(logLevel: logLevel)
         do {
