@@ -59,7 +59,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
-        .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"]),
+        // Fixtures are read from the source tree (#filePath), not bundled.
+        .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
         .testTarget(name: "EventPipelineTests", dependencies: ["EventPipeline", "LogFormats"]),
         .testTarget(
