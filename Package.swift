@@ -69,7 +69,9 @@ let package = Package(
                 "App", "LogFormats",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // A self-signed certificate and key made for the HTTPS test only (CN=127.0.0.1).
+            exclude: ["Fixtures"]
         ),
     ]
 )

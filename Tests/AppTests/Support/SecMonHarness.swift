@@ -46,13 +46,20 @@ final class SecMonHarness: @unchecked Sendable {
         config.eventBatchDelay = 0.02
         adjust(&config)
         let app = try await Application.make(.testing)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        if config.tlsCertificatePath != nil {
+            // The test certificate is self-signed.
+            clientConfiguration.tlsConfiguration = .makeClientConfiguration()
+            clientConfiguration.tlsConfiguration?.certificateVerification = .none
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         var failure: (any Error)?
         do {
             try await configure(app, config)
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = app.http.server.shared.localAddress?.port ?? 0
-            let harness = SecMonHarness(app: app, config: config, baseURL: "http://127.0.0.1:\(port)", directory: dir, http: http)
+            let scheme = config.tlsCertificatePath == nil ? "http" : "https"
+            let harness = SecMonHarness(app: app, config: config, baseURL: "\(scheme)://127.0.0.1:\(port)", directory: dir, http: http)
             try await body(harness)
         } catch {
             failure = error
