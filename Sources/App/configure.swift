@@ -30,6 +30,11 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
     }
 
+    // SQLite's statements (mostly the batched event inserts) and blocking file I/O run on Vapor's
+    // thread pool. Below the event loops' priority they yield the CPU to requests under load: the
+    // log file already holds every event, the rows may lag a little. Measured with 10 s wrk runs of
+    // GET /api/status, twice each way: p99 11.5 / 10.5 ms with it, 13.1 / 11.9 ms without.
+    ThreadPriority.lower(app.threadPool, threads: app.threadPool.numberOfThreads, nice: 10)
     let logFile = try openActivityLog(config)
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit)
     let sessions = SessionStore(
