@@ -7,9 +7,9 @@ import Vapor
 /// client address, authenticates the session, turns errors into pages or JSON, adds the security
 /// headers, and writes the request's activity line (and `events` row).
 ///
-/// These steps live in one middleware because each `AsyncMiddleware` in Vapor costs two thread
-/// hops per request; as five separate middlewares they halved the server's throughput (measured
-/// with `bench/http.sh`). Each step is its own type: `SessionAuthenticator`, `ErrorRenderer`,
+/// These steps live in one middleware because each `AsyncMiddleware` in Vapor costs thread hops
+/// per request: merging five into one took a public JSON route from about 7,600 to 10,200
+/// requests/s under wrk here. Each step is its own type: `SessionAuthenticator`, `ErrorRenderer`,
 /// `SecurityHeaders`, `ActivityRecorder`.
 ///
 /// Activity: pages are `PAGE_VISIT`, `/api/…` is `API_REQUEST`, unless the handler named another
