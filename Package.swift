@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure: shared value types.
@@ -29,10 +30,18 @@ let package = Package(
         .target(name: "DetectionEngine", dependencies: [
             "SecurityModel",
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Yams", package: "Yams"),
         ]),
-        // Runtime: sinks with batching and a flush policy.
+        // Pure: decoding + engine over lines; reports, alert rendering, rule tests.
+        .target(name: "Analysis", dependencies: [
+            "SecurityModel", "LogFormats", "DetectionEngine",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // zlib, for reading gzip-compressed logs.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Runtime: sinks with batching and a flush policy; file readers.
         .target(name: "EventPipeline", dependencies: [
-            "SecurityModel", "LogFormats",
+            "SecurityModel", "LogFormats", "DetectionEngine", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The Vapor application.
@@ -52,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App",
+                "App", "Analysis", "EventPipeline", "DetectionEngine", "LogFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -62,6 +71,7 @@ let package = Package(
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "DetectionEngine", "LogFormats", "EventPipeline"]),
         .testTarget(name: "EventPipelineTests", dependencies: ["EventPipeline", "LogFormats"]),
         .testTarget(
             name: "AppTests",

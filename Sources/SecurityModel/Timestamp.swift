@@ -57,7 +57,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// A time without a zone is taken as UTC, as the original log's times are.
     /// Returns `nil` for anything else.
     public init?<S: StringProtocol>(iso8601 text: S) {
-        let bytes = Array(text.utf8)
+        var string = String(text)
+        guard let parsed = string.withUTF8({ Timestamp(iso8601Bytes: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// The same parser over UTF-8 bytes, for decoders that read lines without making strings.
+    public init?(iso8601Bytes bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count >= 19 else { return nil }
         func num(_ from: Int, _ count: Int) -> Int64? {
             var v: Int64 = 0
@@ -108,7 +114,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days.
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    public static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -116,6 +123,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let doy = (153 * mp + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
+    }
+
+    /// The UTC calendar year of `time`.
+    public static func civilYear(of time: Timestamp) -> Int64 {
+        let seconds = time.microseconds >= 0 ? time.microseconds / 1_000_000 : (time.microseconds - 999_999) / 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return civil(fromDays: days).0
     }
 
     static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {

@@ -1,0 +1,44 @@
+import SecurityModel
+
+/// A compiled Sigma `condition`: boolean logic over search identifiers (by index).
+indirect enum ConditionExpression: Sendable, Equatable {
+    case search(Int)
+    case and([ConditionExpression])
+    case or([ConditionExpression])
+    case not(ConditionExpression)
+    case constant(Bool)
+
+    func evaluate(_ searches: [SearchIdentifier], _ event: EventRecord) -> Bool {
+        switch self {
+        case .search(let index): return searches[index].matches(event)
+        case .and(let parts):
+            for part in parts where !part.evaluate(searches, event) { return false }
+            return true
+        case .or(let parts):
+            for part in parts where part.evaluate(searches, event) { return true }
+            return false
+        case .not(let inner): return !inner.evaluate(searches, event)
+        case .constant(let value): return value
+        }
+    }
+
+    /// A (slot, values) that every matching event must have, used to index rules; nil when none.
+    func requirement(_ searches: [SearchIdentifier]) -> (slot: Int, values: Set<String>)? {
+        switch self {
+        case .search(let index): return searches[index].requirement
+        case .and(let parts):
+            return parts.compactMap { $0.requirement(searches) }.min { $0.values.count < $1.values.count }
+        case .or(let parts):
+            var result: (slot: Int, values: Set<String>)?
+            for part in parts {
+                guard let req = part.requirement(searches) else { return nil }
+                if let current = result {
+                    guard current.slot == req.slot else { return nil }
+                    result = (current.slot, current.values.union(req.values))
+                } else { result = req }
+            }
+            return result
+        case .not, .constant: return nil
+        }
+    }
+}

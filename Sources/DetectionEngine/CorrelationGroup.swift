@@ -1,0 +1,141 @@
+import DequeModule
+import SecurityModel
+
+/// The state of one correlation for one group-by key: the events inside the sliding window (or,
+/// for the temporal types, which rules have matched), and the alert it has open.
+struct CorrelationGroup: Sendable {
+    struct Entry: Sendable {
+        var time: Int64
+        var ref: EventRef
+        var moreRefs: [EventRef]
+        var value: FieldValue?
+        var number: Double
+    }
+
+    struct Step: Sendable {
+        /// When the sequence (ordered) or this rule's latest match (unordered) began.
+        var start: Int64
+        var refs: [EventRef]
+    }
+
+    /// What one observation did.
+    struct Outcome {
+        var holds: Bool
+        /// Evidence for a new alert: every event in the window (or the completed sequence).
+        var openingRefs: [EventRef]
+        var openingTime: Int64
+        /// Evidence of this event for an extended alert or a chained hit.
+        var eventRefs: [EventRef]
+    }
+
+    var entries: Deque<Entry> = []
+    var distinct: [FieldValue: Int] = [:]
+    var sum: Double = 0
+    var steps: [Step?]
+    var openAlert: Int?
+    var lastTime: Int64 = .min
+
+    init(stepCount: Int) { steps = Array(repeating: nil, count: stepCount) }
+
+    /// Whether nothing inside the window remains.
+    var isEmpty: Bool { entries.isEmpty && steps.allSatisfy { $0 == nil } }
+
+    /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan
+    /// earlier still counts).
+    mutating func expire(before oldest: Int64, type: CorrelationType) {
+        while let first = entries.first, first.time < oldest {
+            entries.removeFirst()
+            if let value = first.value {
+                if type == .valueCount {
+                    let remaining = distinct[value, default: 1] - 1
+                    distinct[value] = remaining == 0 ? nil : remaining
+                } else {
+                    sum -= first.number
+                }
+            }
+        }
+        if entries.isEmpty { sum = 0 }
+        for index in steps.indices { if let step = steps[index], step.start < oldest { steps[index] = nil } }
+    }
+
+    /// Records `hit` for `rule` at source `positions` and evaluates the condition.
+    mutating func observe(_ hit: RuleHit, value: FieldValue?, positions: [Int], rule: CorrelationRule) -> Outcome {
+        let now = hit.timestamp.microseconds
+        let refs = hit.refs
+        let span = rule.timespan.microseconds
+        expire(before: now - span, type: rule.type)
+        lastTime = now
+        var outcome = Outcome(holds: false, openingRefs: [], openingTime: now, eventRefs: refs)
+        func windowEvidence() {
+            outcome.openingTime = entries.first?.time ?? now
+            outcome.openingRefs = []
+            for entry in entries where outcome.openingRefs.count < Alert.maxReferences {
+                outcome.openingRefs.append(entry.ref)
+                outcome.openingRefs += entry.moreRefs
+            }
+        }
+        switch rule.type {
+        case .eventCount:
+            entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: nil, number: 0))
+            outcome.holds = rule.condition!.holds(Double(entries.count))
+            if outcome.holds { windowEvidence() }
+        case .valueCount:
+            if let value, value != .null {
+                entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: value, number: 0))
+                distinct[value, default: 0] += 1
+            }
+            outcome.holds = !distinct.isEmpty && rule.condition!.holds(Double(distinct.count))
+            if outcome.holds { windowEvidence() }
+        case .valueSum, .valueAvg, .valuePercentile:
+            guard let number = value?.number else { return outcome }
+            entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: value, number: number))
+            sum += number
+            let measure: Double
+            switch rule.type {
+            case .valueSum: measure = sum
+            case .valueAvg: measure = sum / Double(entries.count)
+            default:
+                var atOrBelow = 0
+                for entry in entries where entry.number <= number { atOrBelow += 1 }
+                measure = 100 * Double(atOrBelow) / Double(entries.count)
+            }
+            outcome.holds = rule.condition!.holds(measure)
+            if outcome.holds { windowEvidence() }
+        case .temporal:
+            for position in positions { steps[position] = Step(start: now, refs: refs) }
+            let matched = steps.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+            outcome.holds = rule.condition.map { $0.holds(Double(matched)) } ?? (matched == steps.count)
+            if outcome.holds { consumeSteps(&outcome) }
+        case .temporalOrdered:
+            // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
+            var completed = false
+            for position in positions.sorted(by: >) {
+                if position == 0 {
+                    steps[0] = Step(start: now, refs: refs)
+                } else if let previous = steps[position - 1], now - previous.start <= span {
+                    steps[position] = Step(start: previous.start, refs: previous.refs + refs)
+                    if position == steps.count - 1 { completed = true }
+                }
+            }
+            outcome.holds = completed
+            if completed, let chain = steps[steps.count - 1] {
+                outcome.openingTime = chain.start
+                outcome.openingRefs = chain.refs
+                outcome.eventRefs = chain.refs
+                for index in steps.indices { steps[index] = nil }
+            }
+        }
+        return outcome
+    }
+
+    /// A completed temporal match uses up its events: the next match needs new ones.
+    private mutating func consumeSteps(_ outcome: inout Outcome) {
+        let present = steps.compactMap { $0 }
+        outcome.openingTime = present.map(\.start).min() ?? outcome.openingTime
+        var refs: [EventRef] = []
+        for step in present { for ref in step.refs where !refs.contains(ref) { refs.append(ref) } }
+        outcome.openingRefs = refs
+        outcome.eventRefs = refs
+        for index in steps.indices { steps[index] = nil }
+    }
+}

@@ -1,0 +1,22 @@
+import SecurityModel
+
+/// What a rule says about itself, for alerts, listings and messages.
+public struct RuleInfo: Sendable, Hashable {
+    public enum Kind: String, Sendable { case detection, correlation }
+
+    public var kind: Kind
+    public var title: String
+    public var id: String?
+    public var name: String?
+    public var status: String?
+    public var description: String?
+    public var level: Severity
+    public var tags: [String]
+    public var falsePositives: [String]
+    /// The file that defines the rule, and the line its document starts on.
+    public var file: String
+    public var line: Int
+
+    /// How messages and tables name the rule: its id, else its name, else its title.
+    public var label: String { id ?? name ?? title }
+}

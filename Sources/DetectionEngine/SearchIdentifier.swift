@@ -1,0 +1,56 @@
+import SecurityModel
+
+/// One named search of a Sigma `detection` section (`selection:`, `filter_admin:`), compiled.
+///
+/// A map is an AND of field tests; a list of maps is an OR of such ANDs; a list of bare strings
+/// is a keyword search over the raw line.
+struct SearchIdentifier: Sendable {
+    struct FieldTest: Sendable {
+        let slot: Int
+        let field: String
+        let test: ValueTest
+        /// Lowercased exact values this test requires (for the rule index), if it is a plain equality.
+        let exactValues: [String]?
+    }
+
+    enum Body: Sendable {
+        /// OR over alternatives, each an AND of field tests.
+        case fields([[FieldTest]])
+        /// OR of patterns over the raw line.
+        case keywords([TextPattern])
+    }
+
+    let name: String
+    let body: Body
+
+    func matches(_ event: EventRecord) -> Bool {
+        switch body {
+        case .fields(let alternatives):
+            outer: for all in alternatives {
+                for test in all where !test.test.matches(event[test.slot], in: event) { continue outer }
+                return true
+            }
+            return false
+        case .keywords(let patterns):
+            for pattern in patterns where pattern.matches(event.raw) { return true }
+            return false
+        }
+    }
+
+    /// A (field slot, lowercased values) requirement every match satisfies, if one exists.
+    var requirement: (slot: Int, values: Set<String>)? {
+        guard case .fields(let alternatives) = body, !alternatives.isEmpty else { return nil }
+        // Every alternative must constrain the same slot with exact values.
+        var result: (slot: Int, values: Set<String>)?
+        for all in alternatives {
+            guard let test = all.first(where: { $0.exactValues != nil }), let values = test.exactValues else { return nil }
+            if let current = result {
+                guard current.slot == test.slot else { return nil }
+                result = (current.slot, current.values.union(values))
+            } else {
+                result = (test.slot, Set(values))
+            }
+        }
+        return result
+    }
+}

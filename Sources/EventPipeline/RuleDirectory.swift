@@ -1,0 +1,50 @@
+import DetectionEngine
+import Foundation
+
+/// Finds and reads rule files: every `.yml`/`.yaml` under a directory (recursively, sorted), or a
+/// single file. Rule test specifications (`*.tests.yml`) are left out.
+public enum RuleDirectory {
+    /// Reads the rule files at `path`. Unreadable files become error diagnostics; the rest load.
+    public static func read(_ path: String) -> (sources: [RuleSource], diagnostics: [RuleDiagnostic]) {
+        var diagnostics: [RuleDiagnostic] = []
+        var sources: [RuleSource] = []
+        for file in files(at: path, &diagnostics, matching: { isRuleFile($0) }) {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                diagnostics.append(.init(.error, file: file, line: 0, "cannot read the file (permissions?)"))
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                diagnostics.append(.init(.error, file: file, line: 0, "not UTF-8 text; rule files must be UTF-8 YAML"))
+                continue
+            }
+            sources.append(RuleSource(path: file, text: text))
+        }
+        return (sources, diagnostics)
+    }
+
+    /// Whether `name` is a rule file (not a test specification).
+    public static func isRuleFile(_ name: String) -> Bool {
+        (name.hasSuffix(".yml") || name.hasSuffix(".yaml")) && !name.hasSuffix(".tests.yml") && !name.hasSuffix(".tests.yaml")
+    }
+
+    /// Files under `path` whose name satisfies `matching`, sorted; `path` itself if it is a file.
+    public static func files(at path: String, _ diagnostics: inout [RuleDiagnostic], matching: (String) -> Bool) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            diagnostics.append(.init(.error, file: path, line: 0, "no such file or directory"))
+            return []
+        }
+        guard isDirectory.boolValue else { return [path] }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            diagnostics.append(.init(.error, file: path, line: 0, "cannot list the directory (permissions?)"))
+            return []
+        }
+        var found: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".") { continue }
+            if matching(name) { found.append((path as NSString).appendingPathComponent(relative)) }
+        }
+        return found.sorted()
+    }
+}

@@ -1,0 +1,343 @@
+import SecurityModel
+
+/// Reads one JSON object per line and extracts only the fields that are asked for, by top-level
+/// key or dotted path into nested objects (`source.ip`), without building the whole document.
+///
+/// Strict enough to reject what is not JSON (with the byte offset), lenient where logs vary:
+/// duplicate keys keep the last value, and any value type is accepted for any field.
+public struct JSONLineScanner: Sendable {
+    /// A requested field: its path and the slot to fill.
+    struct Wanted: Sendable {
+        let path: [UInt8]
+        let slot: Int
+    }
+
+    public struct Failure: Error, Sendable {
+        public let reason: String
+    }
+
+    private let wanted: [Wanted]
+    /// Dotted prefixes (`source.`) that make a nested object worth descending into.
+    private let prefixes: [[UInt8]]
+    /// Keys that hold the event time, in order of preference.
+    private let timeKeys: [[UInt8]]
+
+    /// - Parameters:
+    ///   - fields: names to extract; slot numbers are their positions in the table.
+    ///   - timeKeys: keys tried for the event time (ISO-8601 text, or epoch seconds/milliseconds).
+    public init(fields: FieldTable, timeKeys: [String] = ["timestamp", "@timestamp", "time", "ts"]) {
+        wanted = fields.names.enumerated().map { Wanted(path: Array($0.element.utf8), slot: $0.offset) }
+        var prefixes = Set<[UInt8]>()
+        for name in fields.names + timeKeys {
+            var parts = Array(name.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            parts.removeLast()
+            var prefix: [UInt8] = []
+            for part in parts { prefix += part; prefix.append(UInt8(ascii: ".")); prefixes.insert(prefix) }
+        }
+        self.prefixes = Array(prefixes)
+        self.timeKeys = timeKeys.map { Array($0.utf8) }
+    }
+
+    /// Fills `record` from `line`: wanted slots, and the timestamp. Throws when the line is not a
+    /// JSON object or has no usable time.
+    public func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
+        var cursor = Cursor(bytes: line)
+        cursor.skipSpace()
+        guard cursor.peek == UInt8(ascii: "{") else {
+            throw Failure(reason: cursor.atEnd ? "empty line" : "not a JSON object (starts with '\(cursor.describePeek)')")
+        }
+        var timeRank = Int.max
+        var time: Int64?
+        try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time)
+        cursor.skipSpace()
+        guard cursor.atEnd else { throw Failure(reason: "unexpected data after the JSON object at byte \(cursor.index + 1)") }
+        guard let time else {
+            throw Failure(reason: timeRank == Int.max
+                ? "no time field (looked for \(timeKeys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")))"
+                : "the time field is not an ISO-8601 time or epoch number")
+        }
+        record.timestamp = Timestamp(microseconds: time)
+    }
+
+    private func scanObject(_ c: inout Cursor, prefix: [UInt8], record: inout EventRecord,
+                            timeRank: inout Int, time: inout Int64?) throws(Failure) {
+        c.index += 1  // {
+        c.skipSpace()
+        if c.peek == UInt8(ascii: "}") { c.index += 1; return }
+        while true {
+            c.skipSpace()
+            guard c.peek == UInt8(ascii: "\"") else { throw c.failure("expected a key in quotes") }
+            let keyStart = c.index + 1
+            let plainEnd = try c.skipString()
+            // The key: a slice of the line in the common case (no escapes, top level), else built.
+            var built: [UInt8]?
+            if plainEnd == nil || !prefix.isEmpty {
+                var key = prefix
+                if let plainEnd { key.append(contentsOf: UnsafeBufferPointer(rebasing: c.bytes[keyStart..<plainEnd])) }
+                else { key += Array(try Cursor.decodeString(c.bytes, from: keyStart - 1).utf8) }
+                built = key
+            }
+            let keyEnd = plainEnd ?? keyStart
+            func isKey(_ path: [UInt8]) -> Bool {
+                if let built { return built == path }
+                let length = keyEnd - keyStart
+                guard path.count == length else { return false }
+                return path.withUnsafeBufferPointer { p in
+                    var k = 0
+                    while k < length { if p[k] != c.bytes[keyStart + k] { return false }; k += 1 }
+                    return true
+                }
+            }
+            c.skipSpace()
+            guard c.peek == UInt8(ascii: ":") else { throw c.failure("expected ':' after a key") }
+            c.index += 1
+            c.skipSpace()
+            // What does this key feed?
+            var slot: Int?
+            for entry in wanted where isKey(entry.path) { slot = entry.slot; break }
+            var rank: Int?
+            if prefix.isEmpty {
+                for (position, timeKey) in timeKeys.enumerated() where position < timeRank && isKey(timeKey) { rank = position; break }
+            }
+            let byte = c.peek
+            if byte == UInt8(ascii: "{") {
+                var nestedPrefix = built ?? Array(UnsafeBufferPointer(rebasing: c.bytes[keyStart..<keyEnd]))
+                nestedPrefix.append(UInt8(ascii: "."))
+                if !prefixes.isEmpty, prefixes.contains(nestedPrefix) {
+                    try scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time)
+                } else {
+                    try c.skipValue()
+                }
+            } else if slot == nil, let rank, byte == UInt8(ascii: "\"") {
+                // A time that no rule reads as a field: parse it in place.
+                let start = c.index + 1
+                if let end = try c.skipString(),
+                   let parsed = Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: c.bytes[start..<end])) {
+                    time = parsed.microseconds
+                }
+                timeRank = rank
+            } else if slot != nil || rank != nil {
+                let valueStart = c.index
+                let value = try c.readValue()
+                if let slot { record[slot] = value }
+                if let rank {
+                    time = Self.parseTime(value, c.bytes, valueStart)
+                    timeRank = rank
+                }
+            } else {
+                try c.skipValue()
+            }
+            c.skipSpace()
+            if c.peek == UInt8(ascii: ",") { c.index += 1; continue }
+            if c.peek == UInt8(ascii: "}") { c.index += 1; return }
+            throw c.failure("expected ',' or '}'")
+        }
+    }
+
+    private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
+        switch value {
+        case .string:
+            // Parse from the bytes between the quotes (no escapes in a timestamp).
+            var end = start + 1
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
+            return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]))?.microseconds
+        case .int(let number):
+            // Epoch seconds, or milliseconds when too large to be seconds.
+            return number > 100_000_000_000 ? number * 1000 : number * 1_000_000
+        case .double(let number):
+            return number > 100_000_000_000 ? Int64(number * 1000) : Int64((number * 1_000_000).rounded())
+        default: return nil
+        }
+    }
+}
+
+/// A position in a line being scanned as JSON.
+struct Cursor {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    var atEnd: Bool { index >= bytes.count }
+    var peek: UInt8 { index < bytes.count ? bytes[index] : 0 }
+    var describePeek: String {
+        let byte = peek
+        return byte >= 0x20 && byte < 0x7F ? String(UnicodeScalar(byte)) : "0x" + String(byte, radix: 16)
+    }
+
+    func failure(_ message: String) -> JSONLineScanner.Failure {
+        JSONLineScanner.Failure(reason: atEnd ? "\(message), but the line ends (truncated JSON?)" : "\(message) at byte \(index + 1) ('\(describePeek)')")
+    }
+
+    @inline(__always)
+    mutating func skipSpace() {
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A { index += 1 } else { return }
+        }
+    }
+
+    /// Skips a string starting at its quote. Returns the end (exclusive, before the closing quote)
+    /// when it has no escapes, or nil when it has (the caller decodes it).
+    mutating func skipString() throws(JSONLineScanner.Failure) -> Int? {
+        index += 1
+        var escaped = false
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") { index += 1; return escaped ? nil : index - 1 }
+            if b == UInt8(ascii: "\\") { escaped = true; index += 2; continue }
+            if b < 0x20 { throw failure("control character inside a string") }
+            index += 1
+        }
+        index = bytes.count
+        throw failure("unterminated string")
+    }
+
+    /// Decodes the string whose opening quote is at `quote` (escapes resolved).
+    static func decodeString(_ bytes: UnsafeBufferPointer<UInt8>, from quote: Int) throws(JSONLineScanner.Failure) -> String {
+        var out: [UInt8] = []
+        var i = quote + 1
+        func fail(_ m: String) -> JSONLineScanner.Failure { JSONLineScanner.Failure(reason: "\(m) at byte \(i + 1)") }
+        func hex4(_ at: Int) throws(JSONLineScanner.Failure) -> UInt32 {
+            guard at + 4 <= bytes.count else { throw fail("truncated \\u escape") }
+            var value: UInt32 = 0
+            for k in at..<(at + 4) {
+                let c = bytes[k]
+                let digit: UInt32
+                switch c {
+                case 0x30...0x39: digit = UInt32(c - 0x30)
+                case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+                default: throw fail("bad \\u escape")
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+            guard i + 1 < bytes.count else { break }
+            let e = bytes[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(i)
+                i += 4
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= bytes.count, bytes[i] == 0x5C, bytes[i + 1] == UInt8(ascii: "u") {
+                    let low = try hex4(i + 2)
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    }
+                }
+                let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out += Array(String(character).utf8)
+            default:
+                throw fail("unknown escape '\\\(Character(UnicodeScalar(e)))'")
+            }
+        }
+        throw JSONLineScanner.Failure(reason: "unterminated string")
+    }
+
+    /// Reads a scalar or an array of scalars as a field value.
+    mutating func readValue() throws(JSONLineScanner.Failure) -> FieldValue {
+        let b = peek
+        switch b {
+        case UInt8(ascii: "\""):
+            let start = index
+            if let end = try skipString() {
+                return .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]), as: UTF8.self))
+            }
+            return .string(try Cursor.decodeString(bytes, from: start))
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "["):
+            index += 1
+            var elements: [FieldValue] = []
+            skipSpace()
+            if peek == UInt8(ascii: "]") { index += 1; return .list(elements) }
+            while true {
+                skipSpace()
+                if peek == UInt8(ascii: "{") || peek == UInt8(ascii: "[") { try skipValue() } else { elements.append(try readValue()) }
+                skipSpace()
+                if peek == UInt8(ascii: ",") { index += 1; continue }
+                if peek == UInt8(ascii: "]") { index += 1; return .list(elements) }
+                throw failure("expected ',' or ']' in an array")
+            }
+        case UInt8(ascii: "{"):
+            try skipValue()
+            return .null
+        default:
+            return try readNumber()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(JSONLineScanner.Failure) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw failure("truncated literal") }
+        let expected = word.utf8Start
+        for k in 0..<count where bytes[index + k] != expected[k] { throw failure("invalid literal") }
+        index += count
+    }
+
+    private mutating func readNumber() throws(JSONLineScanner.Failure) -> FieldValue {
+        let start = index
+        var negative = false
+        if peek == UInt8(ascii: "-") { negative = true; index += 1 }
+        var integer: Int64 = 0
+        var digits = 0
+        var overflow = false
+        while index < bytes.count, bytes[index] &- 0x30 < 10 {
+            let (m, o1) = integer.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(bytes[index] - 0x30))
+            integer = a; overflow = overflow || o1 || o2
+            digits += 1; index += 1
+        }
+        guard digits > 0 else { index = start; throw failure("expected a value") }
+        var isDouble = overflow
+        if peek == UInt8(ascii: ".") || peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            isDouble = true
+            index += 1
+            while index < bytes.count, bytes[index] &- 0x30 < 10 || [UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[index]) {
+                index += 1
+            }
+        }
+        if isDouble {
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard let value = Double(text) else { throw failure("invalid number '\(text)'") }
+            return .double(value)
+        }
+        return .int(negative ? -integer : integer)
+    }
+
+    /// Skips any value, nested objects and arrays included.
+    mutating func skipValue() throws(JSONLineScanner.Failure) {
+        switch peek {
+        case UInt8(ascii: "\""): _ = try skipString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == UInt8(ascii: "\"") { _ = try skipString(); continue }
+                if b == UInt8(ascii: "{") || b == UInt8(ascii: "[") { depth += 1; if depth > 512 { throw failure("nesting deeper than 512") } }
+                if b == UInt8(ascii: "}") || b == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 { index += 1; return }
+                }
+                index += 1
+            }
+            throw failure("unterminated object or array")
+        default:
+            _ = try readValue()
+        }
+    }
+}

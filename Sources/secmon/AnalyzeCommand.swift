@@ -1,0 +1,128 @@
+import Analysis
+import ArgumentParser
+import DetectionEngine
+import EventPipeline
+import Foundation
+import LogFormats
+import SecurityModel
+
+/// `secmon analyze`: run the detection rules over log files, in batch.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Run the detection rules over log files (plain or gzip) or standard input.",
+        discussion: """
+            Formats are detected per file (activity, json, access, syslog) unless --format is given. \
+            Inputs are read in the order given as one stream: give rotated logs oldest first. \
+            Lines that cannot be decoded are counted and listed with file, line and reason.
+
+            Exit status: 0, or 1 when --fail-on is given and an alert at or above that level fired, \
+            or 2 when the rules have errors or an input could not be read.
+            """
+    )
+
+    @Argument(help: "Log files to read ('-' for standard input).")
+    var inputs: [String]
+
+    @Option(name: .long, help: "Rule directory or file (default: the bundled pack; env SECMON_RULES).")
+    var rules: String?
+
+    @Option(name: .long, help: "Input format: activity, json, access or syslog (default: detected per input).")
+    var format: String?
+
+    @Option(name: .long, help: "Output: table, json or ndjson.")
+    var output: String = "table"
+
+    @Option(name: .long, help: "Only events at or after this time (ISO-8601, UTC unless a zone is given).")
+    var since: String?
+
+    @Option(name: .long, help: "Only events at or before this time (ISO-8601).")
+    var until: String?
+
+    @Option(name: .long, help: "Exit with status 1 when an alert at or above this level fires (informational, low, medium, high, critical).")
+    var failOn: String?
+
+    @Option(name: .long, help: "How far out of time order events may arrive and still be correlated, in seconds.")
+    var lateness: Double = 5
+
+    @Flag(name: .long, help: "No progress line.")
+    var quiet = false
+
+    func run() throws {
+        let style = try parse(output, as: AlertRenderer.Style.self, "--output")
+        let forcedFormat = try format.map { try parse($0, as: LogFormat.self, "--format") }
+        let threshold = try failOn.map { try parse($0, as: Severity.self, "--fail-on") }
+        let sinceTime = try since.map { try time($0, "--since") }
+        let untilTime = try until.map { try time($0, "--until") }
+        guard lateness >= 0 else { throw CommandLineError("--lateness must be zero or more seconds") }
+
+        let ruleSet = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+        let options = Analyzer.Options(format: forcedFormat, since: sinceTime, until: untilTime, latenessSeconds: lateness,
+                                       referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
+        var analyzer = Analyzer(rules: ruleSet, options: options)
+        let renderer = AlertRenderer(inputNames: inputs.map { $0 == "-" ? "stdin" : $0 })
+        let out = FileHandle.standardOutput
+        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
+        let started = Date()
+        var inputFailed = false
+
+        for (index, path) in inputs.enumerated() {
+            analyzer.beginInput(renderer.inputNames[index])
+            do {
+                let reader = try LineReader(path: path, maxLineBytes: LineDecoder.maxLineBytes)
+                var counter = 0
+                try reader.forEach { item in
+                    switch item {
+                    case .line(let line): analyzer.feed(line)
+                    case .oversized(let length): analyzer.feedOversized(length: length)
+                    }
+                    counter &+= 1
+                    if counter & 0xFFFF == 0 {
+                        progress.update(name: renderer.inputNames[index], consumed: reader.consumed, size: reader.fileSize,
+                                        events: analyzer.report.totalEvents, since: started)
+                        if style == .ndjson { emit(analyzer.takeClosedAlerts(), renderer, out) }
+                    }
+                }
+            } catch {
+                inputFailed = true
+                analyzer.failInput("\(error)")
+                FileHandle.standardError.write(Data("secmon analyze: \(error)\n".utf8))
+            }
+        }
+        progress.clear()
+        var report = analyzer.finish()
+        let elapsed = Date().timeIntervalSince(started)
+        switch style {
+        case .table:
+            out.write(Data(renderer.table(report.alerts).utf8))
+            out.write(Data(("\n" + renderer.summary(report, elapsedSeconds: elapsed)).utf8))
+        case .ndjson:
+            let alreadyStreamed = Set(analyzer.streamed)
+            emit(report.alerts.filter { !alreadyStreamed.contains($0.number) }, renderer, out)
+            FileHandle.standardError.write(Data(renderer.summary(report, elapsedSeconds: elapsed).utf8))
+        case .json:
+            report.alerts.sort { ($0.firstTime, $0.number) < ($1.firstTime, $1.number) }
+            out.write(Data((renderer.document(report, elapsedSeconds: elapsed) + "\n").utf8))
+        }
+        if inputFailed { throw ExitCode(2) }
+        if let threshold, let highest = report.highestLevel, highest >= threshold { throw ExitCode(1) }
+    }
+
+    private func emit(_ alerts: [Alert], _ renderer: AlertRenderer, _ out: FileHandle) {
+        guard !alerts.isEmpty else { return }
+        out.write(Data(alerts.map { renderer.json($0) + "\n" }.joined().utf8))
+    }
+
+    private func parse<T: RawRepresentable & CaseIterable>(_ text: String, as: T.Type, _ option: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text.lowercased()) else {
+            throw CommandLineError("\(option) '\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    private func time(_ text: String, _ option: String) throws -> Timestamp {
+        if let time = Timestamp(iso8601: text) { return time }
+        if text.count == 10, let time = Timestamp(iso8601: text + "T00:00:00") { return time }
+        throw CommandLineError("\(option) '\(text)' is not a time; use 2026-11-22, 2026-11-22T10:00:00 or 2026-11-22T10:00:00+01:00")
+    }
+}

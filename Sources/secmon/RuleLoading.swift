@@ -1,0 +1,28 @@
+import DetectionEngine
+import EventPipeline
+import Foundation
+
+/// Loads a rule directory for a command, printing diagnostics in `file:line:` form.
+enum RuleLoading {
+    /// Loads `path`; prints errors (and warnings when asked) to standard error and fails on errors.
+    static func load(_ path: String, printWarnings: Bool) throws -> RuleSet {
+        let result = loadWithDiagnostics(path)
+        for diagnostic in result.diagnostics where diagnostic.severity == .error || printWarnings {
+            FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
+        }
+        if !result.errors.isEmpty {
+            throw CommandLineError("\(result.errors.count) error(s) in the rules under \(path); fix them or pass another --rules directory ('secmon rules validate \(path)' lists them)")
+        }
+        return result.ruleSet
+    }
+
+    static func loadWithDiagnostics(_ path: String) -> RuleLoadResult {
+        let read = RuleDirectory.read(path)
+        var result = RuleLoader.load(read.sources)
+        result.diagnostics = read.diagnostics + result.diagnostics
+        if read.sources.isEmpty, read.diagnostics.isEmpty {
+            result.diagnostics.append(.init(.error, file: path, line: 0, "no rule files (*.yml) found"))
+        }
+        return result
+    }
+}

@@ -1,0 +1,116 @@
+import Analysis
+import ArgumentParser
+import DetectionEngine
+import EventPipeline
+import Foundation
+import SecurityModel
+
+/// `secmon rules`: check, list and test Sigma rules.
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Validate, list and test detection rules.",
+        subcommands: [Validate.self, List.self, Test.self]
+    )
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check rule files; print errors and warnings as file:line: message (exit 1 on errors).")
+
+        @Argument(help: "Rule directories or files (default: the bundled pack).")
+        var paths: [String] = []
+
+        func run() throws {
+            let targets = paths.isEmpty ? [try RulePackLocator.locate(nil)] : paths
+            var failed = false
+            for path in targets {
+                let result = RuleLoading.loadWithDiagnostics(path)
+                for diagnostic in result.diagnostics { print(diagnostic) }
+                let set = result.ruleSet
+                let filters = Set(set.detections.flatMap(\.filterTitles)).count
+                print("\(path): \(set.detections.count) detection rules, \(set.correlations.count) correlations, \(filters) filters; \(result.errors.count) errors, \(result.warnings.count) warnings")
+                failed = failed || !result.errors.isEmpty
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the loaded rules.")
+
+        @Option(name: .long, help: "Rule directory or file (default: the bundled pack; env SECMON_RULES).")
+        var rules: String?
+
+        func run() throws {
+            let set = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+            var rows: [[String]] = [["RULE", "KIND", "LEVEL", "ALERTS", "SCOPE", "TITLE"]]
+            for node in 0..<set.count {
+                let info = set.info(ofNode: node)
+                let scope: String
+                if node < set.detections.count {
+                    let rule = set.detections[node]
+                    scope = rule.logSource.description + (rule.filterTitles.isEmpty ? "" : " (filtered: \(rule.filterTitles.joined(separator: ", ")))")
+                } else {
+                    let c = set.correlations[node - set.detections.count]
+                    scope = "\(c.type.rawValue)(\(c.references.joined(separator: ", "))) by \(c.groupBy.isEmpty ? "-" : c.groupBy.joined(separator: ",")) within \(c.timespan)" + (c.condition.map { " \($0)" } ?? "")
+                }
+                rows.append([info.label, info.kind.rawValue, info.level.rawValue, set.raisesAlerts(node: node) ? "yes" : "no", scope, info.title])
+            }
+            var widths = rows[0].map { _ in 0 }
+            for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+            for row in rows {
+                print(row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the rules' regression tests (<rules>.tests.yml beside each rule file); exit 1 on failure.")
+
+        @Argument(help: "Rule directory (default: the bundled pack).")
+        var path: String?
+
+        @Flag(name: .long, help: "Print passing tests too.")
+        var verbose = false
+
+        func run() throws {
+            let directory = try RulePackLocator.locate(path)
+            let set = try RuleLoading.load(directory, printWarnings: false)
+            var diagnostics: [RuleDiagnostic] = []
+            let specs = RuleDirectory.files(at: directory, &diagnostics) { $0.hasSuffix(".tests.yml") || $0.hasSuffix(".tests.yaml") }
+            var passed = 0, failed = 0
+            for spec in specs {
+                guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
+                    diagnostics.append(.init(.error, file: spec, line: 0, "cannot read the file")); continue
+                }
+                let parsed = RuleTestCase.parse(specFile: spec, text: text)
+                diagnostics += parsed.diagnostics
+                for testCase in parsed.cases {
+                    var log = testCase.log ?? ""
+                    if let file = testCase.logFile {
+                        let resolved = file.hasPrefix("/") ? file : ((spec as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+                        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
+                            print("FAIL \(spec):\(testCase.line): \(testCase.name)\n     cannot read log_file \(resolved)")
+                            failed += 1
+                            continue
+                        }
+                        log = text
+                    }
+                    let result = RuleTestRunner.run(testCase, logText: log, rules: set, referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
+                    if result.passed {
+                        passed += 1
+                        if verbose { print("pass \(spec):\(testCase.line): \(testCase.name)") }
+                    } else {
+                        failed += 1
+                        print("FAIL \(spec):\(testCase.line): \(testCase.name)")
+                        for failure in result.failures { print("     \(failure)") }
+                    }
+                }
+            }
+            for diagnostic in diagnostics { print(diagnostic) }
+            print("\(passed + failed) rule tests: \(passed) passed, \(failed) failed")
+            if failed > 0 || diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        }
+    }
+}
