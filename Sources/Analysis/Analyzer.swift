@@ -58,7 +58,7 @@ public struct Analyzer: Sendable {
         current = report.inputs.count
         report.inputs.append(.init(name: name, format: options.format))
         lineNumber = 0
-        decoder = options.format.map { LineDecoder(format: $0, fields: rules.fields, keepRawLine: keepRaw, referenceTime: options.referenceTime) }
+        decoder = options.format.map(makeDecoder)
     }
 
     /// Records that the current input could not be read (or stopped being readable).
@@ -119,13 +119,20 @@ public struct Analyzer: Sendable {
 
     // MARK: -
 
+    private func makeDecoder(_ format: LogFormat) -> LineDecoder {
+        // Syslog lines switch between the sshd and syslog streams per line: give them both sets.
+        let streams = format == .syslog ? [LogSource.sshd, .syslog] : [format.logSource]
+        let names = streams.reduce(into: Set<String>()) { $0.formUnion(rules.fieldNames(for: $1)) }
+        return LineDecoder(format: format, fields: rules.fields, only: names, keepRawLine: keepRaw, referenceTime: options.referenceTime)
+    }
+
     private mutating func flushPending() {
         guard !pending.isEmpty, current >= 0 else { return }
         if decoder == nil {
             let samples = pending.map(\.line).filter { !$0.isEmpty }
             if let format = LogFormat.detect(samples, referenceTime: options.referenceTime) {
                 report.inputs[current].format = format
-                decoder = LineDecoder(format: format, fields: rules.fields, keepRawLine: keepRaw, referenceTime: options.referenceTime)
+                decoder = makeDecoder(format)
             }
         }
         let lines = pending

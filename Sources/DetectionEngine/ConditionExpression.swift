@@ -23,18 +23,20 @@ indirect enum ConditionExpression: Sendable, Equatable {
     }
 
     /// A (slot, values) that every matching event must have, used to index rules; nil when none.
-    func requirement(_ searches: [SearchIdentifier]) -> (slot: Int, values: Set<String>)? {
+    func requirement(_ searches: [SearchIdentifier]) -> Requirement? {
         switch self {
         case .search(let index): return searches[index].requirement
         case .and(let parts):
-            return parts.compactMap { $0.requirement(searches) }.min { $0.values.count < $1.values.count }
+            guard let best = parts.compactMap({ $0.requirement(searches) }).min(by: { $0.values.count < $1.values.count }) else { return nil }
+            return Requirement(slot: best.slot, values: best.values, written: best.written, exhaustive: false)
         case .or(let parts):
-            var result: (slot: Int, values: Set<String>)?
+            var result: Requirement?
             for part in parts {
                 guard let req = part.requirement(searches) else { return nil }
                 if let current = result {
                     guard current.slot == req.slot else { return nil }
-                    result = (current.slot, current.values.union(req.values))
+                    result = Requirement(slot: current.slot, values: current.values.union(req.values),
+                                         written: current.written.union(req.written), exhaustive: current.exhaustive && req.exhaustive)
                 } else { result = req }
             }
             return result

@@ -21,11 +21,16 @@ struct CorrelationGroup: Sendable {
     /// What one observation did.
     struct Outcome {
         var holds: Bool
-        /// Evidence for a new alert: every event in the window (or the completed sequence).
-        var openingRefs: [EventRef]
+        /// Evidence for a new alert: every event in the window (or the completed sequence);
+        /// filled only when the condition holds and no alert is open.
+        var openingRefs: [EventRef] = []
         var openingTime: Int64
-        /// Evidence of this event for an extended alert or a chained hit.
-        var eventRefs: [EventRef]
+        /// Evidence of this event for an extended alert or a chained hit; empty means the hit's own.
+        var eventRefs: [EventRef] = []
+        /// The alert that was open before this observation (negative: an untracked episode).
+        var openAlert: Int?
+        /// An alert that ended because the window had emptied before this event.
+        var expiredAlert: Int?
     }
 
     var entries: Deque<Entry> = []
@@ -59,14 +64,20 @@ struct CorrelationGroup: Sendable {
     }
 
     /// Records `hit` for `rule` at source `positions` and evaluates the condition.
-    mutating func observe(_ hit: RuleHit, value: FieldValue?, positions: [Int], rule: CorrelationRule) -> Outcome {
+    mutating func observe(_ hit: RuleHit, value: FieldValue?, positions: [Int], rule: CorrelationPlan) -> Outcome {
         let now = hit.timestamp.microseconds
-        let refs = hit.refs
-        let span = rule.timespan.microseconds
+        let span = rule.span
+        var outcome = Outcome(holds: false, openingTime: now)
+        // An alert whose window emptied while its key was quiet has ended.
+        if let open = openAlert, lastTime < now - span {
+            outcome.expiredAlert = open
+            openAlert = nil
+        }
+        outcome.openAlert = openAlert
         expire(before: now - span, type: rule.type)
         lastTime = now
-        var outcome = Outcome(holds: false, openingRefs: [], openingTime: now, eventRefs: refs)
         func windowEvidence() {
+            guard outcome.openAlert == nil else { return }
             outcome.openingTime = entries.first?.time ?? now
             outcome.openingRefs = []
             for entry in entries where outcome.openingRefs.count < Alert.maxReferences {
@@ -102,6 +113,7 @@ struct CorrelationGroup: Sendable {
             outcome.holds = rule.condition!.holds(measure)
             if outcome.holds { windowEvidence() }
         case .temporal:
+            let refs = hit.refs
             for position in positions { steps[position] = Step(start: now, refs: refs) }
             let matched = steps.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
             outcome.holds = rule.condition.map { $0.holds(Double(matched)) } ?? (matched == steps.count)
@@ -109,7 +121,8 @@ struct CorrelationGroup: Sendable {
         case .temporalOrdered:
             // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
             var completed = false
-            for position in positions.sorted(by: >) {
+            let refs = hit.refs
+            for position in positions.reversed() {
                 if position == 0 {
                     steps[0] = Step(start: now, refs: refs)
                 } else if let previous = steps[position - 1], now - previous.start <= span {

@@ -34,14 +34,15 @@ public struct DetectionEngine: Sendable {
 
     private var buffer: ReorderBuffer
     private var groups: [[GroupKey: CorrelationGroup]]
-    private var lastSweep: [Int64]
+    private var nextSweep: [Int64]
+    private var earliestSweep: Int64 = .min
     private var open: [Int: Alert] = [:]
     private var updates: [AlertUpdate] = []
     private var indexes: [LogSource: RuleIndex] = [:]
     private var lastIndex: RuleIndex?
     private var sequence = 0
-    /// For each correlation and each of its source nodes, the positions that node takes.
-    private let positions: [[Int: [Int]]]
+    private let correlationPlans: [CorrelationPlan]
+    private let detectionPlans: [DetectionPlan]
     private var matched: [Int] = []
 
     /// - Parameters:
@@ -51,12 +52,9 @@ public struct DetectionEngine: Sendable {
         self.rules = rules
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.groups = Array(repeating: [:], count: rules.correlations.count)
-        self.lastSweep = Array(repeating: .min, count: rules.correlations.count)
-        self.positions = rules.correlations.map { correlation in
-            var table: [Int: [Int]] = [:]
-            for (position, node) in correlation.sources.enumerated() { table[node, default: []].append(position) }
-            return table
-        }
+        self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
+        self.correlationPlans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
+        self.detectionPlans = rules.detections.indices.map { DetectionPlan(node: $0, rules: rules) }
     }
 
     /// Tests one event against the rules and runs whatever it completes.
@@ -76,18 +74,18 @@ public struct DetectionEngine: Sendable {
         for node in matched {
             statistics.matches += 1
             sequence += 1
-            let slots = rules.carriedSlots[node]
+            let plan = detectionPlans[node]
             var values: [FieldValue?] = []
-            if !slots.isEmpty {
-                values.reserveCapacity(slots.count)
-                for slot in slots { values.append(event[slot]) }
+            if !plan.carriedSlots.isEmpty {
+                values.reserveCapacity(plan.carriedSlots.count)
+                for slot in plan.carriedSlots { values.append(event[slot]) }
             }
             let hit = RuleHit(timestamp: event.timestamp, node: node, ref: event.ref, moreRefs: [], values: values, sequence: sequence)
             if !buffer.insert(hit) {
                 statistics.late += 1
                 if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
                 // Single-event alerts do not depend on order; correlations skip the late event.
-                if rules.emitsAlerts[node] { raiseSingle(hit) }
+                if plan.emitsAlerts { raiseSingle(hit) }
             }
         }
         while let hit = buffer.next() { run(hit) }
@@ -120,10 +118,10 @@ public struct DetectionEngine: Sendable {
     // MARK: - Internals
 
     private mutating func run(_ hit: RuleHit) {
-        let node = hit.node
-        if node < rules.detections.count, rules.emitsAlerts[node] { raiseSingle(hit) }
-        for correlation in rules.parents[node] { correlate(hit, correlation) }
-        sweepIfDue(hit.timestamp.microseconds)
+        let plan = detectionPlans[hit.node]
+        if plan.emitsAlerts { raiseSingle(hit) }
+        for correlation in plan.parents { correlate(hit, correlationPlans[correlation]) }
+        if hit.timestamp.microseconds >= earliestSweep { sweep(hit.timestamp.microseconds) }
     }
 
     private mutating func raiseSingle(_ hit: RuleHit) {
@@ -134,75 +132,73 @@ public struct DetectionEngine: Sendable {
         updates.append(.closed(alert))
     }
 
-    private mutating func correlate(_ hit: RuleHit, _ correlationIndex: Int) {
-        let rule = rules.correlations[correlationIndex]
-        guard let nodePositions = positions[correlationIndex][hit.node] else { return }
-        let first = nodePositions[0]
-        let keyIndices = rule.groupIndices[first]
-        var keyValues: [FieldValue?] = []
-        keyValues.reserveCapacity(keyIndices.count)
-        for index in keyIndices {
-            // An event without a group-by field belongs to no group (as in SQL/Splunk 'by' clauses
-            // that drop nulls): it is not correlated by this rule.
-            guard let value = index.flatMap({ hit.values[$0] }), value != .null else {
+    private mutating func correlate(_ hit: RuleHit, _ plan: CorrelationPlan) {
+        let nodePositions = plan.positions[hit.node]
+        guard !nodePositions.isEmpty else { return }
+        let keyIndices = plan.groupIndices[hit.node]
+        let key: GroupKey
+        // An event without a group-by field belongs to no group (as in SQL/Splunk 'by' clauses
+        // that drop nulls): it is not correlated by this rule.
+        switch keyIndices.count {
+        case 0:
+            key = .none
+        case 1:
+            guard let index = keyIndices[0], let value = hit.values[index], value != .null else {
                 statistics.ungrouped += 1
                 return
             }
-            keyValues.append(value)
+            key = .one(value)
+        default:
+            var values: [FieldValue] = []
+            values.reserveCapacity(keyIndices.count)
+            for index in keyIndices {
+                guard let value = index.flatMap({ hit.values[$0] }), value != .null else {
+                    statistics.ungrouped += 1
+                    return
+                }
+                values.append(value)
+            }
+            key = .many(values)
         }
-        let key = GroupKey(values: keyValues)
-        let value = rule.valueIndices[first].flatMap { hit.values[$0] }
-        let now = hit.timestamp.microseconds
-        let stepCount = (rule.type == .temporal || rule.type == .temporalOrdered) ? rule.sources.count : 0
-
-        // An alert whose window emptied while its key was quiet has ended.
-        if let existing = groups[correlationIndex][key], let number = existing.openAlert,
-           existing.lastTime < now - rule.timespan.microseconds {
-            close(number)
-            groups[correlationIndex][key]?.openAlert = nil
-        }
-        let outcome = groups[correlationIndex][key, default: CorrelationGroup(stepCount: stepCount)]
-            .observe(hit, value: value, positions: nodePositions, rule: rule)
-        let openNumber = groups[correlationIndex][key]?.openAlert
+        let value = plan.valueIndices[hit.node].flatMap { hit.values[$0] }
+        let c = plan.index
+        let outcome = groups[c][key, default: CorrelationGroup(stepCount: plan.stepCount)]
+            .observe(hit, value: value, positions: nodePositions, rule: plan)
+        if let expired = outcome.expiredAlert { close(expired) }
         if outcome.holds {
-            if let number = openNumber {
+            let eventRefs = outcome.eventRefs.isEmpty ? hit.refs : outcome.eventRefs
+            if let number = outcome.openAlert {
                 if number >= 0 {
                     open[number]!.lastTime = hit.timestamp
                     open[number]!.holdCount += 1
-                    open[number]!.eventCount += outcome.eventRefs.count
-                    open[number]!.addEvidence(outcome.eventRefs)
+                    open[number]!.eventCount += eventRefs.count
+                    open[number]!.addEvidence(eventRefs)
                 }
-            } else {
+            } else if plan.emitsAlerts {
                 statistics.alerts += 1
                 let number = statistics.alerts
-                let node = rules.detections.count + correlationIndex
-                let group = zip(rule.groupBy, keyValues).map { Alert.GroupValue(field: $0, value: $1?.text) }
-                var alert = Alert(number: number, node: node, rule: rule.info, group: group,
+                let group = zip(plan.groupBy, key.values).map { Alert.GroupValue(field: $0, value: $1.text) }
+                var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group,
                                   firstTime: Timestamp(microseconds: outcome.openingTime), lastTime: hit.timestamp,
                                   eventCount: outcome.openingRefs.count, events: [])
                 alert.addEvidence(outcome.openingRefs)
-                if rules.emitsAlerts[node] {
-                    open[number] = alert
-                    updates.append(.opened(alert))
-                    groups[correlationIndex][key]?.openAlert = number
-                } else {
-                    // Intermediate correlation in a chain: tracks its episode without an alert.
-                    statistics.alerts -= 1
-                    groups[correlationIndex][key]?.openAlert = -1
-                }
+                open[number] = alert
+                updates.append(.opened(alert))
+                groups[c][key]?.openAlert = number
+            } else {
+                // Intermediate correlation in a chain: tracks its episode without an alert.
+                groups[c][key]?.openAlert = -1
             }
             // Chaining: a correlation that holds is an event for the correlations that reference it.
-            let node = rules.detections.count + correlationIndex
-            if !rules.parents[node].isEmpty {
+            if !plan.parents.isEmpty {
                 sequence += 1
-                let refs = outcome.eventRefs
-                let derived = RuleHit(timestamp: hit.timestamp, node: node, ref: refs.first ?? hit.ref,
-                                      moreRefs: Array(refs.dropFirst()), values: keyValues, sequence: sequence)
-                for parent in rules.parents[node] { correlate(derived, parent) }
+                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, ref: eventRefs.first ?? hit.ref,
+                                      moreRefs: Array(eventRefs.dropFirst()), values: key.values, sequence: sequence)
+                for parent in plan.parents { correlate(derived, correlationPlans[parent]) }
             }
-        } else if let number = openNumber {
+        } else if let number = outcome.openAlert {
             close(number)
-            groups[correlationIndex][key]?.openAlert = nil
+            groups[c][key]?.openAlert = nil
         }
     }
 
@@ -211,30 +207,28 @@ public struct DetectionEngine: Sendable {
         updates.append(.closed(alert))
     }
 
-    /// Evicts expired groups of each correlation once per its timespan of event time.
-    private mutating func sweepIfDue(_ now: Int64) {
+    /// Evicts groups whose newest event left the window, once per timespan (at least 30 s) of
+    /// event time per correlation: memory stays bounded by the keys active in each window.
+    private mutating func sweep(_ now: Int64) {
+        var earliest = Int64.max
         var live = 0
-        for index in rules.correlations.indices {
-            let span = rules.correlations[index].timespan.microseconds
-            if lastSweep[index] == .min { lastSweep[index] = now }
-            if now - lastSweep[index] >= max(span, 1_000_000) {
-                lastSweep[index] = now
-                let oldest = now - span
-                let type = rules.correlations[index].type
-                var kept: [GroupKey: CorrelationGroup] = [:]
-                kept.reserveCapacity(groups[index].count / 2)
-                for (key, var group) in groups[index] {
-                    if group.lastTime < oldest {
-                        if let number = group.openAlert { close(number) }
-                        continue
-                    }
-                    group.expire(before: oldest, type: type)
-                    kept[key] = group
+        for plan in correlationPlans {
+            let c = plan.index
+            if nextSweep[c] == .min { nextSweep[c] = now + max(plan.span, 30_000_000) }
+            if now >= nextSweep[c] {
+                nextSweep[c] = now + max(plan.span, 30_000_000)
+                let oldest = now - plan.span
+                var stale: [GroupKey] = []
+                for (key, group) in groups[c] where group.lastTime < oldest {
+                    stale.append(key)
+                    if let number = group.openAlert { close(number) }
                 }
-                groups[index] = kept
+                for key in stale { groups[c].removeValue(forKey: key) }
             }
-            live += groups[index].count
+            earliest = min(earliest, nextSweep[c])
+            live += groups[c].count
         }
+        earliestSweep = earliest
         statistics.liveGroups = live
     }
 }

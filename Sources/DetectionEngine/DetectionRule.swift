@@ -7,7 +7,20 @@ public struct DetectionRule: Sendable {
     let searches: [SearchIdentifier]
     let condition: ConditionExpression
     /// Sigma filters (`mf_*.yml`) attached to this rule; each must hold too.
-    var filters: [CompiledFilter] = []
+    var filters: [CompiledFilter] = [] {
+        didSet { decidedByIndex = false }
+    }
+    /// Whether an index hit on the rule's required values is a match by itself (plain equality
+    /// rules without filters): the index then spares the evaluation.
+    private(set) var decidedByIndex = false
+
+    init(info: RuleInfo, logSource: LogSource, searches: [SearchIdentifier], condition: ConditionExpression) {
+        self.info = info
+        self.logSource = logSource
+        self.searches = searches
+        self.condition = condition
+        self.decidedByIndex = condition.requirement(searches)?.exhaustive ?? false
+    }
 
     /// Whether the rule (or a filter on it) searches the raw line with keywords.
     var usesKeywords: Bool {

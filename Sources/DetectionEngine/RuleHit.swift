@@ -15,7 +15,18 @@ struct RuleHit: Sendable {
     var refs: [EventRef] { [ref] + moreRefs }
 }
 
-/// A group-by key: the values of the group-by fields, in order.
-struct GroupKey: Hashable, Sendable {
-    var values: [FieldValue?]
+/// A group-by key: the values of the group-by fields, in order. One-field keys (the common
+/// case) hold the value itself, so building and hashing a key allocates nothing.
+enum GroupKey: Hashable, Sendable {
+    case none
+    case one(FieldValue)
+    case many([FieldValue])
+
+    var values: [FieldValue] {
+        switch self {
+        case .none: return []
+        case .one(let value): return [value]
+        case .many(let values): return values
+        }
+    }
 }

@@ -26,7 +26,12 @@ struct RuleIndex: Sendable {
         for (index, rule) in rules.detections.enumerated() where rule.logSource.applies(to: logSource) {
             count += 1
             if let requirement = rule.condition.requirement(rule.searches) {
-                for value in requirement.values { tables[requirement.slot, default: [:]][value, default: []].append(index) }
+                // Keys as written in the rule and lowercased: log values usually have the rule's case,
+                // so most lookups hit without lowercasing the event's value.
+                var keys = requirement.values
+                keys.formUnion(requirement.written)
+                keys.formUnion(requirement.values.map { $0.uppercased() })
+                for value in keys { tables[requirement.slot, default: [:]][value, default: []].append(index) }
             } else {
                 always.append(index)
             }
@@ -42,7 +47,9 @@ struct RuleIndex: Sendable {
         for index in always where rules.detections[index].matches(event) { body(index) }
         for field in byField {
             guard let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
-            for index in candidates where rules.detections[index].matches(event) { body(index) }
+            for index in candidates where rules.detections[index].decidedByIndex || rules.detections[index].matches(event) {
+                body(index)
+            }
         }
     }
 
@@ -51,7 +58,13 @@ struct RuleIndex: Sendable {
         switch value {
         case .string(let text):
             if let hit = table[text] { return hit }
-            return table[text.lowercased()]
+            // Keys are stored lower- and upper-cased: a value in one case throughout has missed for good.
+            var lower = false, upper = false
+            for byte in text.utf8 {
+                if byte >= 0x80 { lower = true; upper = true; break }
+                if byte &- 0x61 < 26 { lower = true } else if byte &- 0x41 < 26 { upper = true }
+            }
+            return lower && upper ? table[text.lowercased()] : nil
         case .list(let elements):
             // Any element may match; gather candidates once each.
             var all: [Int] = []

@@ -34,6 +34,16 @@ public struct RuleSet: Sendable {
     /// Metadata of every rule, detections first.
     public var allInfo: [RuleInfo] { (0..<count).map(info(ofNode:)) }
 
+    /// The fields that rules applying to `stream` read (decoders for that stream extract only these).
+    public func fieldNames(for stream: LogSource) -> Set<String> {
+        var slots = Set<Int>()
+        for (index, rule) in detections.enumerated() where rule.logSource.applies(to: stream) {
+            for search in rule.searches + rule.filters.flatMap(\.searches) { search.collectSlots(into: &slots) }
+            slots.formUnion(carriedSlots[index])
+        }
+        return Set(slots.map { fields.names[$0] })
+    }
+
     /// Whether node `index` raises alerts of its own.
     public func raisesAlerts(node index: Int) -> Bool { emitsAlerts[index] }
 }

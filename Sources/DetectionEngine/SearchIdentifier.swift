@@ -11,6 +11,8 @@ struct SearchIdentifier: Sendable {
         let test: ValueTest
         /// Lowercased exact values this test requires (for the rule index), if it is a plain equality.
         let exactValues: [String]?
+        /// The same values as written in the rule.
+        var writtenValues: [String] = []
     }
 
     enum Body: Sendable {
@@ -37,20 +39,42 @@ struct SearchIdentifier: Sendable {
         }
     }
 
+    /// Adds the slots this search reads (fields and `fieldref` targets).
+    func collectSlots(into slots: inout Set<Int>) {
+        guard case .fields(let alternatives) = body else { return }
+        for all in alternatives {
+            for test in all {
+                slots.insert(test.slot)
+                test.test.collectSlots(into: &slots)
+            }
+        }
+    }
+
     /// A (field slot, lowercased values) requirement every match satisfies, if one exists.
-    var requirement: (slot: Int, values: Set<String>)? {
+    var requirement: Requirement? {
         guard case .fields(let alternatives) = body, !alternatives.isEmpty else { return nil }
         // Every alternative must constrain the same slot with exact values.
-        var result: (slot: Int, values: Set<String>)?
+        var result: Requirement?
         for all in alternatives {
             guard let test = all.first(where: { $0.exactValues != nil }), let values = test.exactValues else { return nil }
+            let exhaustive = alternatives.count == 1 && all.count == 1
             if let current = result {
                 guard current.slot == test.slot else { return nil }
-                result = (current.slot, current.values.union(values))
+                result = Requirement(slot: current.slot, values: current.values.union(values),
+                                     written: current.written.union(test.writtenValues), exhaustive: false)
             } else {
-                result = (test.slot, Set(values))
+                result = Requirement(slot: test.slot, values: Set(values), written: Set(test.writtenValues), exhaustive: exhaustive)
             }
         }
         return result
     }
+}
+
+/// A field and the values one of which every matching event has (used to index rules).
+struct Requirement: Sendable {
+    let slot: Int
+    let values: Set<String>
+    let written: Set<String>
+    /// Whether having one of the values is all the search asks (the index then decides alone).
+    let exhaustive: Bool
 }

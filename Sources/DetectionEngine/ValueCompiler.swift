@@ -129,6 +129,7 @@ struct ValueCompiler {
             throw Failure(message: "'\(key)': \(encoding!.rawValue) must be followed by base64 or base64offset (UTF-16 text cannot appear in a text field otherwise)", line: keyLine)
         }
         var tests: [ValueTest] = []
+        var written: [String] = []
         var exact: [String]? = (position.isEmpty && !base64 && !has.contains(.windash) && !has.contains(.neq) && !(matchAll && nodes.count > 1)) ? [] : nil
         for node in nodes {
             if YAMLAccess.isNull(node) {
@@ -143,6 +144,7 @@ struct ValueCompiler {
             if let integer = YAMLAccess.integer(node), modifiers.allSatisfy({ $0 == .all || $0 == .neq || $0 == .cased }) {
                 tests.append(.integer(integer, TextPattern(sigma: String(integer), cased: true)))
                 exact?.append(String(integer))
+                written.append(String(integer))
                 continue
             }
             var variants = has.contains(.windash) ? Self.windashVariants(text) : [text]
@@ -163,6 +165,7 @@ struct ValueCompiler {
                 tests.append(.text(compiled))
                 if compiled.shape == .equals, !compiled.cased {
                     exact?.append(String(decoding: compiled.literal, as: UTF8.self))
+                    if !variant.contains("\\") { written.append(variant) }
                 } else {
                     exact = nil
                 }
@@ -171,7 +174,9 @@ struct ValueCompiler {
         var test = combine(tests)
         // neq: none of the values (a list means "not this and not that").
         if has.contains(.neq) { test = .not(.anyOf(tests)) }
-        return .init(slot: slot(field), field: field, test: test, exactValues: exact)
+        var result = SearchIdentifier.FieldTest(slot: slot(field), field: field, test: test, exactValues: exact)
+        result.writtenValues = written
+        return result
     }
 
     /// A value about to get a `*` appended: a trailing lone backslash is a literal backslash and

@@ -24,6 +24,15 @@ indirect enum ValueTest: @unchecked Sendable {
     case allOf([ValueTest])
     case not(ValueTest)
 
+    func collectSlots(into slots: inout Set<Int>) {
+        switch self {
+        case .fieldRef(let slot, _, _): slots.insert(slot)
+        case .anyOf(let tests), .allOf(let tests): for test in tests { test.collectSlots(into: &slots) }
+        case .not(let test): test.collectSlots(into: &slots)
+        default: break
+        }
+    }
+
     /// Evaluates against the field's value (`nil` when absent) within `event` (for `fieldref`).
     func matches(_ value: FieldValue?, in event: EventRecord) -> Bool {
         switch self {

@@ -32,11 +32,13 @@ public final class LineReader {
     private var inflated: [UInt8] = []
     private var stream = z_stream()
     private var inflating = false
-    private static let chunk = 4 << 20
+    private let chunk: Int
 
     /// Opens `path` (`-` for standard input).
-    public init(path: String, maxLineBytes: Int = 1 << 20) throws {
+    /// - Parameter chunkSize: bytes per read (tests use small ones to cut lines anywhere).
+    public init(path: String, maxLineBytes: Int = 1 << 20, chunkSize: Int = 4 << 20) throws {
         self.path = path
+        self.chunk = max(1, chunkSize)
         self.maxLineBytes = maxLineBytes
         if path == "-" {
             fd = 0
@@ -59,7 +61,7 @@ public final class LineReader {
                 fileSize = nil
             }
         }
-        raw = [UInt8](repeating: 0, count: Self.chunk)
+        raw = [UInt8](repeating: 0, count: chunk)
     }
 
     deinit {
@@ -84,7 +86,7 @@ public final class LineReader {
                         throw Failure(description: "\(path): cannot start gzip decompression")
                     }
                     inflating = true
-                    inflated = [UInt8](repeating: 0, count: Self.chunk)
+                    inflated = [UInt8](repeating: 0, count: chunk)
                 }
             }
             if isGzip {
@@ -108,7 +110,7 @@ public final class LineReader {
 
     private func readRaw() throws -> Int {
         while true {
-            let count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, Self.chunk) }
+            let count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))")

@@ -25,10 +25,13 @@ public struct JSONLineScanner: Sendable {
     /// - Parameters:
     ///   - fields: names to extract; slot numbers are their positions in the table.
     ///   - timeKeys: keys tried for the event time (ISO-8601 text, or epoch seconds/milliseconds).
-    public init(fields: FieldTable, timeKeys: [String] = ["timestamp", "@timestamp", "time", "ts"]) {
-        wanted = fields.names.enumerated().map { Wanted(path: Array($0.element.utf8), slot: $0.offset) }
+    ///   - only: restrict extraction to these names (the fields the stream's rules read).
+    public init(fields: FieldTable, only: Set<String>? = nil, timeKeys: [String] = ["timestamp", "@timestamp", "time", "ts"]) {
+        wanted = fields.names.enumerated()
+            .filter { only?.contains($0.element) ?? true }
+            .map { Wanted(path: Array($0.element.utf8), slot: $0.offset) }
         var prefixes = Set<[UInt8]>()
-        for name in fields.names + timeKeys {
+        for name in wanted.map({ String(decoding: $0.path, as: UTF8.self) }) + timeKeys {
             var parts = Array(name.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
             parts.removeLast()
             var prefix: [UInt8] = []
@@ -48,9 +51,20 @@ public struct JSONLineScanner: Sendable {
         }
         var timeRank = Int.max
         var time: Int64?
-        try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time)
-        cursor.skipSpace()
-        guard cursor.atEnd else { throw Failure(reason: "unexpected data after the JSON object at byte \(cursor.index + 1)") }
+        var remaining = wanted.count
+        let complete = try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time, remaining: &remaining)
+        if complete {
+            cursor.skipSpace()
+            guard cursor.atEnd else { throw Failure(reason: "unexpected data after the JSON object at byte \(cursor.index + 1)") }
+        } else {
+            // Everything needed was found before the end: the rest is not decoded, but a line
+            // must still end its object (a truncated line is rejected).
+            var end = line.count
+            while end > 0, [0x20, 0x09, 0x0D].contains(line[end - 1]) { end -= 1 }
+            guard end > 0, line[end - 1] == UInt8(ascii: "}") else {
+                throw Failure(reason: "the JSON object is not closed (truncated line?)")
+            }
+        }
         guard let time else {
             throw Failure(reason: timeRank == Int.max
                 ? "no time field (looked for \(timeKeys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")))"
@@ -59,11 +73,12 @@ public struct JSONLineScanner: Sendable {
         record.timestamp = Timestamp(microseconds: time)
     }
 
+    /// Scans an object; returns false when it stopped early because nothing more was needed.
     private func scanObject(_ c: inout Cursor, prefix: [UInt8], record: inout EventRecord,
-                            timeRank: inout Int, time: inout Int64?) throws(Failure) {
+                            timeRank: inout Int, time: inout Int64?, remaining: inout Int) throws(Failure) -> Bool {
         c.index += 1  // {
         c.skipSpace()
-        if c.peek == UInt8(ascii: "}") { c.index += 1; return }
+        if c.peek == UInt8(ascii: "}") { c.index += 1; return true }
         while true {
             c.skipSpace()
             guard c.peek == UInt8(ascii: "\"") else { throw c.failure("expected a key in quotes") }
@@ -104,7 +119,9 @@ public struct JSONLineScanner: Sendable {
                 var nestedPrefix = built ?? Array(UnsafeBufferPointer(rebasing: c.bytes[keyStart..<keyEnd]))
                 nestedPrefix.append(UInt8(ascii: "."))
                 if !prefixes.isEmpty, prefixes.contains(nestedPrefix) {
-                    try scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time)
+                    if try !scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time, remaining: &remaining) {
+                        return false
+                    }
                 } else {
                     try c.skipValue()
                 }
@@ -119,7 +136,10 @@ public struct JSONLineScanner: Sendable {
             } else if slot != nil || rank != nil {
                 let valueStart = c.index
                 let value = try c.readValue()
-                if let slot { record[slot] = value }
+                if let slot {
+                    if record[slot] == nil { remaining -= 1 }
+                    record[slot] = value
+                }
                 if let rank {
                     time = Self.parseTime(value, c.bytes, valueStart)
                     timeRank = rank
@@ -128,8 +148,12 @@ public struct JSONLineScanner: Sendable {
                 try c.skipValue()
             }
             c.skipSpace()
-            if c.peek == UInt8(ascii: ",") { c.index += 1; continue }
-            if c.peek == UInt8(ascii: "}") { c.index += 1; return }
+            if c.peek == UInt8(ascii: ",") {
+                if remaining == 0, timeRank == 0 { return false }
+                c.index += 1
+                continue
+            }
+            if c.peek == UInt8(ascii: "}") { c.index += 1; return true }
             throw c.failure("expected ',' or '}'")
         }
     }

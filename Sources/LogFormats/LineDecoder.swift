@@ -14,10 +14,11 @@ public struct LineDecoder: Sendable {
     ///   - fields: the fields the rules read (see `RuleSet.fields`).
     ///   - keepRawLine: keep the line in the record (keyword rules need it).
     ///   - referenceTime: the "now" that places year-less syslog times.
-    public init(format: LogFormat, fields: FieldTable, keepRawLine: Bool, referenceTime: Timestamp) {
+    ///   - only: the names the stream's rules read (others are not extracted); nil for all.
+    public init(format: LogFormat, fields: FieldTable, only: Set<String>? = nil, keepRawLine: Bool, referenceTime: Timestamp) {
         self.format = format
         self.keepRawLine = keepRawLine
-        json = (format == .activity || format == .json) ? JSONLineScanner(fields: fields) : nil
+        json = (format == .activity || format == .json) ? JSONLineScanner(fields: fields, only: only) : nil
         access = format == .access ? AccessLogDecoder(fields: fields) : nil
         syslog = format == .syslog ? SyslogDecoder(fields: fields, referenceTime: referenceTime) : nil
     }
@@ -29,17 +30,13 @@ public struct LineDecoder: Sendable {
         if line.count > Self.maxLineBytes {
             throw LineRejection("line of \(line.count) bytes is longer than the \(Self.maxLineBytes)-byte limit")
         }
-        // Invalid UTF-8 is rejected here so that no rule sees replacement characters.
-        var index = 0
-        while index < line.count {
-            if line[index] >= 0x80 {
-                if !Self.isValidUTF8(UnsafeBufferPointer(rebasing: line[index...])) {
-                    throw LineRejection("invalid UTF-8 (binary data?)")
-                }
-                break
+        // Invalid UTF-8 and NUL bytes are rejected here so that no rule sees replacement characters.
+        if let suspect = Self.firstNonASCIIOrNUL(line) {
+            if line[suspect] == 0 { throw LineRejection("NUL byte at \(suspect + 1) (binary data?)") }
+            if !Self.isValidUTF8(UnsafeBufferPointer(rebasing: line[suspect...])) {
+                throw LineRejection("invalid UTF-8 (binary data?)")
             }
-            if line[index] == 0 { throw LineRejection("NUL byte at \(index + 1) (binary data?)") }
-            index += 1
+            if let nul = line.firstIndex(of: 0) { throw LineRejection("NUL byte at \(nul + 1) (binary data?)") }
         }
         switch format {
         case .activity, .json:
@@ -48,6 +45,27 @@ public struct LineDecoder: Sendable {
         case .syslog: try syslog!.decode(line, into: &record)
         }
         if keepRawLine { record.raw = String(decoding: line, as: UTF8.self) }
+    }
+
+    /// The first byte that is non-ASCII or NUL, checking eight bytes at a time.
+    @inline(__always)
+    static func firstNonASCIIOrNUL(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = UnsafeRawPointer(line.baseAddress) else { return nil }
+        let count = line.count
+        var index = 0
+        while index + 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // High bit set, or a zero byte (the classic "has zero byte" test).
+            let zero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if (word | zero) & 0x8080_8080_8080_8080 != 0 { break }
+            index += 8
+        }
+        while index < count {
+            let byte = line[index]
+            if byte == 0 || byte >= 0x80 { return index }
+            index += 1
+        }
+        return nil
     }
 
     static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
