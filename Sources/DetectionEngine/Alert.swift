@@ -9,6 +9,11 @@ public struct Alert: Sendable, Hashable {
     public struct GroupValue: Sendable, Hashable {
         public var field: String
         public var value: String?
+
+        public init(field: String, value: String?) {
+            self.field = field
+            self.value = value
+        }
     }
 
     /// Sequence number within the run (1-based, in the order alerts opened).

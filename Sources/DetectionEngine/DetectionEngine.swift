@@ -192,8 +192,10 @@ public struct DetectionEngine: Sendable {
             // Chaining: a correlation that holds is an event for the correlations that reference it.
             if !plan.parents.isEmpty {
                 sequence += 1
-                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, ref: eventRefs.first ?? hit.ref,
-                                      moreRefs: Array(eventRefs.dropFirst()), values: key.values, sequence: sequence)
+                // When the condition starts holding, the whole window made it hold.
+                let refs = outcome.openAlert == nil && !outcome.openingRefs.isEmpty ? outcome.openingRefs : eventRefs
+                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, ref: refs.first ?? hit.ref,
+                                      moreRefs: Array(refs.dropFirst()), values: key.values, sequence: sequence)
                 for parent in plan.parents { correlate(derived, correlationPlans[parent]) }
             }
         } else if let number = outcome.openAlert {

@@ -24,7 +24,7 @@ struct ModifierTests {
         Case("f", "admin", s("ADMIN"), true),
         Case("f", "admin", s("admins"), false),
         Case("f", "adm*", s("administrator"), true),
-        Case("f", "*min", s("sysadmin"), true),
+        Case("f", "'*min'", s("sysadmin"), true),
         Case("f", "a?min", s("admin"), true),
         Case("f", "a?min", s("amin"), false),
         Case("f", "a*d*n", s("aXXdYYn"), true),
@@ -130,7 +130,8 @@ struct ModifierTests {
         if let field = c.field { fields["f"] = field }
         if let other = c.other { fields["other"] = other }
         let event = Fixture.event(rules, source: LogSource(product: "test"), fields)
-        #expect(rules.detections[0].matches(event) == c.expected)
+        let rule = try #require(rules.detections.first)
+        #expect(rule.matches(event) == c.expected)
     }
 
     @Test("keywords search the raw line, OR-ed, case-insensitively")
