@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// `secmon analyze` and `secmon rules` as used from a shell or a script.
+@Suite("Command line: analyze and rules")
+struct AnalyzeCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let seedLog = repository.appendingPathComponent("Tests/LogFormatsTests/Fixtures/seed-app.log").path
+
+    static func run(_ arguments: [String], input: String? = nil) throws -> CommandLineTests.Result {
+        try #require(FileManager.default.isExecutableFile(atPath: CommandLineTests.executable.path), "build secmon first (scripts/test.sh does)")
+        return try CommandLineTests.run(arguments, in: repository, input: input)
+    }
+
+    @Test("analyze prints a table and a summary; the bundled pack is found from the checkout")
+    func table() throws {
+        let result = try Self.run(["analyze", Self.seedLog])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("LEVEL"))
+        #expect(result.output.contains("D-03"))
+        #expect(result.output.contains("seed-app.log:25,29"))
+        #expect(result.output.contains("46 lines, 46 events, 0 rejected"))
+        #expect(result.output.contains("alerts: 4 (medium 3, low 1)"))
+        #expect(result.output.contains("events/s"))
+    }
+
+    @Test("--output json is one document; ndjson one alert per line with the summary on stderr")
+    func machineOutput() throws {
+        let json = try Self.run(["analyze", "--output", "json", Self.seedLog])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        let alerts = try #require(document["alerts"] as? [[String: Any]])
+        #expect(alerts.count == 4)
+        #expect((alerts.first?["rule"] as? [String: Any])?["id"] as? String == "D-04")
+        let summary = try #require(document["summary"] as? [String: Any])
+        #expect(summary["events"] as? Int == 46)
+        let nd = try Self.run(["analyze", "--output", "ndjson", Self.seedLog])
+        let lines = nd.output.split(separator: "\n")
+        #expect(lines.count == 4)
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
+        #expect(nd.error.contains("alerts: 4"))
+    }
+
+    @Test("--fail-on sets the exit status for scripts")
+    func failOn() throws {
+        #expect(try Self.run(["analyze", "--fail-on", "medium", Self.seedLog]).status == 1)
+        #expect(try Self.run(["analyze", "--fail-on", "high", Self.seedLog]).status == 0)
+        let bad = try Self.run(["analyze", "--fail-on", "severe", Self.seedLog])
+        #expect(bad.status != 0)
+        #expect(bad.error.contains("--fail-on 'severe' is not one of"))
+    }
+
+    @Test("standard input, --format and --since work; an unreadable input is reported and the rest analysed (status 2)")
+    func inputs() throws {
+        let text = try String(contentsOfFile: Self.seedLog, encoding: .utf8)
+        let stdin = try Self.run(["analyze", "--format", "activity", "--since", "2026-02-24T05:35:00", "-"], input: text)
+        #expect(stdin.status == 0)
+        #expect(stdin.output.contains("input stdin: activity format"))
+        #expect(stdin.output.contains("outside --since/--until"))
+        let missing = try Self.run(["analyze", "/nonexistent/app.log", Self.seedLog])
+        #expect(missing.status == 2)
+        #expect(missing.error.contains("cannot open /nonexistent/app.log"))
+        #expect(missing.output.contains("46 lines, 46 events"))
+    }
+
+    @Test("rules validate reports file:line errors and exits 1; the bundled pack validates")
+    func validate() throws {
+        let good = try Self.run(["rules", "validate"])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("0 errors"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "title: t\nid: BAD-1\ndetection:\n  sel:\n    field|frobnicate: x\n  condition: sel\nlevel: high\n"
+            .write(to: dir.appendingPathComponent("bad.yml"), atomically: true, encoding: .utf8)
+        let bad = try Self.run(["rules", "validate", dir.path])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("bad.yml:5: error: [BAD-1] search 'sel': unknown modifier 'frobnicate'"))
+        let analyze = try Self.run(["analyze", "--rules", dir.path, Self.seedLog])
+        #expect(analyze.status != 0)
+        #expect(analyze.error.contains("1 error(s) in the rules"))
+    }
+
+    @Test("rules list and rules test run over the bundled pack")
+    func listAndTest() throws {
+        let list = try Self.run(["rules", "list"])
+        #expect(list.status == 0)
+        #expect(list.output.contains("D-01"))
+        #expect(list.output.contains("event_count(secmon_login_failure) by ip_address within 5m gt 3"))
+        let test = try Self.run(["rules", "test"])
+        #expect(test.status == 0, "\(test.output)")
+        #expect(test.output.contains("0 failed"))
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Batch analysis benchmark: `secmon analyze` (release build, default rule pack) beside the floor for
+# reading the file (`wc -l`) and the straightforward Python reference (../shared/tools/ref_analyze.py,
+# D-01..D-03), all on the same files in one run, one core each (taskset), the OS cache warm.
+#
+# Prints one table: seconds, events/s, MB/s and peak RSS per tool and input, and checks that SecMon's
+# D-01..D-03 alert counts equal the generator's ground truth.
+#
+# Inputs: seed-format logs of 1 and 10 million lines from ../shared/tools/gen_seed_log.py (kept under
+# bench/out/, regenerated when missing), and a combined access log (bench/gen_access_log.py) for the
+# web rules. Options (environment): SIZES (default "1000000 10000000"), ACCESS_LINES (default 2000000),
+# RUNS (best of, default 3), SHARED (default ../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${SHARED:-../shared}
+sizes=${SIZES:-"1000000 10000000"}
+access_lines=${ACCESS_LINES:-2000000}
+runs=${RUNS:-3}
+out=bench/out
+mkdir -p "$out"
+
+echo "building release..." >&2
+swift build -c release --product secmon >/dev/null
+bin="$(swift build -c release --show-bin-path)/secmon"
+cpu="taskset -c 1"
+command -v taskset >/dev/null 2>&1 || cpu=""
+
+for n in $sizes; do
+  [ -s "$out/seed-$n.log" ] || python3 "$shared/tools/gen_seed_log.py" --events "$n" --seed 42 \
+      --out "$out/seed-$n.log" --truth "$out/seed-$n.truth.json" >&2
+done
+[ -s "$out/access-$access_lines.log" ] || python3 bench/gen_access_log.py --lines "$access_lines" --seed 42 --out "$out/access-$access_lines.log"
+
+# best-of-$runs wall time and the peak RSS of that run: "seconds kilobytes"
+measure() {
+  local best="" rss=""
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"$out/stdout.txt" 2>"$out/stderr.txt" || true
+    read -r s k <"$out/time.txt"
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; rss=$k; cp "$out/stdout.txt" "$out/best.txt"; fi
+  done
+  echo "$best $rss"
+}
+
+row() { # tool input lines bytes seconds rss
+  awk -v t="$1" -v i="$2" -v n="$3" -v b="$4" -v s="$5" -v k="$6" 'BEGIN{
+    if (s <= 0) s = 0.001;
+    printf "%-30s %-22s %12.0f %9.2f %14.0f %9.1f %10.1f\n", t, i, n, s, n / s, b / 1e6 / s, k / 1024 }'
+}
+
+printf "%-30s %-22s %12s %9s %14s %9s %10s\n" "tool" "input" "lines" "seconds" "events/s" "MB/s" "peak MB"
+check=""
+for n in $sizes; do
+  f="$out/seed-$n.log"; bytes=$(stat -c %s "$f")
+  read -r s k < <(measure $cpu wc -l "$f");                                   row "wc -l (floor)" "seed $n" "$n" "$bytes" "$s" "$k"
+  read -r s k < <(measure $cpu python3 "$shared/tools/ref_analyze.py" "$f");   row "ref_analyze.py (D-01..D-03)" "seed $n" "$n" "$bytes" "$s" "$k"
+  read -r s k < <(measure $cpu "$bin" analyze --quiet --output json "$f");    row "secmon analyze (pack)" "seed $n" "$n" "$bytes" "$s" "$k"
+  got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % (r, c[r]) for r in ("D-01","D-02","D-03","D-04")))' "$out/best.txt")
+  want=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["expected_alert_totals"]; print(" ".join("%s=%d" % (r, t[r]) for r in ("D-01","D-02","D-03")))' "$out/seed-$n.truth.json")
+  check="$check\nseed $n: secmon $got; truth $want"
+done
+f="$out/access-$access_lines.log"; bytes=$(stat -c %s "$f")
+read -r s k < <(measure $cpu wc -l "$f");                                 row "wc -l (floor)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k"
+read -r s k < <(measure $cpu "$bin" analyze --quiet --output json "$f");  row "secmon analyze (web rules)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k"
+web=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % kv for kv in sorted(c.items())), "rejected=%d" % d["summary"]["rejected"])' "$out/best.txt")
+printf "$check\naccess: secmon $web\n"
