@@ -209,16 +209,16 @@ public struct DetectionEngine: Sendable {
         updates.append(.closed(alert))
     }
 
-    /// Evicts groups whose newest event left the window, once per timespan (at least 30 s) of
+    /// Evicts groups whose newest event left the window, once per timespan (at least 2 minutes) of
     /// event time per correlation: memory stays bounded by the keys active in each window.
     private mutating func sweep(_ now: Int64) {
         var earliest = Int64.max
         var live = 0
         for plan in correlationPlans {
             let c = plan.index
-            if nextSweep[c] == .min { nextSweep[c] = now + max(plan.span, 30_000_000) }
+            if nextSweep[c] == .min { nextSweep[c] = now + max(plan.span, 120_000_000) }
             if now >= nextSweep[c] {
-                nextSweep[c] = now + max(plan.span, 30_000_000)
+                nextSweep[c] = now + max(plan.span, 120_000_000)
                 let oldest = now - plan.span
                 var stale: [GroupKey] = []
                 for (key, group) in groups[c] where group.lastTime < oldest {

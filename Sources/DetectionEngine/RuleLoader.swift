@@ -87,26 +87,14 @@ public enum RuleLoader {
         // Correlations: parse, then order by dependency so that sources come first.
         struct CorrelationDraft {
             var info: RuleInfo
-            var type: CorrelationType
-            var references: [String]
-            var referenceLine: Int
-            var groupBy: [String]
-            var timespan: Timespan
-            var condition: CorrelationCondition?
-            var field: String?
-            var aliases: [String: [String: String]]
-            var generate: Bool
+            var parsed: ParsedCorrelation
         }
         var correlationDrafts: [CorrelationDraft] = []
         for draft in drafts where draft.kind == .correlation {
             let info = draft.info
             do {
                 let body = YAMLAccess.value(draft.root, "correlation")!
-                let parsed = try parseCorrelation(body, root: draft.root)
-                correlationDrafts.append(CorrelationDraft(
-                    info: info, type: parsed.type, references: parsed.references, referenceLine: parsed.referenceLine,
-                    groupBy: parsed.groupBy, timespan: parsed.timespan, condition: parsed.condition,
-                    field: parsed.field, aliases: parsed.aliases, generate: parsed.generate))
+                correlationDrafts.append(CorrelationDraft(info: info, parsed: try parseCorrelation(body, root: draft.root)))
             } catch {
                 diagnostics.append(.init(.error, file: info.file, line: error.line, rule: info.label, error.message))
             }
@@ -135,7 +123,7 @@ public enum RuleLoader {
             case .done: return validCorrelation[index]
             case .visiting:
                 let draft = correlationDrafts[index]
-                diagnostics.append(.init(.error, file: draft.info.file, line: draft.referenceLine, rule: draft.info.label,
+                diagnostics.append(.init(.error, file: draft.info.file, line: draft.parsed.referenceLine, rule: draft.info.label,
                     "circular correlation chain: \((path + [draft.info.label]).joined(separator: " -> ")); a correlation cannot depend on itself"))
                 validCorrelation[index] = false
                 return false
@@ -144,12 +132,12 @@ public enum RuleLoader {
             marks[index] = .visiting
             let draft = correlationDrafts[index]
             var ok = validCorrelation[index]
-            for reference in draft.references {
+            for reference in draft.parsed.references {
                 if byReference[reference] != nil { continue }
                 if let child = correlationKeys[reference] {
                     if !visit(child, path + [draft.info.label]) {
                         if ok, marks[child] == .done || marks[child] == .visiting {
-                            diagnostics.append(.init(.error, file: draft.info.file, line: draft.referenceLine, rule: draft.info.label,
+                            diagnostics.append(.init(.error, file: draft.info.file, line: draft.parsed.referenceLine, rule: draft.info.label,
                                 "references correlation '\(reference)', which has errors or is part of a cycle"))
                         }
                         ok = false
@@ -158,7 +146,7 @@ public enum RuleLoader {
                 }
                 let failedDetection = detectionDrafts.count < drafts.filter({ $0.kind == .detection }).count
                     && drafts.contains { $0.kind == .detection && ($0.info.id == reference || $0.info.name == reference) }
-                diagnostics.append(.init(.error, file: draft.info.file, line: draft.referenceLine, rule: draft.info.label,
+                diagnostics.append(.init(.error, file: draft.info.file, line: draft.parsed.referenceLine, rule: draft.info.label,
                     failedDetection
                         ? "references rule '\(reference)', which has errors (see above)"
                         : "references unknown rule '\(reference)'; rules are referenced by their 'id' or 'name', and the rule must be in the loaded files"))
@@ -183,9 +171,9 @@ public enum RuleLoader {
         for index in order {
             let draft = correlationDrafts[index]
             set.correlations.append(CorrelationRule(
-                info: draft.info, type: draft.type, timespan: draft.timespan, condition: draft.condition,
-                groupBy: draft.groupBy, valueField: draft.field, generate: draft.generate,
-                sources: draft.references.compactMap(node(for:)), references: draft.references))
+                info: draft.info, type: draft.parsed.type, timespan: draft.parsed.timespan, condition: draft.parsed.condition,
+                groupBy: draft.parsed.groupBy, valueField: draft.parsed.field, generate: draft.parsed.generate,
+                sources: draft.parsed.references.compactMap(node(for:)), references: draft.parsed.references))
         }
 
         // Filters.
@@ -241,7 +229,7 @@ public enum RuleLoader {
             for name in names(of: node) { if let actual = mapping[name] { return actual } }
             return field
         }
-        let aliasTables: [[String: [String: String]]] = order.map { correlationDrafts[$0].aliases }
+        let aliasTables: [[String: [String: String]]] = order.map { correlationDrafts[$0].parsed.aliases }
         set.carried = Array(repeating: [], count: nodeCount)
         for (index, correlation) in set.correlations.enumerated() {
             let node = set.detections.count + index
