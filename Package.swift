@@ -71,7 +71,8 @@ let package = Package(
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "DetectionEngine", "LogFormats", "EventPipeline"]),
+        // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "DetectionEngine", "LogFormats", "EventPipeline"], exclude: ["Fixtures"]),
         .testTarget(name: "EventPipelineTests", dependencies: ["EventPipeline", "LogFormats"]),
         .testTarget(
             name: "AppTests",

@@ -86,6 +86,25 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
         return Self.withBytes(value) { matchBytes($0, fold: !cased) }
     }
 
+    /// Whether `value` matches any of `patterns`, looking at its bytes once.
+    static func matchesAny(_ patterns: [TextPattern], _ value: String) -> Bool {
+        let ascii = !value.utf8.contains(where: { $0 >= 0x80 })
+        let direct = withBytes(value) { bytes -> Bool in
+            for index in patterns.indices where patterns[index].cased || ascii {
+                if patterns[index].matchBytes(bytes, fold: !patterns[index].cased) { return true }
+            }
+            return false
+        }
+        if direct || ascii { return direct }
+        let lowered = value.lowercased()
+        return withBytes(lowered) { bytes in
+            for index in patterns.indices where !patterns[index].cased {
+                if patterns[index].matchBytes(bytes, fold: false) { return true }
+            }
+            return false
+        }
+    }
+
     @inline(__always)
     static func withBytes<R>(_ value: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let result = value.utf8.withContiguousStorageIfAvailable(body) { return result }

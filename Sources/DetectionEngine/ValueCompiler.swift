@@ -172,6 +172,10 @@ struct ValueCompiler {
             }
         }
         var test = combine(tests)
+        if !matchAll, tests.count > 1 {
+            let patterns = tests.compactMap { if case .text(let pattern) = $0 { return pattern }; return nil }
+            if patterns.count == tests.count { test = .anyText(patterns) }
+        }
         // neq: none of the values (a list means "not this and not that").
         if has.contains(.neq) { test = .not(.anyOf(tests)) }
         var result = SearchIdentifier.FieldTest(slot: slot(field), field: field, test: test, exactValues: exact)

@@ -20,6 +20,9 @@ indirect enum ValueTest: @unchecked Sendable {
     case exists(Bool)
     /// `fieldref`: the value equals (or contains, starts or ends with) another field's value.
     case fieldRef(slot: Int, shape: TextPattern.Shape, cased: Bool)
+    /// Any of several text patterns (the common `field|contains: [a, b, c]`): the value's bytes are
+    /// prepared once for all of them.
+    case anyText([TextPattern])
     case anyOf([ValueTest])
     case allOf([ValueTest])
     case not(ValueTest)
@@ -44,6 +47,13 @@ indirect enum ValueTest: @unchecked Sendable {
         case .anyOf(let tests):
             for test in tests where test.matches(value, in: event) { return true }
             return false
+        case .anyText(let patterns):
+            guard let value else { return false }
+            if case .list(let elements) = value {
+                return elements.contains { ValueTest.anyText(patterns).matches($0, in: event) }
+            }
+            guard let text = value.text else { return false }
+            return TextPattern.matchesAny(patterns, text)
         case .allOf(let tests):
             for test in tests where !test.matches(value, in: event) { return false }
             return true
@@ -92,7 +102,7 @@ indirect enum ValueTest: @unchecked Sendable {
             case .suffix: return a.hasSuffix(b)
             case .contains: return b.isEmpty || a.contains(b)
             }
-        case .null, .exists, .anyOf, .allOf, .not:
+        case .null, .exists, .anyOf, .allOf, .not, .anyText:
             return matches(value, in: event)
         }
     }
