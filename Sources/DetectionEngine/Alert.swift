@@ -41,7 +41,7 @@ public struct Alert: Sendable, Hashable {
         group.map { "\($0.field)=\($0.value ?? "-")" }.joined(separator: ", ")
     }
 
-    mutating func addEvidence(_ refs: [EventRef]) {
+    mutating func addEvidence<S: Sequence>(_ refs: S) where S.Element == EventRef {
         for ref in refs where events.count < Self.maxReferences { events.append(ref) }
     }
 }

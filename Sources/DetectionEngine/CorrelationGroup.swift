@@ -6,8 +6,7 @@ import SecurityModel
 struct CorrelationGroup: Sendable {
     struct Entry: Sendable {
         var time: Int64
-        var ref: EventRef
-        var moreRefs: [EventRef]
+        var evidence: Evidence
         var value: FieldValue?
         var number: Double
     }
@@ -15,18 +14,20 @@ struct CorrelationGroup: Sendable {
     struct Step: Sendable {
         /// When the sequence (ordered) or this rule's latest match (unordered) began.
         var start: Int64
-        var refs: [EventRef]
+        var refs: Evidence
     }
 
     /// What one observation did.
     struct Outcome {
         var holds: Bool
-        /// Evidence for a new alert: every event in the window (or the completed sequence);
-        /// filled only when the condition holds and no alert is open.
+        /// Evidence for a new alert: every event in the window; filled only when the condition
+        /// holds and no alert is open (empty: `eventRefs` is the whole evidence).
         var openingRefs: [EventRef] = []
+        /// How many events the opening evidence stands for (references are capped, the count is not).
+        var openingCount = 0
         var openingTime: Int64
         /// Evidence of this event for an extended alert or a chained hit; empty means the hit's own.
-        var eventRefs: [EventRef] = []
+        var eventRefs = Evidence()
         /// The alert that was open before this observation (negative: an untracked episode).
         var openAlert: Int?
         /// An alert that ended because the window had emptied before this event.
@@ -80,26 +81,26 @@ struct CorrelationGroup: Sendable {
             guard outcome.openAlert == nil else { return }
             outcome.openingTime = entries.first?.time ?? now
             outcome.openingRefs = []
-            for entry in entries where outcome.openingRefs.count < Alert.maxReferences {
-                outcome.openingRefs.append(entry.ref)
-                outcome.openingRefs += entry.moreRefs
+            for entry in entries {
+                outcome.openingCount += entry.evidence.count
+                if outcome.openingRefs.count < Alert.maxReferences { outcome.openingRefs.append(contentsOf: entry.evidence) }
             }
         }
         switch rule.type {
         case .eventCount:
-            entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: nil, number: 0))
+            entries.append(Entry(time: now, evidence: hit.evidence, value: nil, number: 0))
             outcome.holds = rule.condition!.holds(Double(entries.count))
             if outcome.holds { windowEvidence() }
         case .valueCount:
             if let value, value != .null {
-                entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: value, number: 0))
+                entries.append(Entry(time: now, evidence: hit.evidence, value: value, number: 0))
                 distinct[value, default: 0] += 1
             }
             outcome.holds = !distinct.isEmpty && rule.condition!.holds(Double(distinct.count))
             if outcome.holds { windowEvidence() }
         case .valueSum, .valueAvg, .valuePercentile:
             guard let number = value?.number else { return outcome }
-            entries.append(Entry(time: now, ref: hit.ref, moreRefs: hit.moreRefs, value: value, number: number))
+            entries.append(Entry(time: now, evidence: hit.evidence, value: value, number: number))
             sum += number
             let measure: Double
             switch rule.type {
@@ -113,28 +114,27 @@ struct CorrelationGroup: Sendable {
             outcome.holds = rule.condition!.holds(measure)
             if outcome.holds { windowEvidence() }
         case .temporal:
-            let refs = hit.refs
-            for position in positions { steps[position] = Step(start: now, refs: refs) }
+            for position in positions { steps[position] = Step(start: now, refs: hit.evidence) }
             let matched = steps.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
             outcome.holds = rule.condition.map { $0.holds(Double(matched)) } ?? (matched == steps.count)
             if outcome.holds { consumeSteps(&outcome) }
         case .temporalOrdered:
             // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
             var completed = false
-            let refs = hit.refs
             for position in positions.reversed() {
                 if position == 0 {
-                    steps[0] = Step(start: now, refs: refs)
+                    steps[0] = Step(start: now, refs: hit.evidence)
                 } else if let previous = steps[position - 1], now - previous.start <= span {
-                    steps[position] = Step(start: previous.start, refs: previous.refs + refs)
+                    var refs = previous.refs
+                    refs.append(contentsOf: hit.evidence)
+                    steps[position] = Step(start: previous.start, refs: refs)
                     if position == steps.count - 1 { completed = true }
                 }
             }
             outcome.holds = completed
             if completed, let chain = steps[steps.count - 1] {
                 outcome.openingTime = chain.start
-                outcome.openingRefs = chain.refs
-                outcome.eventRefs = chain.refs
+                outcome.eventRefs = chain.refs   // also the opening evidence (openingRefs stays empty)
                 for index in steps.indices { steps[index] = nil }
             }
         }
@@ -145,9 +145,10 @@ struct CorrelationGroup: Sendable {
     private mutating func consumeSteps(_ outcome: inout Outcome) {
         let present = steps.compactMap { $0 }
         outcome.openingTime = present.map(\.start).min() ?? outcome.openingTime
-        var refs: [EventRef] = []
-        for step in present { for ref in step.refs where !refs.contains(ref) { refs.append(ref) } }
-        outcome.openingRefs = refs
+        var refs = Evidence()
+        var seen: [EventRef] = []
+        for step in present { for ref in step.refs where !seen.contains(ref) { seen.append(ref); refs.append(ref) } }
+        outcome.openingRefs = seen
         outcome.eventRefs = refs
         for index in steps.indices { steps[index] = nil }
     }

@@ -75,12 +75,9 @@ public struct DetectionEngine: Sendable {
             statistics.matches += 1
             sequence += 1
             let plan = detectionPlans[node]
-            var values: [FieldValue?] = []
-            if !plan.carriedSlots.isEmpty {
-                values.reserveCapacity(plan.carriedSlots.count)
-                for slot in plan.carriedSlots { values.append(event[slot]) }
-            }
-            let hit = RuleHit(timestamp: event.timestamp, node: node, ref: event.ref, moreRefs: [], values: values, sequence: sequence)
+            var values = CarriedValues()
+            for (index, slot) in plan.carriedSlots.enumerated() { values[index] = event[slot] }
+            let hit = RuleHit(timestamp: event.timestamp, node: node, evidence: Evidence(event.ref), values: values, sequence: sequence)
             if !buffer.insert(hit) {
                 statistics.late += 1
                 if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
@@ -127,7 +124,7 @@ public struct DetectionEngine: Sendable {
     private mutating func raiseSingle(_ hit: RuleHit) {
         statistics.alerts += 1
         let alert = Alert(number: statistics.alerts, node: hit.node, rule: rules.info(ofNode: hit.node), group: [],
-                          firstTime: hit.timestamp, lastTime: hit.timestamp, eventCount: 1 + hit.moreRefs.count, events: hit.refs)
+                          firstTime: hit.timestamp, lastTime: hit.timestamp, eventCount: hit.evidence.count, events: Array(hit.evidence))
         updates.append(.opened(alert))
         updates.append(.closed(alert))
     }
@@ -148,6 +145,13 @@ public struct DetectionEngine: Sendable {
                 return
             }
             key = .one(value)
+        case 2:
+            guard let i0 = keyIndices[0], let v0 = hit.values[i0], v0 != .null,
+                  let i1 = keyIndices[1], let v1 = hit.values[i1], v1 != .null else {
+                statistics.ungrouped += 1
+                return
+            }
+            key = .two(v0, v1)
         default:
             var values: [FieldValue] = []
             values.reserveCapacity(keyIndices.count)
@@ -166,7 +170,7 @@ public struct DetectionEngine: Sendable {
             .observe(hit, value: value, positions: nodePositions, rule: plan)
         if let expired = outcome.expiredAlert { close(expired) }
         if outcome.holds {
-            let eventRefs = outcome.eventRefs.isEmpty ? hit.refs : outcome.eventRefs
+            let eventRefs = outcome.eventRefs.isEmpty ? hit.evidence : outcome.eventRefs
             if let number = outcome.openAlert {
                 if number >= 0 {
                     open[number]!.lastTime = hit.timestamp
@@ -180,8 +184,14 @@ public struct DetectionEngine: Sendable {
                 let group = zip(plan.groupBy, key.values).map { Alert.GroupValue(field: $0, value: $1.text) }
                 var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group,
                                   firstTime: Timestamp(microseconds: outcome.openingTime), lastTime: hit.timestamp,
-                                  eventCount: outcome.openingRefs.count, events: [])
-                alert.addEvidence(outcome.openingRefs)
+                                  eventCount: 0, events: [])
+                if outcome.openingRefs.isEmpty {
+                    alert.eventCount = eventRefs.count
+                    alert.addEvidence(eventRefs)
+                } else {
+                    alert.eventCount = outcome.openingCount
+                    alert.addEvidence(outcome.openingRefs)
+                }
                 open[number] = alert
                 updates.append(.opened(alert))
                 groups[c][key]?.openAlert = number
@@ -193,9 +203,12 @@ public struct DetectionEngine: Sendable {
             if !plan.parents.isEmpty {
                 sequence += 1
                 // When the condition starts holding, the whole window made it hold.
-                let refs = outcome.openAlert == nil && !outcome.openingRefs.isEmpty ? outcome.openingRefs : eventRefs
-                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, ref: refs.first ?? hit.ref,
-                                      moreRefs: Array(refs.dropFirst()), values: key.values, sequence: sequence)
+                var refs = eventRefs
+                if outcome.openAlert == nil, outcome.openingRefs.count > eventRefs.count {
+                    refs = Evidence()
+                    for ref in outcome.openingRefs { refs.append(ref) }
+                }
+                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, evidence: refs, values: key.carried, sequence: sequence)
                 for parent in plan.parents { correlate(derived, correlationPlans[parent]) }
             }
         } else if let number = outcome.openAlert {

@@ -5,14 +5,11 @@ import SecurityModel
 struct RuleHit: Sendable {
     var timestamp: Timestamp
     var node: Int
-    var ref: EventRef
-    /// Further evidence, for hits made by correlations (the events that completed them).
-    var moreRefs: [EventRef]
-    var values: [FieldValue?]
+    /// The event, or for hits made by correlations the events that completed them.
+    var evidence: Evidence
+    var values: CarriedValues
     /// Arrival order, so that equal timestamps keep input order.
     var sequence: Int
-
-    var refs: [EventRef] { [ref] + moreRefs }
 }
 
 /// A group-by key: the values of the group-by fields, in order. One-field keys (the common
@@ -20,13 +17,25 @@ struct RuleHit: Sendable {
 enum GroupKey: Hashable, Sendable {
     case none
     case one(FieldValue)
+    case two(FieldValue, FieldValue)
     case many([FieldValue])
 
     var values: [FieldValue] {
         switch self {
         case .none: return []
         case .one(let value): return [value]
+        case .two(let first, let second): return [first, second]
         case .many(let values): return values
+        }
+    }
+
+    /// The key's values as a hit's carried values (in group-by order).
+    var carried: CarriedValues {
+        switch self {
+        case .none: return CarriedValues()
+        case .one(let value): var c = CarriedValues(); c[0] = value; return c
+        case .two(let first, let second): var c = CarriedValues(); c[0] = first; c[1] = second; return c
+        case .many(let values): return CarriedValues(values)
         }
     }
 }

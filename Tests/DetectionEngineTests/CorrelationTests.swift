@@ -133,6 +133,12 @@ struct CorrelationTests {
             """)
         let same = (0..<10).map { Self.event(rules, Double($0), "LOGIN_FAILURE", user: "bob") }
         #expect(Fixture.alerts(rules, same).isEmpty)
+        // A window larger than the evidence kept per alert still counts every event.
+        let many = (0..<150).map { Self.event(rules, Double($0), "LOGIN_FAILURE", user: $0 < 148 ? "a" : "u\($0)") }
+        let big = Fixture.alerts(rules, many)
+        #expect(big.count == 1)
+        #expect(big.first?.eventCount == 150)
+        #expect(big.first?.events.count == Alert.maxReferences)
         let spray = ["a", "b", "a", "c"].enumerated().map { Self.event(rules, Double($0.offset), "LOGIN_FAILURE", user: $0.element) }
         let alerts = Fixture.alerts(rules, spray)
         #expect(alerts.count == 1)
