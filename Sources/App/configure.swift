@@ -1,4 +1,5 @@
 import EventPipeline
+import DetectionEngine
 import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
@@ -48,9 +49,10 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
         try await EventStore(database: sql).insert(batch)
     }
     rows.start()
+    let detection = try loadLiveDetection(app, config)
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
-        recorder: ActivityRecorder(logFile: logFile, rows: rows, logger: app.logger)
+        recorder: ActivityRecorder(logFile: logFile, rows: rows, detection: detection, logger: app.logger)
     )
     app.secmon = services
     // Expired sessions are refused on use; this only keeps the table small.
@@ -63,7 +65,16 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
             }
         }
     }
-    app.lifecycle.use(ShutdownFlush(services: services, purge: purge))
+    // The live engine's clock moves on without events: buffered events are released and quiet
+    // alerts close within about a second.
+    let ticker = Task {
+        guard let detection else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(config.detectionTickSeconds))
+            detection.advance(to: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
+        }
+    }
+    app.lifecycle.use(ShutdownFlush(services: services, purge: purge, ticker: ticker))
 
     let outcome = try await AdminBootstrap.run(users: services.users(on: app.db), initialPassword: config.initialAdminPassword)
 
@@ -77,6 +88,33 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
     return AdminBootstrap.banner(outcome, loginURL: config.loginURL)
 }
 
+/// Loads the rules for live detection. An explicitly named rule path that is missing or has errors
+/// stops startup; without one, the bundled pack is used if it can be found.
+func loadLiveDetection(_ app: Application, _ config: SecMonConfig) throws -> LiveDetection? {
+    guard config.liveDetection else { return nil }
+    let path: String
+    do {
+        path = try RulePackLocator.locate(config.rulesPath)
+    } catch {
+        app.logger.warning("live detection is off: \(error)")
+        return nil
+    }
+    let read = RuleDirectory.read(path)
+    let result = RuleLoader.load(read.sources)
+    let errors = read.diagnostics + result.errors
+    guard errors.isEmpty else {
+        throw StartupError("the rules under \(path) have \(errors.count) error(s):\n" + errors.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+            + "\nFix them ('secmon rules validate \(path)' lists them all) or pass another --rules directory (SECMON_RULES).")
+    }
+    let alertRows = BatchingWriter<AlertStore.Row>(maxBatch: 100, maxDelay: 0.1, logger: app.logger) { batch in
+        guard let sql = app.db as? any SQLDatabase else { return }
+        try await AlertStore(database: sql).upsert(batch)
+    }
+    alertRows.start()
+    app.logger.notice("live detection: \(result.ruleSet.count) rules from \(path)")
+    return LiveDetection(rules: result.ruleSet, latenessSeconds: config.detectionLatenessSeconds, rows: alertRows)
+}
+
 /// Database only: for `secmon user` and `secmon migrate`, which need no web server.
 public func configureDatabaseOnly(_ app: Application, _ config: SecMonConfig, migrate: Bool = true) async throws {
     try configureDatabase(app, config)
@@ -85,7 +123,7 @@ public func configureDatabaseOnly(_ app: Application, _ config: SecMonConfig, mi
 }
 
 func configureDatabase(_ app: Application, _ config: SecMonConfig) throws {
-    app.migrations.add(CreateUsers(), CreateSessions(), CreateEvents())
+    app.migrations.add(CreateUsers(), CreateSessions(), CreateEvents(), CreateAlerts())
     switch config.database {
     case .sqliteMemory:
         app.databases.use(.sqlite(.memory), as: .sqlite)
@@ -177,9 +215,11 @@ func configureHTTP(_ app: Application, _ config: SecMonConfig) throws {
 struct ShutdownFlush: LifecycleHandler {
     let services: SecMonServices
     let purge: Task<Void, Never>
+    let ticker: Task<Void, Never>
 
     func shutdownAsync(_ application: Application) async {
         purge.cancel()
+        ticker.cancel()
         await services.recorder.shutdown()
         await services.hasher.shutdown()
     }

@@ -88,6 +88,15 @@ public struct DetectionEngine: Sendable {
         while let hit = buffer.next() { run(hit) }
     }
 
+    /// Tells the engine that the time is now `now` even without events (a live feed calls this
+    /// periodically): hits older than the lateness are released, and alerts whose window has emptied
+    /// are closed.
+    public mutating func advance(to now: Timestamp) {
+        buffer.observe(time: now.microseconds)
+        while let hit = buffer.next() { run(hit) }
+        sweep(now.microseconds - buffer.lateness, force: true)
+    }
+
     /// Ends the input: releases buffered events and closes every open alert.
     public mutating func finish() {
         while let hit = buffer.next(flushing: true) { run(hit) }
@@ -224,13 +233,13 @@ public struct DetectionEngine: Sendable {
 
     /// Evicts groups whose newest event left the window, once per timespan (at least 2 minutes) of
     /// event time per correlation: memory stays bounded by the keys active in each window.
-    private mutating func sweep(_ now: Int64) {
+    private mutating func sweep(_ now: Int64, force: Bool = false) {
         var earliest = Int64.max
         var live = 0
         for plan in correlationPlans {
             let c = plan.index
             if nextSweep[c] == .min { nextSweep[c] = now + max(plan.span, 120_000_000) }
-            if now >= nextSweep[c] {
+            if force || now >= nextSweep[c] {
                 nextSweep[c] = now + max(plan.span, 120_000_000)
                 let oldest = now - plan.span
                 var stale: [GroupKey] = []

@@ -33,6 +33,11 @@ struct ReorderBuffer: Sendable {
         return true
     }
 
+    /// Moves the newest time seen forward without a hit (time passes in a live feed).
+    mutating func observe(time: Int64) {
+        if time > newest { newest = time }
+    }
+
     /// Removes and returns the next hit that can no longer be preceded by a later arrival.
     mutating func next(flushing: Bool = false) -> RuleHit? {
         guard let first = items.first else { return nil }

@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("When an activity line counts as written: written (before the answer, fsync every second), synced (fsync before the answer) or buffered (within 50 ms). [env: SECMON_LOG_FLUSH] (default: written)", valueName: "mode"))
     var logFlush: String?
 
+    @Option(name: .long, help: ArgumentHelp("Sigma rules run live on the server's activity (directory or file). [env: SECMON_RULES] (default: the bundled pack)", valueName: "path"))
+    var rules: String?
+
     @Option(name: .long, help: ArgumentHelp("TLS certificate chain (PEM); with --tls-key, serve HTTPS. [env: SECMON_TLS_CERT]", valueName: "path"))
     var tlsCert: String?
 
@@ -61,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandLineError("unknown --log-flush '\(mode)'; use written, synced or buffered")
         }
         config.flushPolicy.mode = flushMode
+        config.rulesPath = rules ?? env["SECMON_RULES"].flatMap { $0.isEmpty ? nil : $0 }
         config.tlsCertificatePath = tlsCert ?? env["SECMON_TLS_CERT"]
         config.tlsKeyPath = tlsKey ?? env["SECMON_TLS_KEY"]
         guard (config.tlsCertificatePath == nil) == (config.tlsKeyPath == nil) else {

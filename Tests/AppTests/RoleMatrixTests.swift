@@ -14,7 +14,7 @@ struct RoleMatrixTests {
         "GET /login": .anyone, "POST /login": .anyone, "GET /healthz": .anyone,
         "POST /logout": .loggedIn, "GET /account/password": .loggedIn, "POST /account/password": .loggedIn,
         "GET /": .role(.viewer), "GET /api/status": .role(.viewer), "GET /api/me": .role(.viewer),
-        "GET /activity": .role(.analyst), "GET /api/events": .role(.analyst),
+        "GET /activity": .role(.analyst), "GET /api/events": .role(.analyst), "GET /api/alerts": .role(.analyst),
         "GET /api/users": .role(.admin), "GET /admin/users": .role(.admin), "POST /admin/users": .role(.admin),
         "POST /admin/users/:id/role": .role(.admin), "POST /admin/users/:id/lock": .role(.admin),
         "POST /admin/users/:id/unlock": .role(.admin), "POST /admin/users/:id/reset-password": .role(.admin),

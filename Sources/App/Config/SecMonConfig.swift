@@ -60,6 +60,16 @@ public struct SecMonConfig: Sendable {
     /// TLS private key (PEM).
     public var tlsKeyPath: String? = nil
 
+    /// The Sigma rules run live on the server's own activity: a directory or file. `nil` means the
+    /// bundled pack (found as `secmon analyze` finds it); when none is found, detection is off.
+    public var rulesPath: String? = nil
+    /// Whether `rulesPath` was given explicitly (then a missing or broken pack stops startup).
+    public var liveDetection = true
+    /// How far out of order activity events may arrive and still be correlated, in seconds.
+    public var detectionLatenessSeconds = 2.0
+    /// How often the live engine's clock advances without events, in seconds.
+    public var detectionTickSeconds = 1.0
+
     public init() {}
 
     /// The URL users open to log in.

@@ -1,5 +1,6 @@
 import Foundation
 import SecurityModel
+import SQLKit
 import Vapor
 
 /// The JSON API used by the dashboard and by scripts.
@@ -47,6 +48,28 @@ struct APIController {
         var status: String
     }
 
+    struct AlertList: Content {
+        struct Item: Content {
+            var id: String
+            var rule: String
+            var title: String
+            var level: String
+            var group: String
+            var firstTime: String
+            var lastTime: String
+            var eventCount: Int
+            var events: [String]
+            var status: String
+            enum CodingKeys: String, CodingKey {
+                case id, rule, title, level, group, events, status
+                case firstTime = "first_time", lastTime = "last_time", eventCount = "event_count"
+            }
+        }
+        var alerts: [Item]
+        /// Whether live detection runs (false when no rules were found at startup).
+        var detection: Bool
+    }
+
     func register(_ routes: any RoutesBuilder) {
         routes.secured(.GET, "healthz", access: .anyone, use: health)
         let api = routes.grouped("api")
@@ -54,6 +77,19 @@ struct APIController {
         api.secured(.GET, "me", access: .role(.viewer), use: me)
         api.secured(.GET, "events", access: .role(.analyst), use: events)
         api.secured(.GET, "users", access: .role(.admin), use: users)
+        api.secured(.GET, "alerts", access: .role(.analyst), use: alerts)
+    }
+
+    /// The newest alerts raised by live detection (`?limit=`, at most 500).
+    @Sendable func alerts(_ request: Request) async throws -> AlertList {
+        guard let sql = request.db as? any SQLDatabase else { throw Abort(.internalServerError) }
+        let limit = (try? request.query.get(Int.self, at: "limit")) ?? 100
+        let rows = try await AlertStore(database: sql).recent(limit: limit)
+        return AlertList(alerts: rows.map { row in
+            .init(id: row.id, rule: row.rule, title: row.title, level: row.level.rawValue, group: row.group,
+                  firstTime: row.firstTime.iso8601 + "Z", lastTime: row.lastTime.iso8601 + "Z",
+                  eventCount: row.eventCount, events: row.events, status: row.status)
+        }, detection: request.application.secmon.recorder.detection != nil)
     }
 
     @Sendable func health(_ request: Request) async throws -> Health {

@@ -10,18 +10,23 @@ public final class ActivityRecorder: Sendable {
     public let logFile: AppendOnlyLogFile
     /// The database batcher.
     public let rows: BatchingWriter<ActivityEvent>
+    /// The live detection engine, when rules are loaded.
+    public let detection: LiveDetection?
     private let encoder = ActivityLogEncoder()
     private let logger: Logger
 
-    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, logger: Logger) {
+    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, detection: LiveDetection?, logger: Logger) {
         self.logFile = logFile
         self.rows = rows
+        self.detection = detection
         self.logger = logger
     }
 
-    /// Writes `event` to the log (waiting as the flush policy says) and queues its row.
+    /// Writes `event` to the log (waiting as the flush policy says), queues its row, and runs it
+    /// through the live rules.
     public func record(_ event: ActivityEvent) async {
         rows.submit(event)
+        detection?.observe(event)
         do {
             try await logFile.append(encoder.encode(event))
         } catch {
@@ -34,11 +39,13 @@ public final class ActivityRecorder: Sendable {
     public func flush() async throws {
         try await logFile.flush()
         try await rows.flush()
+        try await detection?.flush()
     }
 
     /// Flushes and closes both sinks.
     public func shutdown() async {
         await rows.shutdown()
+        await detection?.shutdown()
         await logFile.close()
     }
 }

@@ -44,6 +44,11 @@ final class SecMonHarness: @unchecked Sendable {
         config.bcryptCost = 4
         config.initialAdminPassword = adminPassword
         config.eventBatchDelay = 0.02
+        // The bundled rule pack of this checkout, run live; a fast clock tick for prompt alerts.
+        config.rulesPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules").path
+        config.detectionTickSeconds = 0.1
+        config.detectionLatenessSeconds = 0.2
         adjust(&config)
         let app = try await Application.make(.testing)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)

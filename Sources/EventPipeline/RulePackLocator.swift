@@ -3,8 +3,13 @@ import Foundation
 /// Finds the rule directory to use: `--rules`, else `SECMON_RULES`, else the bundled pack
 /// (`rules/` in the current directory, beside or above the executable as in a source checkout,
 /// or under `share/secmon/rules` of an installation prefix).
-enum RulePackLocator {
-    static func locate(_ explicit: String?) throws -> String {
+public enum RulePackLocator {
+    public struct NotFound: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The rule directory to use; throws when no pack can be found.
+    public static func locate(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
         if let env = ProcessInfo.processInfo.environment["SECMON_RULES"], !env.isEmpty { return env }
         var candidates = [FileManager.default.currentDirectoryPath + "/rules"]
@@ -24,6 +29,6 @@ enum RulePackLocator {
                 return candidate
             }
         }
-        throw CommandLineError("cannot find the bundled rule pack (looked in ./rules, beside the executable and in /usr/share/secmon/rules); pass --rules DIR or set SECMON_RULES")
+        throw NotFound(description: "cannot find the bundled rule pack (looked in ./rules, beside the executable and in /usr/share/secmon/rules); pass --rules DIR or set SECMON_RULES")
     }
 }
