@@ -63,7 +63,8 @@ public struct SecMonConfig: Sendable {
     /// The Sigma rules run live on the server's own activity: a directory or file. `nil` means the
     /// bundled pack (found as `secmon analyze` finds it); when none is found, detection is off.
     public var rulesPath: String? = nil
-    /// Whether `rulesPath` was given explicitly (then a missing or broken pack stops startup).
+    /// Whether to run detection live at all (a named `rulesPath` that is missing or broken stops
+    /// startup; the default pack not being found only turns detection off, with a warning).
     public var liveDetection = true
     /// How far out of order activity events may arrive and still be correlated, in seconds.
     public var detectionLatenessSeconds = 2.0
