@@ -3,12 +3,25 @@ import SecurityModel
 
 /// The state of one correlation for one group-by key: the events inside the sliding window (or,
 /// for the temporal types, which rules have matched), and the alert it has open.
+///
+/// A window keeps 16 bytes per event (time and weight), plus the value for the value types; event
+/// references are kept only for the newest ``Alert/maxReferences`` events, so a flood from one key
+/// costs little memory per event.
 struct CorrelationGroup: Sendable {
-    struct Entry: Sendable {
+    struct Stamp: Sendable {
+        var time: Int64
+        /// Events this entry stands for (more than one for a hit made by a chained correlation).
+        var weight: Int
+    }
+
+    struct Valued: Sendable {
+        var value: FieldValue
+        var number: Double
+    }
+
+    struct Recent: Sendable {
         var time: Int64
         var evidence: Evidence
-        var value: FieldValue?
-        var number: Double
     }
 
     struct Step: Sendable {
@@ -34,7 +47,11 @@ struct CorrelationGroup: Sendable {
         var expiredAlert: Int?
     }
 
-    var entries: Deque<Entry> = []
+    var stamps: Deque<Stamp> = []
+    /// Parallel to `stamps` for the value types.
+    var valued: Deque<Valued> = []
+    var recent: Deque<Recent> = []
+    var weightTotal = 0
     var distinct: [FieldValue: Int] = [:]
     var sum: Double = 0
     var steps: [Step?]
@@ -44,24 +61,35 @@ struct CorrelationGroup: Sendable {
     init(stepCount: Int) { steps = Array(repeating: nil, count: stepCount) }
 
     /// Whether nothing inside the window remains.
-    var isEmpty: Bool { entries.isEmpty && steps.allSatisfy { $0 == nil } }
+    var isEmpty: Bool { stamps.isEmpty && steps.allSatisfy { $0 == nil } }
 
     /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan
     /// earlier still counts).
     mutating func expire(before oldest: Int64, type: CorrelationType) {
-        while let first = entries.first, first.time < oldest {
-            entries.removeFirst()
-            if let value = first.value {
+        let valueType = type.needsField
+        while let first = stamps.first, first.time < oldest {
+            stamps.removeFirst()
+            weightTotal -= first.weight
+            if valueType, let gone = valued.popFirst() {
                 if type == .valueCount {
-                    let remaining = distinct[value, default: 1] - 1
-                    distinct[value] = remaining == 0 ? nil : remaining
+                    let remaining = distinct[gone.value, default: 1] - 1
+                    distinct[gone.value] = remaining == 0 ? nil : remaining
                 } else {
-                    sum -= first.number
+                    sum -= gone.number
                 }
             }
         }
-        if entries.isEmpty { sum = 0 }
+        while let first = recent.first, first.time < oldest { recent.removeFirst() }
+        if stamps.isEmpty { sum = 0 }
         for index in steps.indices { if let step = steps[index], step.start < oldest { steps[index] = nil } }
+    }
+
+    private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?) {
+        stamps.append(Stamp(time: time, weight: evidence.count))
+        weightTotal += evidence.count
+        if let valued { self.valued.append(valued) }
+        recent.append(Recent(time: time, evidence: evidence))
+        if recent.count > Alert.maxReferences { recent.removeFirst() }
     }
 
     /// Records `hit` for `rule` at source `positions` and evaluates the condition.
@@ -79,37 +107,38 @@ struct CorrelationGroup: Sendable {
         lastTime = now
         func windowEvidence() {
             guard outcome.openAlert == nil else { return }
-            outcome.openingTime = entries.first?.time ?? now
+            outcome.openingTime = stamps.first?.time ?? now
+            outcome.openingCount = weightTotal
             outcome.openingRefs = []
-            for entry in entries {
-                outcome.openingCount += entry.evidence.count
-                if outcome.openingRefs.count < Alert.maxReferences { outcome.openingRefs.append(contentsOf: entry.evidence) }
+            // The newest events of the window (all of them unless it is larger than the evidence kept).
+            for entry in recent where outcome.openingRefs.count < Alert.maxReferences {
+                outcome.openingRefs.append(contentsOf: entry.evidence)
             }
         }
         switch rule.type {
         case .eventCount:
-            entries.append(Entry(time: now, evidence: hit.evidence, value: nil, number: 0))
-            outcome.holds = rule.condition!.holds(Double(entries.count))
+            append(now, hit.evidence, nil)
+            outcome.holds = rule.condition!.holds(Double(stamps.count))
             if outcome.holds { windowEvidence() }
         case .valueCount:
             if let value, value != .null {
-                entries.append(Entry(time: now, evidence: hit.evidence, value: value, number: 0))
+                append(now, hit.evidence, Valued(value: value, number: 0))
                 distinct[value, default: 0] += 1
             }
             outcome.holds = !distinct.isEmpty && rule.condition!.holds(Double(distinct.count))
             if outcome.holds { windowEvidence() }
         case .valueSum, .valueAvg, .valuePercentile:
-            guard let number = value?.number else { return outcome }
-            entries.append(Entry(time: now, evidence: hit.evidence, value: value, number: number))
+            guard let value, let number = value.number else { return outcome }
+            append(now, hit.evidence, Valued(value: value, number: number))
             sum += number
             let measure: Double
             switch rule.type {
             case .valueSum: measure = sum
-            case .valueAvg: measure = sum / Double(entries.count)
+            case .valueAvg: measure = sum / Double(valued.count)
             default:
                 var atOrBelow = 0
-                for entry in entries where entry.number <= number { atOrBelow += 1 }
-                measure = 100 * Double(atOrBelow) / Double(entries.count)
+                for entry in valued where entry.number <= number { atOrBelow += 1 }
+                measure = 100 * Double(atOrBelow) / Double(valued.count)
             }
             outcome.holds = rule.condition!.holds(measure)
             if outcome.holds { windowEvidence() }

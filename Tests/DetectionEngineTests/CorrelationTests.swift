@@ -320,3 +320,18 @@ struct CorrelationTests {
         #expect(peak >= 300)
     }
 }
+
+extension CorrelationTests {
+    @Test("a flood from one key keeps 16 bytes per event in the window and only the newest evidence")
+    func floodMemory() throws {
+        let rules = try Self.correlation(Self.bruteForce)
+        var engine = DetectionEngine(rules: rules)
+        for i in 0..<20_000 { engine.process(Self.event(rules, Double(i) / 100, "LOGIN_FAILURE", line: Int64(i + 1))) }
+        engine.finish()
+        let alerts = engine.drainUpdates().compactMap { if case .closed(let alert) = $0 { return alert }; return nil }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.eventCount == 20_000)
+        #expect(alerts.first?.events.count == Alert.maxReferences)
+        #expect(MemoryLayout<CorrelationGroup.Stamp>.stride == 16)
+    }
+}
