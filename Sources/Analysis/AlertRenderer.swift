@@ -104,6 +104,7 @@ public struct AlertRenderer: Sendable {
             "{\"input\":" + quote($0.input) + ",\"line\":\($0.line),\"reason\":" + quote($0.reason) + "}"
         }.joined(separator: ",") + "]")
         summary.append("\"late\":\(report.engine.late)")
+        summary.append("\"late_events\":[" + report.engine.lateEvents.map { quote(describe($0)) }.joined(separator: ",") + "]")
         summary.append("\"rules\":\(report.rulesLoaded)")
         summary.append("\"alerts_by_level\":{" + report.alertsByLevel.map { quote($0.0.rawValue) + ":\($0.1)" }.joined(separator: ",") + "}")
         summary.append(String(format: "\"elapsed_seconds\":%.3f,\"events_per_second\":%.0f,\"mb_per_second\":%.1f",
@@ -122,6 +123,9 @@ public struct AlertRenderer: Sendable {
             lines.append(text)
         }
         lines.append("events: \(report.totalEvents) analysed, \(report.totalRejected) lines rejected, \(report.engine.late) late (beyond the lateness window, not correlated)")
+        if !report.engine.lateEvents.isEmpty {
+            lines.append("first late events: " + report.engine.lateEvents.prefix(10).map(describe).joined(separator: ", "))
+        }
         if !report.rejectionReasons.isEmpty {
             lines.append("rejected lines by reason:")
             for (reason, count) in report.rejectionReasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }).prefix(10) {

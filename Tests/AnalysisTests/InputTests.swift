@@ -100,6 +100,22 @@ struct InputTests {
         #expect(report.alerts.map(\.rule.label) == ["D-01"])
     }
 
+    @Test("events later than the lateness are counted and reported by file and line, not correlated")
+    func lateEvents() throws {
+        let path = Paths.temporary("late.log")
+        // The 10:00:03 line arrives after 10:10:10 released 10:10:00: events after it were correlated.
+        let times = ["10:00:00", "10:00:01", "10:00:02", "10:10:00", "10:10:10", "10:00:03"]
+        let text = times.map { #"{"timestamp": "2026-11-20T\#($0)", "ip_address": "1.2.3.4", "username": "anonymous", "action": "LOGIN_FAILURE"}"# }
+            .joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: path)
+        let report = try analyze([path.path])
+        #expect(report.engine.late == 1)
+        #expect(report.alerts.isEmpty)   // with the late line, 4 failures would lie within 5 minutes
+        let renderer = AlertRenderer(inputNames: [path.path])
+        #expect(renderer.summary(report, elapsedSeconds: 1).contains("first late events: \(path.path):6"))
+        #expect(renderer.document(report, elapsedSeconds: 1).contains(#""late_events":["\#(path.path):6"]"#))
+    }
+
     @Test("an input in no known format has every line rejected with a hint; other inputs still run")
     func unknownFormat() throws {
         let junk = Paths.temporary("junk.txt")
