@@ -60,8 +60,6 @@ struct CorrelationGroup: Sendable {
 
     init(stepCount: Int) { steps = Array(repeating: nil, count: stepCount) }
 
-    /// Whether nothing inside the window remains.
-    var isEmpty: Bool { stamps.isEmpty && steps.allSatisfy { $0 == nil } }
 
     /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan
     /// earlier still counts).

@@ -40,7 +40,6 @@ public struct DetectionEngine: Sendable {
     private var updates: [AlertUpdate] = []
     private var indexes: [LogSource: RuleIndex] = [:]
     private var lastIndex: RuleIndex?
-    private var sequence = 0
     private let correlationPlans: [CorrelationPlan]
     private let detectionPlans: [DetectionPlan]
     private var matched: [Int] = []
@@ -73,11 +72,10 @@ public struct DetectionEngine: Sendable {
         guard !matched.isEmpty else { return }
         for node in matched {
             statistics.matches += 1
-            sequence += 1
             let plan = detectionPlans[node]
             var values = CarriedValues()
             for (index, slot) in plan.carriedSlots.enumerated() { values[index] = event[slot] }
-            let hit = RuleHit(timestamp: event.timestamp, node: node, evidence: Evidence(event.ref), values: values, sequence: sequence)
+            let hit = RuleHit(timestamp: event.timestamp, node: node, evidence: Evidence(event.ref), values: values)
             if !buffer.insert(hit) {
                 statistics.late += 1
                 if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
@@ -118,8 +116,6 @@ public struct DetectionEngine: Sendable {
     /// Whether ``drainUpdates()`` has something to return.
     public var hasUpdates: Bool { !updates.isEmpty }
 
-    /// Alerts open now (their condition still holds or their window has not expired).
-    public var openAlerts: [Alert] { open.values.sorted { $0.number < $1.number } }
 
     // MARK: - Internals
 
@@ -210,14 +206,13 @@ public struct DetectionEngine: Sendable {
             }
             // Chaining: a correlation that holds is an event for the correlations that reference it.
             if !plan.parents.isEmpty {
-                sequence += 1
                 // When the condition starts holding, the whole window made it hold.
                 var refs = eventRefs
                 if outcome.openAlert == nil, outcome.openingRefs.count > eventRefs.count {
                     refs = Evidence()
                     for ref in outcome.openingRefs { refs.append(ref) }
                 }
-                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, evidence: refs, values: key.carried, sequence: sequence)
+                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, evidence: refs, values: key.carried)
                 for parent in plan.parents { correlate(derived, correlationPlans[parent]) }
             }
         } else if let number = outcome.openAlert {

@@ -12,7 +12,6 @@ struct Evidence: Sendable, Sequence {
     init(_ ref: EventRef) { a = ref; count = 1 }
 
     var isEmpty: Bool { count == 0 }
-    var first: EventRef? { count > 0 ? a : nil }
 
     mutating func append(_ ref: EventRef) {
         switch count {

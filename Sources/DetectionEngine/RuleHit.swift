@@ -8,8 +8,6 @@ struct RuleHit: Sendable {
     /// The event, or for hits made by correlations the events that completed them.
     var evidence: Evidence
     var values: CarriedValues
-    /// Arrival order, so that equal timestamps keep input order.
-    var sequence: Int
 }
 
 /// A group-by key: the values of the group-by fields, in order. One-field keys (the common

@@ -46,7 +46,6 @@ public enum RuleLoader {
         var fields = FieldTable()
 
         // Detection rules.
-        var detectionDrafts: [Draft] = []
         for draft in drafts where draft.kind == .detection {
             let info = draft.info
             func fail(_ line: Int, _ message: String) {
@@ -58,7 +57,6 @@ public enum RuleLoader {
             do {
                 let output = try DetectionCompiler.compile(detection) { fields.slot(for: $0) }
                 set.detections.append(DetectionRule(info: info, logSource: logSource, searches: output.searches, condition: output.condition))
-                detectionDrafts.append(draft)
             } catch {
                 fail(error.line, error.message)
             }
@@ -144,8 +142,8 @@ public enum RuleLoader {
                     }
                     continue
                 }
-                let failedDetection = detectionDrafts.count < drafts.filter({ $0.kind == .detection }).count
-                    && drafts.contains { $0.kind == .detection && ($0.info.id == reference || $0.info.name == reference) }
+                // Defined but not loaded: the rule itself has errors.
+                let failedDetection = drafts.contains { $0.kind == .detection && ($0.info.id == reference || $0.info.name == reference) }
                 diagnostics.append(.init(.error, file: draft.info.file, line: draft.parsed.referenceLine, rule: draft.info.label,
                     failedDetection
                         ? "references rule '\(reference)', which has errors (see above)"

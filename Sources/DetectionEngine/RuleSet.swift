@@ -31,8 +31,6 @@ public struct RuleSet: Sendable {
         index < detections.count ? detections[index].info : correlations[index - detections.count].info
     }
 
-    /// Metadata of every rule, detections first.
-    public var allInfo: [RuleInfo] { (0..<count).map(info(ofNode:)) }
 
     /// The fields that rules applying to `stream` read (decoders for that stream extract only these).
     public func fieldNames(for stream: LogSource) -> Set<String> {

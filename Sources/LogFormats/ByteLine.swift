@@ -70,5 +70,8 @@ struct ByteLine {
         return nil
     }
 
-    func digits(_ at: Int, _ count: Int) -> Int64? { integer(at..<(at + count)).flatMap { at + count <= bytes.count ? $0 : nil } }
+    func digits(_ at: Int, _ count: Int) -> Int64? {
+        guard at >= 0, at + count <= bytes.count else { return nil }
+        return integer(at..<(at + count))
+    }
 }

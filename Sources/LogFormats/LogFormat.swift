@@ -24,39 +24,21 @@ public enum LogFormat: String, CaseIterable, Sendable {
     }
 
     /// Guesses the format of a stream from its first lines: each format is tried on each sample
-    /// line and the one that decodes most of them wins (ties in declaration order). Returns nil
-    /// when no format decodes any line.
+    /// line and the one that decodes most of them wins (ties in declaration order). An activity
+    /// line must also have `action` and `ip_address`. Returns nil when no format decodes any line.
     public static func detect(_ samples: [[UInt8]], referenceTime: Timestamp) -> LogFormat? {
         var best: (format: LogFormat, score: Int)?
-        let empty = FieldTable()
         for format in allCases {
-            let decoder = LineDecoder(format: format, fields: empty, keepRawLine: false, referenceTime: referenceTime)
-            var record = EventRecord(slotCount: 0)
+            let required = format == .activity ? FieldTable(["action", "ip_address"]) : FieldTable()
+            let decoder = LineDecoder(format: format, fields: required, keepRawLine: false, referenceTime: referenceTime)
+            var record = EventRecord(slotCount: required.count)
             var score = 0
             for sample in samples {
-                let ok = sample.withUnsafeBufferPointer { buffer in
-                    (try? decoder.decode(buffer, into: &record)) != nil && format.accepts(buffer)
-                }
-                if ok { score += 1 }
+                let decoded = sample.withUnsafeBufferPointer { (try? decoder.decode($0, into: &record)) != nil }
+                if decoded, record.values.allSatisfy({ $0 != nil }) { score += 1 }
             }
             if score > 0, score > (best?.score ?? 0) { best = (format, score) }
         }
         return best?.format
-    }
-
-    /// Extra recognition beyond decoding: an activity line names its action and client address.
-    func accepts(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard self == .activity else { return true }
-        func has(_ key: String) -> Bool {
-            let needle = Array(key.utf8)
-            guard line.count >= needle.count else { return false }
-            var i = 0
-            while i + needle.count <= line.count {
-                if line[i] == needle[0], Array(line[i..<(i + needle.count)]) == needle { return true }
-                i += 1
-            }
-            return false
-        }
-        return has("\"action\"") && has("\"ip_address\"")
     }
 }

@@ -90,7 +90,7 @@ struct AnalyzeCommand: ParsableCommand {
             }
         }
         progress.clear()
-        var report = analyzer.finish()
+        let report = analyzer.finish()
         let elapsed = Date().timeIntervalSince(started)
         switch style {
         case .table:
@@ -101,7 +101,6 @@ struct AnalyzeCommand: ParsableCommand {
             emit(report.alerts.filter { !alreadyStreamed.contains($0.number) }, renderer, out)
             FileHandle.standardError.write(Data(renderer.summary(report, elapsedSeconds: elapsed).utf8))
         case .json:
-            report.alerts.sort { ($0.firstTime, $0.number) < ($1.firstTime, $1.number) }
             out.write(Data((renderer.document(report, elapsedSeconds: elapsed) + "\n").utf8))
         }
         if inputFailed { throw ExitCode(2) }
