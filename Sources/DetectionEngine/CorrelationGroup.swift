@@ -58,7 +58,18 @@ struct CorrelationGroup: Sendable {
     var openAlert: Int?
     var lastTime: Int64 = .min
 
+    /// Whether this is an empty slot of a ``GroupTable``.
+    private(set) var isVacant = false
+
     init(stepCount: Int) { steps = Array(repeating: nil, count: stepCount) }
+
+    /// The state of an empty slot (never expires, holds nothing).
+    static let vacant: CorrelationGroup = {
+        var group = CorrelationGroup(stepCount: 0)
+        group.isVacant = true
+        group.lastTime = .max
+        return group
+    }()
 
 
     /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan

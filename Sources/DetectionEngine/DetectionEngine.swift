@@ -33,7 +33,9 @@ public struct DetectionEngine: Sendable {
     public private(set) var statistics = Statistics()
 
     private var buffer: ReorderBuffer
-    private var groups: [[GroupKey: CorrelationGroup]]
+    private var groups: [GroupTable]
+    /// Hashes group keys for every table (one random seed per engine).
+    private let keyHasher = KeyHasher()
     private var nextSweep: [Int64]
     private var earliestSweep: Int64 = .min
     private var open: [Int: Alert] = [:]
@@ -50,7 +52,7 @@ public struct DetectionEngine: Sendable {
     public init(rules: RuleSet, latenessSeconds: Double = 5) {
         self.rules = rules
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
-        self.groups = Array(repeating: [:], count: rules.correlations.count)
+        self.groups = Array(repeating: GroupTable(), count: rules.correlations.count)
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         self.correlationPlans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
         self.detectionPlans = rules.detections.indices.map { DetectionPlan(node: $0, rules: rules) }
@@ -68,7 +70,7 @@ public struct DetectionEngine: Sendable {
             lastIndex = index
         }
         matched.removeAll(keepingCapacity: true)
-        index.forEachMatch(rules, event) { matched.append($0) }
+        index.forEachMatch(event) { matched.append($0) }
         guard !matched.isEmpty else { return }
         for node in matched {
             statistics.matches += 1
@@ -99,8 +101,8 @@ public struct DetectionEngine: Sendable {
     public mutating func finish() {
         while let hit = buffer.next(flushing: true) { run(hit) }
         for correlation in groups.indices {
-            for key in groups[correlation].keys {
-                if let number = groups[correlation][key]?.openAlert { close(number) }
+            for slot in 0..<groups[correlation].slotCount {
+                if let number = groups[correlation][slot].openAlert { close(number) }
             }
             groups[correlation].removeAll()
         }
@@ -171,8 +173,8 @@ public struct DetectionEngine: Sendable {
         }
         let value = plan.valueIndices[hit.node].flatMap { hit.values[$0] }
         let c = plan.index
-        let outcome = groups[c][key, default: CorrelationGroup(stepCount: plan.stepCount)]
-            .observe(hit, value: value, positions: nodePositions, rule: plan)
+        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: plan.stepCount) }
+        let outcome = groups[c][slot].observe(hit, value: value, positions: nodePositions, rule: plan)
         if let expired = outcome.expiredAlert { close(expired) }
         if outcome.holds {
             let eventRefs = outcome.eventRefs.isEmpty ? hit.evidence : outcome.eventRefs
@@ -199,10 +201,10 @@ public struct DetectionEngine: Sendable {
                 }
                 open[number] = alert
                 updates.append(.opened(alert))
-                groups[c][key]?.openAlert = number
+                groups[c][slot].openAlert = number
             } else {
                 // Intermediate correlation in a chain: tracks its episode without an alert.
-                groups[c][key]?.openAlert = -1
+                groups[c][slot].openAlert = -1
             }
             // Chaining: a correlation that holds is an event for the correlations that reference it.
             if !plan.parents.isEmpty {
@@ -217,7 +219,7 @@ public struct DetectionEngine: Sendable {
             }
         } else if let number = outcome.openAlert {
             close(number)
-            groups[c][key]?.openAlert = nil
+            groups[c][slot].openAlert = nil
         }
     }
 
@@ -237,12 +239,11 @@ public struct DetectionEngine: Sendable {
             if force || now >= nextSweep[c] {
                 nextSweep[c] = now + max(plan.span, 120_000_000)
                 let oldest = now - plan.span
-                var stale: [GroupKey] = []
-                for (key, group) in groups[c] where group.lastTime < oldest {
-                    stale.append(key)
-                    if let number = group.openAlert { close(number) }
+                for slot in 0..<groups[c].slotCount where groups[c][slot].lastTime < oldest {
+                    if let number = groups[c][slot].openAlert { close(number) }
+                    groups[c].remove(slot: slot)
                 }
-                for key in stale { groups[c].removeValue(forKey: key) }
+                groups[c].compactIfSparse()
             }
             earliest = min(earliest, nextSweep[c])
             live += groups[c].count

@@ -17,6 +17,8 @@ public struct JSONLineScanner: Sendable {
     }
 
     private let wanted: [Wanted]
+    /// Top-level keys (wanted fields and time keys) for matching without building the key.
+    private let keys: KeyTable
     /// Dotted prefixes (`source.`) that make a nested object worth descending into.
     private let prefixes: [[UInt8]]
     /// Keys that hold the event time, in order of preference.
@@ -39,6 +41,7 @@ public struct JSONLineScanner: Sendable {
         }
         self.prefixes = Array(prefixes)
         self.timeKeys = timeKeys.map { Array($0.utf8) }
+        keys = KeyTable(wanted: wanted.map { ($0.path, $0.slot) }, timeKeys: self.timeKeys)
     }
 
     /// Fills `record` from `line`: wanted slots, and the timestamp. Throws when the line is not a
@@ -60,7 +63,7 @@ public struct JSONLineScanner: Sendable {
             // Everything needed was found before the end: the rest is not decoded, but a line
             // must still end its object (a truncated line is rejected).
             var end = line.count
-            while end > 0, [0x20, 0x09, 0x0D].contains(line[end - 1]) { end -= 1 }
+            while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
             guard end > 0, line[end - 1] == UInt8(ascii: "}") else {
                 throw Failure(reason: "the JSON object is not closed (truncated line?)")
             }
@@ -109,10 +112,15 @@ public struct JSONLineScanner: Sendable {
             c.skipSpace()
             // What does this key feed?
             var slot: Int?
-            for entry in wanted where isKey(entry.path) { slot = entry.slot; break }
             var rank: Int?
-            if prefix.isEmpty {
-                for (position, timeKey) in timeKeys.enumerated() where position < timeRank && isKey(timeKey) { rank = position; break }
+            if let built {
+                for entry in wanted where isKey(entry.path) { slot = entry.slot; break }
+                if prefix.isEmpty {
+                    for (position, timeKey) in timeKeys.enumerated() where position < timeRank && isKey(timeKey) { rank = position; break }
+                }
+            } else if let entry = keys.find(c.bytes.baseAddress! + keyStart, count: keyEnd - keyStart) {
+                if entry.slot >= 0 { slot = entry.slot }
+                if entry.timeRank >= 0, entry.timeRank < timeRank { rank = entry.timeRank }
             }
             let byte = c.peek
             if byte == UInt8(ascii: "{") {
@@ -204,15 +212,29 @@ struct Cursor {
     mutating func skipString() throws(JSONLineScanner.Failure) -> Int? {
         index += 1
         var escaped = false
-        while index < bytes.count {
-            let b = bytes[index]
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { throw failure("unterminated string") }
+        while true {
+            // Eight bytes at a time to the first quote, backslash or control character. The lowest
+            // flagged byte of each "has zero byte" mask is exact, so the lowest overall is a real stop.
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let quote = word ^ 0x2222_2222_2222_2222
+                let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                let stops = ((quote &- 0x0101_0101_0101_0101) & ~quote)
+                    | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
+                    | ((word &- 0x2020_2020_2020_2020) & ~word)
+                let high = stops & 0x8080_8080_8080_8080
+                if high != 0 { index += high.trailingZeroBitCount >> 3; break }
+                index += 8
+            }
+            guard index < count else { index = count; throw failure("unterminated string") }
+            let b = base[index]
             if b == UInt8(ascii: "\"") { index += 1; return escaped ? nil : index - 1 }
             if b == UInt8(ascii: "\\") { escaped = true; index += 2; continue }
             if b < 0x20 { throw failure("control character inside a string") }
             index += 1
         }
-        index = bytes.count
-        throw failure("unterminated string")
     }
 
     /// Decodes the string whose opening quote is at `quote` (escapes resolved).
@@ -363,5 +385,71 @@ struct Cursor {
         default:
             _ = try readValue()
         }
+    }
+}
+
+/// Top-level keys the scanner looks for, with their lengths and bytes in one block, so that a key
+/// in the line is matched by length and a word-wise compare instead of building it.
+final class KeyTable: @unchecked Sendable {
+    struct Entry {
+        let offset: Int
+        let length: Int
+        /// Slot to fill, or -1.
+        let slot: Int
+        /// Preference among time keys, or -1.
+        let timeRank: Int
+    }
+
+    private let entries: [Entry]
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+
+    init(wanted: [([UInt8], Int)], timeKeys: [[UInt8]]) {
+        var names: [[UInt8]] = []
+        var slots: [Int] = []
+        var ranks: [Int] = []
+        for (path, slot) in wanted {
+            names.append(path); slots.append(slot); ranks.append(-1)
+        }
+        for (rank, key) in timeKeys.enumerated() {
+            if let existing = names.firstIndex(of: key) { if ranks[existing] < 0 { ranks[existing] = rank } } else {
+                names.append(key); slots.append(-1); ranks.append(rank)
+            }
+        }
+        capacity = max(1, names.reduce(0) { $0 + $1.count })
+        bytes = .allocate(capacity: capacity)
+        var offset = 0
+        var entries: [Entry] = []
+        for (index, name) in names.enumerated() {
+            for (k, byte) in name.enumerated() { bytes[offset + k] = byte }
+            entries.append(Entry(offset: offset, length: name.count, slot: slots[index], timeRank: ranks[index]))
+            offset += name.count
+        }
+        self.entries = entries
+    }
+
+    deinit { bytes.deallocate() }
+
+    /// The entry whose name is the `count` bytes at `key`.
+    @inline(__always)
+    func find(_ key: UnsafePointer<UInt8>, count: Int) -> Entry? {
+        for entry in entries where entry.length == count {
+            if Self.equal(key, bytes + entry.offset, count) { return entry }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var k = 0
+        while k + 8 <= count {
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < count {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
     }
 }

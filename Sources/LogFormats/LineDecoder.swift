@@ -1,7 +1,7 @@
 import SecurityModel
 
 /// Decodes lines of one format into ``EventRecord``s, filling the slots of a ``FieldTable``.
-public struct LineDecoder: Sendable {
+public final class LineDecoder: Sendable {
     public let format: LogFormat
     private let keepRawLine: Bool
     private let json: JSONLineScanner?
