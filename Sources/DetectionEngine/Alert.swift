@@ -41,6 +41,14 @@ public struct Alert: Sendable, Hashable {
         group.map { "\($0.field)=\($0.value ?? "-")" }.joined(separator: ", ")
     }
 
+    /// The condition held again at `time` with these events: the episode goes on.
+    mutating func extend(at time: Timestamp, with refs: Evidence) {
+        lastTime = time
+        holdCount += 1
+        eventCount += refs.count
+        if events.count < Self.maxReferences { addEvidence(refs) }
+    }
+
     mutating func addEvidence<S: Sequence>(_ refs: S) where S.Element == EventRef {
         for ref in refs where events.count < Self.maxReferences { events.append(ref) }
     }

@@ -54,14 +54,14 @@ struct CorrelationGroup: Sendable {
     var weightTotal = 0
     var distinct: [FieldValue: Int] = [:]
     var sum: Double = 0
-    var steps: [Step?]
+    /// Temporal types: the steps, the first two inline (no allocation for a pair).
+    var steps: StepList
     var openAlert: Int?
     var lastTime: Int64 = .min
-
     /// Whether this is an empty slot of a ``GroupTable``.
     private(set) var isVacant = false
 
-    init(stepCount: Int) { steps = Array(repeating: nil, count: stepCount) }
+    init(stepCount: Int) { steps = StepList(count: stepCount) }
 
     /// The state of an empty slot (never expires, holds nothing).
     static let vacant: CorrelationGroup = {
@@ -71,13 +71,19 @@ struct CorrelationGroup: Sendable {
         return group
     }()
 
-
     /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan
     /// earlier still counts).
+    @inline(__always)
     mutating func expire(before oldest: Int64, type: CorrelationType) {
+        if !stamps.isEmpty, stamps[stamps.startIndex].time < oldest { expireStamps(before: oldest, type: type) }
+        while !recent.isEmpty, recent[recent.startIndex].time < oldest { recent.removeFirst() }
+        if steps.count > 0 { steps.expire(before: oldest) }
+    }
+
+    private mutating func expireStamps(before oldest: Int64, type: CorrelationType) {
         let valueType = type.needsField
-        while let first = stamps.first, first.time < oldest {
-            stamps.removeFirst()
+        while !stamps.isEmpty, stamps[stamps.startIndex].time < oldest {
+            let first = stamps.removeFirst()
             weightTotal -= first.weight
             if valueType, let gone = valued.popFirst() {
                 if type == .valueCount {
@@ -88,11 +94,10 @@ struct CorrelationGroup: Sendable {
                 }
             }
         }
-        while let first = recent.first, first.time < oldest { recent.removeFirst() }
         if stamps.isEmpty { sum = 0 }
-        for index in steps.indices { if let step = steps[index], step.start < oldest { steps[index] = nil } }
     }
 
+    @inline(__always)
     private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?) {
         stamps.append(Stamp(time: time, weight: evidence.count))
         weightTotal += evidence.count
@@ -101,9 +106,10 @@ struct CorrelationGroup: Sendable {
         if recent.count > Alert.maxReferences { recent.removeFirst() }
     }
 
-    /// Records `hit` for `rule` at source `positions` and evaluates the condition.
-    mutating func observe(_ hit: RuleHit, value: FieldValue?, positions: [Int], rule: CorrelationPlan) -> Outcome {
-        let now = hit.timestamp.microseconds
+    /// Records an event at `time` (with its `evidence`, for the rules at the set bits of
+    /// `positions`) and evaluates the condition.
+    mutating func observe(time now: Int64, evidence: Evidence, value: FieldValue?, positions: UInt64,
+                          rule: CorrelationPlan.Window) -> Outcome {
         let span = rule.span
         var outcome = Outcome(holds: false, openingTime: now)
         // An alert whose window emptied while its key was quiet has ended.
@@ -126,19 +132,19 @@ struct CorrelationGroup: Sendable {
         }
         switch rule.type {
         case .eventCount:
-            append(now, hit.evidence, nil)
-            outcome.holds = rule.condition!.holds(Double(stamps.count))
+            append(now, evidence, nil)
+            outcome.holds = rule.condition.holds(Double(stamps.count))
             if outcome.holds { windowEvidence() }
         case .valueCount:
             if let value, value != .null {
-                append(now, hit.evidence, Valued(value: value, number: 0))
+                append(now, evidence, Valued(value: value, number: 0))
                 distinct[value, default: 0] += 1
             }
-            outcome.holds = !distinct.isEmpty && rule.condition!.holds(Double(distinct.count))
+            outcome.holds = !distinct.isEmpty && rule.condition.holds(Double(distinct.count))
             if outcome.holds { windowEvidence() }
         case .valueSum, .valueAvg, .valuePercentile:
             guard let value, let number = value.number else { return outcome }
-            append(now, hit.evidence, Valued(value: value, number: number))
+            append(now, evidence, Valued(value: value, number: number))
             sum += number
             let measure: Double
             switch rule.type {
@@ -149,23 +155,31 @@ struct CorrelationGroup: Sendable {
                 for entry in valued where entry.number <= number { atOrBelow += 1 }
                 measure = 100 * Double(atOrBelow) / Double(valued.count)
             }
-            outcome.holds = rule.condition!.holds(measure)
+            outcome.holds = rule.condition.holds(measure)
             if outcome.holds { windowEvidence() }
         case .temporal:
-            for position in positions { steps[position] = Step(start: now, refs: hit.evidence) }
-            let matched = steps.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-            outcome.holds = rule.condition.map { $0.holds(Double(matched)) } ?? (matched == steps.count)
+            var bits = positions
+            while bits != 0 {
+                steps[bits.trailingZeroBitCount] = Step(start: now, refs: evidence)
+                bits &= bits - 1
+            }
+            let matched = steps.presentCount
+            outcome.holds = rule.condition.isPresent ? rule.condition.holds(Double(matched)) : matched == steps.count
             if outcome.holds { consumeSteps(&outcome) }
         case .temporalOrdered:
             // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
             var completed = false
-            for position in positions.reversed() {
+            var bits = positions
+            while bits != 0 {
+                // Highest position first, so that one event does not fill two steps in a row.
+                let position = 63 - bits.leadingZeroBitCount
+                bits &= ~(1 << UInt64(position))
                 if position == 0 {
-                    steps[0] = Step(start: now, refs: hit.evidence)
-                } else if let previous = steps[position - 1], now - previous.start <= span {
-                    var refs = previous.refs
-                    refs.append(contentsOf: hit.evidence)
-                    steps[position] = Step(start: previous.start, refs: refs)
+                    steps[0] = Step(start: now, refs: evidence)
+                } else if let previousStart = steps.start(position - 1), now - previousStart <= span {
+                    var refs = steps[position - 1]!.refs
+                    refs.append(contentsOf: evidence)
+                    steps[position] = Step(start: previousStart, refs: refs)
                     if position == steps.count - 1 { completed = true }
                 }
             }
@@ -173,7 +187,7 @@ struct CorrelationGroup: Sendable {
             if completed, let chain = steps[steps.count - 1] {
                 outcome.openingTime = chain.start
                 outcome.eventRefs = chain.refs   // also the opening evidence (openingRefs stays empty)
-                for index in steps.indices { steps[index] = nil }
+                steps.clear()
             }
         }
         return outcome
@@ -181,13 +195,70 @@ struct CorrelationGroup: Sendable {
 
     /// A completed temporal match uses up its events: the next match needs new ones.
     private mutating func consumeSteps(_ outcome: inout Outcome) {
-        let present = steps.compactMap { $0 }
+        let present = (0..<steps.count).compactMap { steps[$0] }
         outcome.openingTime = present.map(\.start).min() ?? outcome.openingTime
         var refs = Evidence()
         var seen: [EventRef] = []
         for step in present { for ref in step.refs where !seen.contains(ref) { seen.append(ref); refs.append(ref) } }
         outcome.openingRefs = seen
         outcome.eventRefs = refs
-        for index in steps.indices { steps[index] = nil }
+        steps.clear()
+    }
+}
+
+/// The steps of a temporal correlation for one key; the first two are held inline, so the
+/// common two-rule sequence allocates nothing per key.
+struct StepList: Sendable {
+    let count: Int
+    private var first: CorrelationGroup.Step?
+    private var second: CorrelationGroup.Step?
+    private var more: [CorrelationGroup.Step?]
+
+    init(count: Int) {
+        self.count = count
+        more = count > 2 ? Array(repeating: nil, count: count - 2) : []
+    }
+
+    subscript(index: Int) -> CorrelationGroup.Step? {
+        get {
+            switch index {
+            case 0: return first
+            case 1: return second
+            default: return more[index - 2]
+            }
+        }
+        set {
+            switch index {
+            case 0: first = newValue
+            case 1: second = newValue
+            default: more[index - 2] = newValue
+            }
+        }
+    }
+
+    /// The start of step `index`, without copying its evidence.
+    @inline(__always)
+    func start(_ index: Int) -> Int64? {
+        switch index {
+        case 0: return first?.start
+        case 1: return second?.start
+        default: return more[index - 2]?.start
+        }
+    }
+
+    var presentCount: Int { (0..<count).reduce(0) { $0 + (start($1) == nil ? 0 : 1) } }
+
+    mutating func clear() {
+        first = nil
+        second = nil
+        for index in more.indices { more[index] = nil }
+    }
+
+    /// Drops the steps that began before `oldest`.
+    @inline(__always)
+    mutating func expire(before oldest: Int64) {
+        if let start = first?.start, start < oldest { first = nil }
+        if let start = second?.start, start < oldest { second = nil }
+        for index in more.indices { if let start = more[index]?.start, start < oldest { more[index] = nil } }
     }
 }

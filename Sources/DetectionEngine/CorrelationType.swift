@@ -9,7 +9,12 @@ public enum CorrelationType: String, CaseIterable, Sendable {
     case valuePercentile = "value_percentile"
 
     /// Whether the condition tests a `field`'s values rather than the number of events.
-    var needsField: Bool { [.valueCount, .valueSum, .valueAvg, .valuePercentile].contains(self) }
+    var needsField: Bool {
+        switch self {
+        case .valueCount, .valueSum, .valueAvg, .valuePercentile: return true
+        case .eventCount, .temporal, .temporalOrdered: return false
+        }
+    }
 }
 
 /// A correlation `condition`: one or two comparisons (two form a range), all of which must hold.

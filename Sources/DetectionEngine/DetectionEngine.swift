@@ -43,7 +43,7 @@ public struct DetectionEngine: Sendable {
     private var indexes: [LogSource: RuleIndex] = [:]
     private var lastIndex: RuleIndex?
     private let correlationPlans: [CorrelationPlan]
-    private let detectionPlans: [DetectionPlan]
+    private let nodes: NodeTable
     private var matched: [Int] = []
 
     /// - Parameters:
@@ -55,7 +55,7 @@ public struct DetectionEngine: Sendable {
         self.groups = Array(repeating: GroupTable(), count: rules.correlations.count)
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         self.correlationPlans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
-        self.detectionPlans = rules.detections.indices.map { DetectionPlan(node: $0, rules: rules) }
+        self.nodes = NodeTable(rules: rules)
     }
 
     /// Tests one event against the rules and runs whatever it completes.
@@ -74,15 +74,17 @@ public struct DetectionEngine: Sendable {
         guard !matched.isEmpty else { return }
         for node in matched {
             statistics.matches += 1
-            let plan = detectionPlans[node]
             var values = CarriedValues()
-            for (index, slot) in plan.carriedSlots.enumerated() { values[index] = event[slot] }
+            let first = nodes.carriedStart[node], end = nodes.carriedStart[node + 1]
+            if first < end {
+                for index in first..<end { values[index - first] = event[nodes.carriedSlots[index]] }
+            }
             let hit = RuleHit(timestamp: event.timestamp, node: node, evidence: Evidence(event.ref), values: values)
             if !buffer.insert(hit) {
                 statistics.late += 1
                 if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
                 // Single-event alerts do not depend on order; correlations skip the late event.
-                if plan.emitsAlerts { raiseSingle(hit) }
+                if nodes.emitsAlerts[node] { raiseSingle(hit) }
             }
         }
         while let hit = buffer.next() { run(hit) }
@@ -122,9 +124,10 @@ public struct DetectionEngine: Sendable {
     // MARK: - Internals
 
     private mutating func run(_ hit: RuleHit) {
-        let plan = detectionPlans[hit.node]
-        if plan.emitsAlerts { raiseSingle(hit) }
-        for correlation in plan.parents { correlate(hit, correlationPlans[correlation]) }
+        if nodes.emitsAlerts[hit.node] { raiseSingle(hit) }
+        for index in nodes.parentStart[hit.node]..<nodes.parentStart[hit.node + 1] {
+            correlate(hit, nodes.parents[index])
+        }
         if hit.timestamp.microseconds >= earliestSweep { sweep(hit.timestamp.microseconds) }
     }
 
@@ -136,30 +139,30 @@ public struct DetectionEngine: Sendable {
         updates.append(.closed(alert))
     }
 
-    private mutating func correlate(_ hit: RuleHit, _ plan: CorrelationPlan) {
-        let nodePositions = plan.positions[hit.node]
-        guard !nodePositions.isEmpty else { return }
-        let keyIndices = plan.groupIndices[hit.node]
+    private mutating func correlate(_ hit: RuleHit, _ c: Int) {
+        let source = correlationPlans[c].sources[hit.node]
+        guard source.positions != 0 else { return }
         let key: GroupKey
         // An event without a group-by field belongs to no group (as in SQL/Splunk 'by' clauses
         // that drop nulls): it is not correlated by this rule.
-        switch keyIndices.count {
+        switch correlationPlans[c].groupBy.count {
         case 0:
             key = .none
         case 1:
-            guard let index = keyIndices[0], let value = hit.values[index], value != .null else {
+            guard source.group0 >= 0, let value = hit.values[Int(source.group0)], value != .null else {
                 statistics.ungrouped += 1
                 return
             }
             key = .one(value)
         case 2:
-            guard let i0 = keyIndices[0], let v0 = hit.values[i0], v0 != .null,
-                  let i1 = keyIndices[1], let v1 = hit.values[i1], v1 != .null else {
+            guard source.group0 >= 0, let v0 = hit.values[Int(source.group0)], v0 != .null,
+                  source.group1 >= 0, let v1 = hit.values[Int(source.group1)], v1 != .null else {
                 statistics.ungrouped += 1
                 return
             }
             key = .two(v0, v1)
         default:
+            let keyIndices = correlationPlans[c].groupIndices[hit.node]
             var values: [FieldValue] = []
             values.reserveCapacity(keyIndices.count)
             for index in keyIndices {
@@ -171,21 +174,18 @@ public struct DetectionEngine: Sendable {
             }
             key = .many(values)
         }
-        let value = plan.valueIndices[hit.node].flatMap { hit.values[$0] }
-        let c = plan.index
-        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: plan.stepCount) }
-        let outcome = groups[c][slot].observe(hit, value: value, positions: nodePositions, rule: plan)
+        let value = source.value >= 0 ? hit.values[Int(source.value)] : nil
+        let window = correlationPlans[c].window
+        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
+        let outcome = groups[c][slot].observe(time: hit.timestamp.microseconds, evidence: hit.evidence, value: value,
+                                              positions: source.positions, rule: window)
         if let expired = outcome.expiredAlert { close(expired) }
         if outcome.holds {
             let eventRefs = outcome.eventRefs.isEmpty ? hit.evidence : outcome.eventRefs
             if let number = outcome.openAlert {
-                if number >= 0 {
-                    open[number]!.lastTime = hit.timestamp
-                    open[number]!.holdCount += 1
-                    open[number]!.eventCount += eventRefs.count
-                    open[number]!.addEvidence(eventRefs)
-                }
-            } else if plan.emitsAlerts {
+                if number >= 0 { open[number]?.extend(at: hit.timestamp, with: eventRefs) }
+            } else if correlationPlans[c].emitsAlerts {
+                let plan = correlationPlans[c]
                 statistics.alerts += 1
                 let number = statistics.alerts
                 let group = zip(plan.groupBy, key.values).map { Alert.GroupValue(field: $0, value: $1.text) }
@@ -207,15 +207,15 @@ public struct DetectionEngine: Sendable {
                 groups[c][slot].openAlert = -1
             }
             // Chaining: a correlation that holds is an event for the correlations that reference it.
-            if !plan.parents.isEmpty {
+            if !correlationPlans[c].parents.isEmpty {
                 // When the condition starts holding, the whole window made it hold.
                 var refs = eventRefs
                 if outcome.openAlert == nil, outcome.openingRefs.count > eventRefs.count {
                     refs = Evidence()
                     for ref in outcome.openingRefs { refs.append(ref) }
                 }
-                let derived = RuleHit(timestamp: hit.timestamp, node: plan.node, evidence: refs, values: key.carried)
-                for parent in plan.parents { correlate(derived, correlationPlans[parent]) }
+                let derived = RuleHit(timestamp: hit.timestamp, node: correlationPlans[c].node, evidence: refs, values: key.carried)
+                for parent in correlationPlans[c].parents { correlate(derived, parent) }
             }
         } else if let number = outcome.openAlert {
             close(number)
@@ -235,10 +235,11 @@ public struct DetectionEngine: Sendable {
         var live = 0
         for plan in correlationPlans {
             let c = plan.index
-            if nextSweep[c] == .min { nextSweep[c] = now + max(plan.span, 120_000_000) }
+            let span = plan.window.span
+            if nextSweep[c] == .min { nextSweep[c] = now + max(span, 120_000_000) }
             if force || now >= nextSweep[c] {
-                nextSweep[c] = now + max(plan.span, 120_000_000)
-                let oldest = now - plan.span
+                nextSweep[c] = now + max(span, 120_000_000)
+                let oldest = now - span
                 for slot in 0..<groups[c].slotCount where groups[c][slot].lastTime < oldest {
                     if let number = groups[c][slot].openAlert { close(number) }
                     groups[c].remove(slot: slot)

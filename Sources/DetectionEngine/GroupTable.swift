@@ -163,15 +163,19 @@ struct KeyHasher: Sendable {
     func hash(_ value: FieldValue, _ state: UInt64) -> UInt64 {
         switch value {
         case .string(let text):
-            return text.utf8.withContiguousStorageIfAvailable { Self.bytes($0, state ^ 1) }
-                ?? Array(text.utf8).withUnsafeBufferPointer { Self.bytes($0, state ^ 1) }
-        case .int(let number): return Self.fold(UInt64(bitPattern: number) ^ state ^ 2, Self.k1)
-        case .double(let number): return Self.fold((number == 0 ? 0 : number.bitPattern) ^ state ^ 3, Self.k1)
-        case .bool(let flag): return Self.fold((flag ? 1 : 0) ^ state ^ 4, Self.k1)
-        case .null: return Self.fold(state ^ 5, Self.k1)
-        case .list(let elements): return elements.reduce(Self.fold(state ^ 6, Self.k1)) { hash($1, $0) }
+            return text.utf8.withContiguousStorageIfAvailable { Self.bytes($0, Self.tagged(state, 1)) }
+                ?? Array(text.utf8).withUnsafeBufferPointer { Self.bytes($0, Self.tagged(state, 1)) }
+        case .int(let number): return Self.fold(UInt64(bitPattern: number) ^ Self.tagged(state, 2), Self.k1)
+        case .double(let number): return Self.fold((number == 0 ? 0 : number.bitPattern) ^ Self.tagged(state, 3), Self.k1)
+        case .bool(let flag): return Self.fold((flag ? 1 : 0) ^ Self.tagged(state, 4), Self.k1)
+        case .null: return Self.fold(Self.tagged(state, 5), Self.k1)
+        case .list(let elements): return elements.reduce(Self.fold(Self.tagged(state, 6), Self.k1)) { hash($1, $0) }
         }
     }
+
+    /// The state with the value's type mixed in (so that `1`, `true` and `"1"` hash apart).
+    @inline(__always)
+    static func tagged(_ state: UInt64, _ tag: UInt64) -> UInt64 { state &+ tag &* k2 }
 
     @inline(__always)
     static func bytes(_ buffer: UnsafeBufferPointer<UInt8>, _ state: UInt64) -> UInt64 {

@@ -387,6 +387,9 @@ public enum RuleLoader {
         if (type == .temporal || type == .temporalOrdered), references.count < 2 {
             throw LoadFailure(message: "\(type.rawValue) needs at least two rules", line: YAMLAccess.line(rulesNode))
         }
+        if references.count > 64 {
+            throw LoadFailure(message: "a correlation lists at most 64 rules (this one lists \(references.count)); split it into chained correlations", line: YAMLAccess.line(rulesNode))
+        }
         var groupBy: [String] = []
         if let node = YAMLAccess.value(body, "group-by") {
             guard let list = YAMLAccess.strings(node) else {

@@ -25,13 +25,14 @@ public struct EventRecord: Sendable {
     }
 
     /// Clears every slot (keeps the storage).
+    @inlinable
     public mutating func reset() {
         for index in values.indices { values[index] = nil }
         raw = ""
     }
 
     /// The value in `slot`, or `nil` when absent or the slot is out of range.
-    @inline(__always)
+    @inlinable @inline(__always)
     public subscript(slot: Int) -> FieldValue? {
         get { slot < values.count ? values[slot] : nil }
         set { if slot < values.count { values[slot] = newValue } }

@@ -23,6 +23,8 @@ struct RuleLoaderTests {
         ("title: c\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 1}\n", 3, "needs 'field'"),
         ("title: c\ncorrelation:\n  type: event_count\n  rules: [nowhere]\n  timespan: 5m\n  condition: {gt: 1}\n", 4, "references unknown rule 'nowhere'"),
         ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {over: 1}\n", 6, "unknown condition 'over'"),
+        ("title: c\ncorrelation:\n  type: event_count\n  rules: [\((1...65).map { "r\($0)" }.joined(separator: ", "))]\n  timespan: 5m\n  condition: {gt: 1}\n",
+         4, "at most 64 rules (this one lists 65)"),
     ])
     func rejects(_ yaml: String, _ line: Int, _ message: String) {
         let errors = Fixture.diagnostics(yaml).filter { $0.severity == .error }
