@@ -3,8 +3,9 @@
 # reading the file (`wc -l`) and the straightforward Python reference (../shared/tools/ref_analyze.py,
 # D-01..D-03), all on the same files in one run, one core each (taskset), the OS cache warm.
 #
-# Prints one table: seconds, events/s, MB/s and peak RSS per tool and input, and checks that SecMon's
-# D-01..D-03 alert counts equal the generator's ground truth.
+# Prints one table: seconds, events/s, MB/s and peak RSS per tool and input (SecMon twice: with only
+# D-01..D-04, the issue's target configuration, and with the whole bundled pack), and checks that
+# SecMon's D-01..D-03 alert counts equal the generator's ground truth.
 #
 # Inputs: seed-format logs of 1 and 10 million lines from ../shared/tools/gen_seed_log.py (kept under
 # bench/out/, regenerated when missing), and a combined access log (bench/gen_access_log.py) for the
@@ -31,6 +32,12 @@ for n in $sizes; do
 done
 [ -s "$out/access-$access_lines.log" ] || python3 bench/gen_access_log.py --lines "$access_lines" --seed 42 --out "$out/access-$access_lines.log"
 
+# The issue's target configuration: D-01..D-04 and the detection rules they build on, nothing else.
+d14="$out/rules-d01-d04"
+rm -rf "$d14" && mkdir -p "$d14"
+cp rules/secmon/base_activity_events.yml rules/secmon/d01_brute_force.yml rules/secmon/d02_api_flood.yml \
+   rules/secmon/d03_session_cycling.yml rules/secmon/d04_bot_repetition.yml "$d14/"
+
 # best-of-$runs wall time and the peak RSS of that run: "seconds kilobytes"
 measure() {
   local best="" rss=""
@@ -54,6 +61,7 @@ for n in $sizes; do
   f="$out/seed-$n.log"; bytes=$(stat -c %s "$f")
   read -r s k < <(measure $cpu wc -l "$f");                                   row "wc -l (floor)" "seed $n" "$n" "$bytes" "$s" "$k"
   read -r s k < <(measure $cpu python3 "$shared/tools/ref_analyze.py" "$f");   row "ref_analyze.py (D-01..D-03)" "seed $n" "$n" "$bytes" "$s" "$k"
+  read -r s k < <(measure $cpu "$bin" analyze --quiet --output json --rules "$d14" "$f"); row "secmon analyze (D-01..D-04)" "seed $n" "$n" "$bytes" "$s" "$k"
   read -r s k < <(measure $cpu "$bin" analyze --quiet --output json "$f");    row "secmon analyze (pack)" "seed $n" "$n" "$bytes" "$s" "$k"
   got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % (r, c[r]) for r in ("D-01","D-02","D-03","D-04")))' "$out/best.txt")
   want=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["expected_alert_totals"]; print(" ".join("%s=%d" % (r, t[r]) for r in ("D-01","D-02","D-03")))' "$out/seed-$n.truth.json")

@@ -47,11 +47,14 @@ final class RuleIndex: Sendable {
     /// Calls `body` with each rule index that `event` matches, in rule order per group.
     @inline(__always)
     func forEachMatch(_ event: EventRecord, _ body: (Int) -> Void) {
-        for index in always where detections[index].matches(event) { body(index) }
-        for field in byField {
-            guard let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
-            for index in candidates where detections[index].decidedByIndex || detections[index].matches(event) {
-                body(index)
+        // Rules are read in place through the buffer (indexing the array would copy each rule).
+        detections.withUnsafeBufferPointer { rules in
+            for index in always where rules[index].matches(event) { body(index) }
+            for field in byField {
+                guard let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
+                for index in candidates where rules[index].decidedByIndex || rules[index].matches(event) {
+                    body(index)
+                }
             }
         }
     }

@@ -88,8 +88,9 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `value` matches any of `patterns`, looking at its bytes once.
     static func matchesAny(_ patterns: [TextPattern], _ value: String) -> Bool {
-        let ascii = !value.utf8.contains(where: { $0 >= 0x80 })
+        var ascii = true
         let direct = withBytes(value) { bytes -> Bool in
+            ascii = isASCII(bytes)
             for index in patterns.indices where patterns[index].cased || ascii {
                 if patterns[index].matchBytes(bytes, fold: !patterns[index].cased) { return true }
             }
@@ -103,6 +104,20 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
             }
             return false
         }
+    }
+
+    /// Whether every byte is ASCII, eight at a time.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var index = 0
+        var high: UInt64 = 0
+        while index + 8 <= bytes.count {
+            high |= UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count { high |= UInt64(base[index]); index += 1 }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     @inline(__always)
@@ -146,17 +161,33 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
-    /// First offset ≥ `start` where `needle` occurs in `bytes`.
+    /// First offset ≥ `start` where `needle` occurs in `bytes`. Candidates for the needle's first
+    /// byte (in either case when folding) are found eight bytes at a time.
     static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int, fold: Bool) -> Int? {
         let n = needle.count
         if n == 0 { return start <= bytes.count ? start : nil }
-        guard bytes.count - start >= n else { return nil }
+        guard bytes.count - start >= n, let base = bytes.baseAddress else { return nil }
         let first = needle[0]
+        // With folding the needle is lower case; its first byte may appear upper case in the value.
+        let other = fold && first &- 0x61 < 26 ? first & ~0x20 : first
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let wantA = UInt64(first) &* ones, wantB = UInt64(other) &* ones
         var i = start
         let last = bytes.count - n
         while i <= last {
-            let b = fold ? Self.fold(bytes[i]) : bytes[i]
-            if b == first, Self.equal(bytes, at: i, needle, fold: fold) { return i }
+            if i + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let a = word ^ wantA, b = word ^ wantB
+                let hits = (((a &- ones) & ~a) | ((b &- ones) & ~b)) & 0x8080_8080_8080_8080
+                if hits == 0 { i += 8; continue }
+                // The lowest flagged byte is a real candidate; check it, then go on after it.
+                i += hits.trailingZeroBitCount >> 3
+                if i > last { return nil }
+            } else {
+                let byte = bytes[i]
+                if byte != first && byte != other { i += 1; continue }
+            }
+            if Self.equal(bytes, at: i, needle, fold: fold) { return i }
             i += 1
         }
         return nil

@@ -65,6 +65,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The same parser over UTF-8 bytes, for decoders that read lines without making strings.
     public init?(iso8601Bytes bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count >= 19 else { return nil }
+        // Fixed positions: every digit is checked with one unsigned compare, no optionals.
+        @inline(__always) func digit(_ index: Int) -> Int64 { Int64(bytes[index] &- 0x30) }
+        @inline(__always) func isDigit(_ index: Int) -> Bool { bytes[index] &- 0x30 <= 9 }
+        guard isDigit(0), isDigit(1), isDigit(2), isDigit(3), isDigit(5), isDigit(6), isDigit(8), isDigit(9),
+              isDigit(11), isDigit(12), isDigit(14), isDigit(15), isDigit(17), isDigit(18),
+              bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54 || bytes[10] == 0x20 || bytes[10] == 0x74,
+              bytes[13] == 0x3A, bytes[16] == 0x3A else { return nil }
+        let y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+        let mo = digit(5) * 10 + digit(6), d = digit(8) * 10 + digit(9)
+        let h = digit(11) * 10 + digit(12), mi = digit(14) * 10 + digit(15), s = digit(17) * 10 + digit(18)
+        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         func num(_ from: Int, _ count: Int) -> Int64? {
             var v: Int64 = 0
             for i in from..<(from + count) {
@@ -74,11 +85,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             }
             return v
         }
-        guard bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54 || bytes[10] == 0x20 || bytes[10] == 0x74,
-              bytes[13] == 0x3A, bytes[16] == 0x3A,
-              let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
-              let h = num(11, 2), let mi = num(14, 2), let s = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         var i = 19
         var fraction: Int64 = 0
         if i < bytes.count && bytes[i] == 0x2E {

@@ -54,6 +54,17 @@ struct ModifierTests {
         // contains / startswith / endswith / all.
         Case("f|contains", "select", s("1 UNION SELECT 2"), true),
         Case("f|contains", "select", s("nothing"), false),
+        // Word-at-a-time candidate search: matches at every offset around the 8-byte steps, in
+        // either case, near misses before the real match, and values shorter than a word.
+        Case("f|contains", "select", s("aaaaaaaSeLeCt"), true),
+        Case("f|contains", "select", s("/index.php?id=1+union+sele+ct+selec+SELECT+x"), true),
+        Case("f|contains", "select", s("/index.php?id=1+union+sele+ct+selec+SELEC"), false),
+        Case("f|contains", "select", s("sselect"), true),
+        Case("f|contains", "select", s("selec"), false),
+        Case("f|contains", "etc/passwd", s("GET /../../../../../../etc/passwd HTTP/1.1"), true),
+        Case("f|contains", "etc/passwd", s("GET /../../../../../../etc/passw HTTP/1.1"), false),
+        Case("f|contains|cased", "Sel", s("sssssssssssssSel"), true),
+        Case("f|contains|cased", "Sel", s("SSSSSSSSSSSSSSeL"), false),
         Case("f|contains", "'..\\'", s("a..\\b"), true),
         Case("f|startswith", "/admin", s("/admin/users"), true),
         Case("f|startswith", "/admin", s("/x/admin"), false),
