@@ -1,3 +1,5 @@
+import SecurityModel
+
 /// A Sigma string value compiled for matching: literal text with `*` (any run of characters) and
 /// `?` (one character) wildcards, compared case-insensitively unless `cased`.
 ///
@@ -170,15 +172,12 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
         let first = needle[0]
         // With folding the needle is lower case; its first byte may appear upper case in the value.
         let other = fold && first &- 0x61 < 26 ? first & ~0x20 : first
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let wantA = UInt64(first) &* ones, wantB = UInt64(other) &* ones
         var i = start
         let last = bytes.count - n
         while i <= last {
             if i + 8 <= bytes.count {
                 let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                let a = word ^ wantA, b = word ^ wantB
-                let hits = (((a &- ones) & ~a) | ((b &- ones) & ~b)) & 0x8080_8080_8080_8080
+                let hits = WordBytes.equal(word, first) | WordBytes.equal(word, other)
                 if hits == 0 { i += 8; continue }
                 // The lowest flagged byte is a real candidate; check it, then go on after it.
                 i += hits.trailingZeroBitCount >> 3

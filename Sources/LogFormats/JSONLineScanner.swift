@@ -215,17 +215,13 @@ struct Cursor {
         let count = bytes.count
         guard let base = bytes.baseAddress else { throw failure("unterminated string") }
         while true {
-            // Eight bytes at a time to the first quote, backslash or control character. The lowest
-            // flagged byte of each "has zero byte" mask is exact, so the lowest overall is a real stop.
+            // Eight bytes at a time to the first quote, backslash or control character (the lowest
+            // flagged byte of each mask is exact, so the lowest overall is a real stop).
             while index + 8 <= count {
                 let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                let quote = word ^ 0x2222_2222_2222_2222
-                let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
-                let stops = ((quote &- 0x0101_0101_0101_0101) & ~quote)
-                    | ((backslash &- 0x0101_0101_0101_0101) & ~backslash)
-                    | ((word &- 0x2020_2020_2020_2020) & ~word)
-                let high = stops & 0x8080_8080_8080_8080
-                if high != 0 { index += high.trailingZeroBitCount >> 3; break }
+                let stops = WordBytes.equal(word, UInt8(ascii: "\"")) | WordBytes.equal(word, UInt8(ascii: "\\"))
+                    | WordBytes.below(word, 0x20)
+                if stops != 0 { index += stops.trailingZeroBitCount >> 3; break }
                 index += 8
             }
             guard index < count else { index = count; throw failure("unterminated string") }

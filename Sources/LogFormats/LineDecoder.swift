@@ -55,9 +55,8 @@ public final class LineDecoder: Sendable {
         var index = 0
         while index + 8 <= count {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // High bit set, or a zero byte (the classic "has zero byte" test).
-            let zero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-            if (word | zero) & 0x8080_8080_8080_8080 != 0 { break }
+            // A high bit set (non-ASCII), or a zero byte.
+            if (word & WordBytes.highs) | WordBytes.zeros(word) != 0 { break }
             index += 8
         }
         while index < count {
