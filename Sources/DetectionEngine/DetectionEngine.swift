@@ -233,9 +233,8 @@ public struct DetectionEngine: Sendable {
     private mutating func sweep(_ now: Int64, force: Bool = false) {
         var earliest = Int64.max
         var live = 0
-        for plan in correlationPlans {
-            let c = plan.index
-            let span = plan.window.span
+        for c in correlationPlans.indices {
+            let span = correlationPlans[c].window.span
             if nextSweep[c] == .min { nextSweep[c] = now + max(span, 120_000_000) }
             if force || now >= nextSweep[c] {
                 nextSweep[c] = now + max(span, 120_000_000)

@@ -51,7 +51,6 @@ struct CorrelationPlan: Sendable {
         }
     }
 
-    let index: Int
     let node: Int
     let info: RuleInfo
     let window: Window
@@ -64,7 +63,6 @@ struct CorrelationPlan: Sendable {
     let emitsAlerts: Bool
 
     init(_ rule: CorrelationRule, index: Int, rules: RuleSet) {
-        self.index = index
         node = rules.detections.count + index
         info = rule.info
         let temporal = rule.type == .temporal || rule.type == .temporalOrdered

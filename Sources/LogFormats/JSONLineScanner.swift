@@ -398,7 +398,6 @@ final class KeyTable: @unchecked Sendable {
 
     private let entries: [Entry]
     private let bytes: UnsafeMutablePointer<UInt8>
-    private let capacity: Int
 
     init(wanted: [([UInt8], Int)], timeKeys: [[UInt8]]) {
         var names: [[UInt8]] = []
@@ -412,8 +411,7 @@ final class KeyTable: @unchecked Sendable {
                 names.append(key); slots.append(-1); ranks.append(rank)
             }
         }
-        capacity = max(1, names.reduce(0) { $0 + $1.count })
-        bytes = .allocate(capacity: capacity)
+        bytes = .allocate(capacity: max(1, names.reduce(0) { $0 + $1.count }))
         var offset = 0
         var entries: [Entry] = []
         for (index, name) in names.enumerated() {
