@@ -18,7 +18,7 @@ public struct AlertRenderer: Sendable {
         case .line(let source, let line):
             let name = Int(source) < inputNames.count ? inputNames[Int(source)] : "#\(source)"
             return "\(name):\(line)"
-        case .id(let id): return id
+        default: return ref.id ?? ref.description
         }
     }
 

@@ -15,7 +15,8 @@ struct CorrelationGroup: Sendable {
     }
 
     struct Valued: Sendable {
-        var value: FieldValue
+        /// The value's symbol (``SymbolTable``).
+        var value: UInt32
         var number: Double
     }
 
@@ -30,17 +31,14 @@ struct CorrelationGroup: Sendable {
         var refs: Evidence
     }
 
-    /// What one observation did.
+    /// What one observation did (plain data: the window's evidence is read afterwards, and only
+    /// when an alert opens, with ``windowEvidence(now:)``).
     struct Outcome {
-        var holds: Bool
-        /// Evidence for a new alert: every event in the window; filled only when the condition
-        /// holds and no alert is open (empty: `eventRefs` is the whole evidence).
-        var openingRefs: [EventRef] = []
-        /// How many events the opening evidence stands for (references are capped, the count is not).
-        var openingCount = 0
+        var holds = false
+        /// Temporal types: when the completed match began.
         var openingTime: Int64
-        /// Evidence of this event for an extended alert or a chained hit; empty means the hit's own.
-        var eventRefs = Evidence()
+        /// Temporal types: the events of the completed match (the evidence of the alert or chained hit).
+        var chain = Evidence()
         /// The alert that was open before this observation (negative: an untracked episode).
         var openAlert: Int?
         /// An alert that ended because the window had emptied before this event.
@@ -52,7 +50,8 @@ struct CorrelationGroup: Sendable {
     var valued: Deque<Valued> = []
     var recent: Deque<Recent> = []
     var weightTotal = 0
-    var distinct: [FieldValue: Int] = [:]
+    /// Value count: how many events in the window have each value (by symbol).
+    var distinct: [UInt32: Int] = [:]
     var sum: Double = 0
     /// Temporal types: the steps, the first two inline (no allocation for a pair).
     var steps: StepList
@@ -107,8 +106,9 @@ struct CorrelationGroup: Sendable {
     }
 
     /// Records an event at `time` (with its `evidence`, for the rules at the set bits of
-    /// `positions`) and evaluates the condition.
-    mutating func observe(time now: Int64, evidence: Evidence, value: FieldValue?, positions: UInt64,
+    /// `positions`) and evaluates the condition. `value` is the symbol of the aggregated field's
+    /// value (0: none) and `number` its numeric value, for the value types.
+    mutating func observe(time now: Int64, evidence: Evidence, value: UInt32, number: Double?, positions: UInt64,
                           rule: CorrelationPlan.Window) -> Outcome {
         let span = rule.span
         var outcome = Outcome(holds: false, openingTime: now)
@@ -120,30 +120,18 @@ struct CorrelationGroup: Sendable {
         outcome.openAlert = openAlert
         expire(before: now - span, type: rule.type)
         lastTime = now
-        func windowEvidence() {
-            guard outcome.openAlert == nil else { return }
-            outcome.openingTime = stamps.first?.time ?? now
-            outcome.openingCount = weightTotal
-            outcome.openingRefs = []
-            // The newest events of the window (all of them unless it is larger than the evidence kept).
-            for entry in recent where outcome.openingRefs.count < Alert.maxReferences {
-                outcome.openingRefs.append(contentsOf: entry.evidence)
-            }
-        }
         switch rule.type {
         case .eventCount:
             append(now, evidence, nil)
             outcome.holds = rule.condition.holds(Double(stamps.count))
-            if outcome.holds { windowEvidence() }
         case .valueCount:
-            if let value, value != .null {
+            if value != 0 {
                 append(now, evidence, Valued(value: value, number: 0))
                 distinct[value, default: 0] += 1
             }
             outcome.holds = !distinct.isEmpty && rule.condition.holds(Double(distinct.count))
-            if outcome.holds { windowEvidence() }
         case .valueSum, .valueAvg, .valuePercentile:
-            guard let value, let number = value.number else { return outcome }
+            guard value != 0, let number else { return outcome }
             append(now, evidence, Valued(value: value, number: number))
             sum += number
             let measure: Double
@@ -156,7 +144,6 @@ struct CorrelationGroup: Sendable {
                 measure = 100 * Double(atOrBelow) / Double(valued.count)
             }
             outcome.holds = rule.condition.holds(measure)
-            if outcome.holds { windowEvidence() }
         case .temporal:
             var bits = positions
             while bits != 0 {
@@ -186,7 +173,7 @@ struct CorrelationGroup: Sendable {
             outcome.holds = completed
             if completed, let chain = steps[steps.count - 1] {
                 outcome.openingTime = chain.start
-                outcome.eventRefs = chain.refs   // also the opening evidence (openingRefs stays empty)
+                outcome.chain = chain.refs
                 steps.clear()
             }
         }
@@ -195,14 +182,25 @@ struct CorrelationGroup: Sendable {
 
     /// A completed temporal match uses up its events: the next match needs new ones.
     private mutating func consumeSteps(_ outcome: inout Outcome) {
-        let present = (0..<steps.count).compactMap { steps[$0] }
-        outcome.openingTime = present.map(\.start).min() ?? outcome.openingTime
+        var start = outcome.openingTime
         var refs = Evidence()
-        var seen: [EventRef] = []
-        for step in present { for ref in step.refs where !seen.contains(ref) { seen.append(ref); refs.append(ref) } }
-        outcome.openingRefs = seen
-        outcome.eventRefs = refs
+        for index in 0..<steps.count {
+            guard let step = steps[index] else { continue }
+            start = min(start, step.start)
+            for ref in step.refs where !refs.contains(ref) { refs.append(ref) }
+        }
+        outcome.openingTime = start
+        outcome.chain = refs
         steps.clear()
+    }
+
+    /// The evidence of a count-type window whose condition starts holding: the newest events of the
+    /// window (all of them unless it is larger than the evidence kept), how many events the window
+    /// stands for (references are capped, the count is not), and when the window begins.
+    func windowEvidence(now: Int64) -> (refs: [EventRef], count: Int, firstTime: Int64) {
+        var refs: [EventRef] = []
+        for entry in recent where refs.count < Alert.maxReferences { refs.append(contentsOf: entry.evidence) }
+        return (refs, weightTotal, stamps.first?.time ?? now)
     }
 }
 

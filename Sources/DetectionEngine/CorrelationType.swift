@@ -15,6 +15,14 @@ public enum CorrelationType: String, CaseIterable, Sendable {
         case .eventCount, .temporal, .temporalOrdered: return false
         }
     }
+
+    /// Whether the condition tests the field's values as numbers (sum, average, percentile).
+    var needsNumber: Bool {
+        switch self {
+        case .valueSum, .valueAvg, .valuePercentile: return true
+        case .eventCount, .valueCount, .temporal, .temporalOrdered: return false
+        }
+    }
 }
 
 /// A correlation `condition`: one or two comparisons (two form a range), all of which must hold.

@@ -25,6 +25,8 @@ public struct DetectionEngine: Sendable {
         public var ungrouped = 0
         /// Group keys holding state now, over all correlations.
         public var liveGroups = 0
+        /// Distinct carried values (addresses, user names, ...) held as symbols now.
+        public var symbols = 0
 
         public init() {}
     }
@@ -34,8 +36,17 @@ public struct DetectionEngine: Sendable {
 
     private var buffer: ReorderBuffer
     private var groups: [GroupTable]
-    /// Hashes group keys for every table (one random seed per engine).
-    private let keyHasher = KeyHasher()
+    /// Hashes values and group keys (one random seed per engine).
+    private let keyHasher: KeyHasher
+    /// The carried values, as symbols.
+    private var symbols: SymbolTable
+    /// Live symbols after the last collection (the next one runs when the table has doubled).
+    private var symbolsAfterCollection = 0
+    /// The last value interned per field slot, and its symbol: consecutive events often share an
+    /// address or a user, and comparing with the last value is cheaper than a lookup.
+    private var lastValues: [FieldValue?]
+    private var lastSymbols: [UInt32]
+    private var lastGeneration = 0
     private var nextSweep: [Int64]
     private var earliestSweep: Int64 = .min
     private var open: [Int: Alert] = [:]
@@ -56,6 +67,11 @@ public struct DetectionEngine: Sendable {
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         self.correlationPlans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
         self.nodes = NodeTable(rules: rules)
+        let hasher = KeyHasher()
+        self.keyHasher = hasher
+        self.symbols = SymbolTable(hasher: hasher)
+        self.lastValues = Array(repeating: nil, count: rules.fields.count)
+        self.lastSymbols = Array(repeating: 0, count: rules.fields.count)
     }
 
     /// Tests one event against the rules and runs whatever it completes.
@@ -74,12 +90,12 @@ public struct DetectionEngine: Sendable {
         guard !matched.isEmpty else { return }
         for node in matched {
             statistics.matches += 1
-            var values = CarriedValues()
+            var values = CarriedSymbols()
             let first = nodes.carriedStart[node], end = nodes.carriedStart[node + 1]
             if first < end {
-                for index in first..<end { values[index - first] = event[nodes.carriedSlots[index]] }
+                for index in first..<end { values[index - first] = symbol(event, slot: nodes.carriedSlots[index]) }
             }
-            let hit = RuleHit(timestamp: event.timestamp, node: node, evidence: Evidence(event.ref), values: values)
+            let hit = RuleHit(timestamp: event.timestamp, node: node, ref: event.ref, values: values)
             if !buffer.insert(hit) {
                 statistics.late += 1
                 if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
@@ -123,10 +139,27 @@ public struct DetectionEngine: Sendable {
 
     // MARK: - Internals
 
+    /// The symbol of `event`'s value in `slot` (0: absent or null).
+    @inline(__always)
+    private mutating func symbol(_ event: EventRecord, slot: Int) -> UInt32 {
+        let value = event[slot]
+        if lastGeneration != symbols.generation {
+            for index in lastValues.indices { lastValues[index] = nil; lastSymbols[index] = 0 }
+            lastGeneration = symbols.generation
+        }
+        if lastSymbols[slot] != 0, value == lastValues[slot] { return lastSymbols[slot] }
+        let symbol = symbols.intern(value)
+        lastValues[slot] = value
+        lastSymbols[slot] = symbol
+        return symbol
+    }
+
     private mutating func run(_ hit: RuleHit) {
         if nodes.emitsAlerts[hit.node] { raiseSingle(hit) }
-        for index in nodes.parentStart[hit.node]..<nodes.parentStart[hit.node + 1] {
-            correlate(hit, nodes.parents[index])
+        let parents = nodes.parentStart[hit.node]..<nodes.parentStart[hit.node + 1]
+        if !parents.isEmpty {
+            let evidence = Evidence(hit.ref)
+            for index in parents { correlate(hit.timestamp, hit.node, evidence, hit.values, nodes.parents[index]) }
         }
         if hit.timestamp.microseconds >= earliestSweep { sweep(hit.timestamp.microseconds) }
     }
@@ -134,92 +167,121 @@ public struct DetectionEngine: Sendable {
     private mutating func raiseSingle(_ hit: RuleHit) {
         statistics.alerts += 1
         let alert = Alert(number: statistics.alerts, node: hit.node, rule: rules.info(ofNode: hit.node), group: [],
-                          firstTime: hit.timestamp, lastTime: hit.timestamp, eventCount: hit.evidence.count, events: Array(hit.evidence))
+                          firstTime: hit.timestamp, lastTime: hit.timestamp, eventCount: 1, events: [hit.ref])
         updates.append(.opened(alert))
         updates.append(.closed(alert))
     }
 
-    private mutating func correlate(_ hit: RuleHit, _ c: Int) {
-        let source = correlationPlans[c].sources[hit.node]
+    /// Runs correlation `c` for a match of `node` at `time` (an event, or a correlation that held:
+    /// chaining), with its evidence and carried values.
+    private mutating func correlate(_ time: Timestamp, _ node: Int, _ evidence: Evidence, _ values: CarriedSymbols, _ c: Int) {
+        let source = correlationPlans[c].sources[node]
         guard source.positions != 0 else { return }
         let key: GroupKey
         // An event without a group-by field belongs to no group (as in SQL/Splunk 'by' clauses
         // that drop nulls): it is not correlated by this rule.
         switch correlationPlans[c].groupBy.count {
         case 0:
-            key = .none
+            key = 0
         case 1:
-            guard source.group0 >= 0, let value = hit.values[Int(source.group0)], value != .null else {
-                statistics.ungrouped += 1
-                return
-            }
-            key = .one(value)
+            let value = source.group0 >= 0 ? values[Int(source.group0)] : 0
+            guard value != 0 else { statistics.ungrouped += 1; return }
+            key = GroupKey(value)
         case 2:
-            guard source.group0 >= 0, let v0 = hit.values[Int(source.group0)], v0 != .null,
-                  source.group1 >= 0, let v1 = hit.values[Int(source.group1)], v1 != .null else {
-                statistics.ungrouped += 1
-                return
-            }
-            key = .two(v0, v1)
+            let v0 = source.group0 >= 0 ? values[Int(source.group0)] : 0
+            let v1 = source.group1 >= 0 ? values[Int(source.group1)] : 0
+            guard v0 != 0, v1 != 0 else { statistics.ungrouped += 1; return }
+            key = GroupKey(v0) | GroupKey(v1) << 32
         default:
-            let keyIndices = correlationPlans[c].groupIndices[hit.node]
-            var values: [FieldValue] = []
-            values.reserveCapacity(keyIndices.count)
-            for index in keyIndices {
-                guard let value = index.flatMap({ hit.values[$0] }), value != .null else {
-                    statistics.ungrouped += 1
-                    return
-                }
-                values.append(value)
+            var keyValues: [FieldValue] = []
+            for index in correlationPlans[c].groupIndices[node] {
+                let value = index.map { values[$0] } ?? 0
+                guard value != 0 else { statistics.ungrouped += 1; return }
+                keyValues.append(symbols[value])
             }
-            key = .many(values)
+            key = GroupKey(symbols.intern(.list(keyValues)))
         }
-        let value = source.value >= 0 ? hit.values[Int(source.value)] : nil
+        let valueSymbol = source.value >= 0 ? values[Int(source.value)] : 0
+        let number = valueSymbol != 0 && correlationPlans[c].window.type.needsNumber ? symbols[valueSymbol].number : nil
         let window = correlationPlans[c].window
+        let now = time.microseconds
         let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
-        let outcome = groups[c][slot].observe(time: hit.timestamp.microseconds, evidence: hit.evidence, value: value,
+        let outcome = groups[c][slot].observe(time: now, evidence: evidence, value: valueSymbol, number: number,
                                               positions: source.positions, rule: window)
         if let expired = outcome.expiredAlert { close(expired) }
-        if outcome.holds {
-            let eventRefs = outcome.eventRefs.isEmpty ? hit.evidence : outcome.eventRefs
+        guard outcome.holds else {
             if let number = outcome.openAlert {
-                if number >= 0 { open[number]?.extend(at: hit.timestamp, with: eventRefs) }
-            } else if correlationPlans[c].emitsAlerts {
-                let plan = correlationPlans[c]
-                statistics.alerts += 1
-                let number = statistics.alerts
-                let group = zip(plan.groupBy, key.values).map { Alert.GroupValue(field: $0, value: $1.text) }
-                var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group,
-                                  firstTime: Timestamp(microseconds: outcome.openingTime), lastTime: hit.timestamp,
-                                  eventCount: 0, events: [])
-                if outcome.openingRefs.isEmpty {
-                    alert.eventCount = eventRefs.count
-                    alert.addEvidence(eventRefs)
-                } else {
-                    alert.eventCount = outcome.openingCount
-                    alert.addEvidence(outcome.openingRefs)
-                }
-                open[number] = alert
-                updates.append(.opened(alert))
-                groups[c][slot].openAlert = number
+                close(number)
+                groups[c][slot].openAlert = nil
+            }
+            return
+        }
+        // Count types: this event extends an episode, and the window is the opening evidence.
+        // Temporal types: the completed match is both.
+        let temporal = window.stepCount > 0
+        let eventRefs = temporal ? outcome.chain : evidence
+        let isNew = outcome.openAlert == nil
+        if let number = outcome.openAlert {
+            if number >= 0 { open[number]?.extend(at: time, with: eventRefs) }
+        } else if correlationPlans[c].emitsAlerts {
+            statistics.alerts += 1
+            let number = statistics.alerts
+            let plan = correlationPlans[c]
+            let group = zip(plan.groupBy, keyValues(key, count: plan.groupBy.count)).map { Alert.GroupValue(field: $0, value: $1.text) }
+            var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group,
+                              firstTime: time, lastTime: time, eventCount: 0, events: [])
+            if temporal {
+                alert.firstTime = Timestamp(microseconds: outcome.openingTime)
+                alert.eventCount = eventRefs.count
+                alert.addEvidence(eventRefs)
             } else {
-                // Intermediate correlation in a chain: tracks its episode without an alert.
-                groups[c][slot].openAlert = -1
+                let window = groups[c][slot].windowEvidence(now: now)
+                alert.firstTime = Timestamp(microseconds: window.firstTime)
+                alert.eventCount = window.count
+                alert.addEvidence(window.refs)
             }
-            // Chaining: a correlation that holds is an event for the correlations that reference it.
-            if !correlationPlans[c].parents.isEmpty {
-                // When the condition starts holding, the whole window made it hold.
-                var refs = eventRefs
-                if outcome.openAlert == nil, outcome.openingRefs.count > eventRefs.count {
-                    refs = Evidence()
-                    for ref in outcome.openingRefs { refs.append(ref) }
-                }
-                let derived = RuleHit(timestamp: hit.timestamp, node: correlationPlans[c].node, evidence: refs, values: key.carried)
-                for parent in correlationPlans[c].parents { correlate(derived, parent) }
+            open[number] = alert
+            updates.append(.opened(alert))
+            groups[c][slot].openAlert = number
+        } else {
+            // Intermediate correlation in a chain: tracks its episode without an alert.
+            groups[c][slot].openAlert = -1
+        }
+        // Chaining: a correlation that holds is an event for the correlations that reference it.
+        let parents = correlationPlans[c].parents
+        guard !parents.isEmpty else { return }
+        var refs = eventRefs
+        if isNew, !temporal {
+            // When the condition starts holding, the whole window made it hold.
+            let window = groups[c][slot].windowEvidence(now: now)
+            if window.refs.count > eventRefs.count {
+                refs = Evidence()
+                for ref in window.refs { refs.append(ref) }
             }
-        } else if let number = outcome.openAlert {
-            close(number)
-            groups[c][slot].openAlert = nil
+        }
+        let node = correlationPlans[c].node
+        var carried = CarriedSymbols()
+        switch correlationPlans[c].groupBy.count {
+        case 0: break
+        case 1: carried[0] = UInt32(truncatingIfNeeded: key)
+        case 2: carried[0] = UInt32(truncatingIfNeeded: key); carried[1] = UInt32(truncatingIfNeeded: key >> 32)
+        default:
+            for (index, value) in keyValues(key, count: correlationPlans[c].groupBy.count).enumerated() {
+                carried[index] = symbols.intern(value)
+            }
+        }
+        for parent in parents { correlate(time, node, refs, carried, parent) }
+    }
+
+    /// The values of a group key of `count` fields, in group-by order.
+    private func keyValues(_ key: GroupKey, count: Int) -> [FieldValue] {
+        switch count {
+        case 0: return []
+        case 1: return [symbols[UInt32(truncatingIfNeeded: key)]]
+        case 2: return [symbols[UInt32(truncatingIfNeeded: key)], symbols[UInt32(truncatingIfNeeded: key >> 32)]]
+        default:
+            if case .list(let values) = symbols[UInt32(truncatingIfNeeded: key)] { return values }
+            return []
         }
     }
 
@@ -250,5 +312,30 @@ public struct DetectionEngine: Sendable {
         }
         earliestSweep = earliest
         statistics.liveGroups = live
+        if symbols.count > max(4096, 2 * symbolsAfterCollection) { collectSymbols() }
+        statistics.symbols = symbols.count
+    }
+
+    /// Frees the symbols of values that no group key, window or waiting hit uses any more, so that
+    /// the symbol table stays bounded by the live state (a long-running server sees ever new
+    /// addresses).
+    private mutating func collectSymbols() {
+        let groups = self.groups, plans = correlationPlans, buffer = self.buffer
+        symbols.collect { marks in
+            for c in plans.indices {
+                let fields = plans[c].groupBy.count
+                let table = groups[c]
+                for slot in 0..<table.slotCount where !table[slot].isVacant {
+                    let key = table.keys[slot]
+                    if fields > 0 { marks.mark(UInt32(truncatingIfNeeded: key)) }
+                    if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
+                    for entry in table[slot].valued { marks.mark(entry.value) }
+                }
+            }
+            buffer.forEachHit { hit in
+                for index in 0..<CarriedSymbols.capacity { marks.mark(hit.values[index]) }
+            }
+        }
+        symbolsAfterCollection = symbols.count
     }
 }

@@ -40,35 +40,3 @@ struct Evidence: Sendable, Sequence {
 
     func makeIterator() -> Iterator { Iterator(evidence: self) }
 }
-
-/// The values a hit carries for its parent correlations, inline up to two.
-struct CarriedValues: Sendable {
-    private var a: FieldValue?
-    private var b: FieldValue?
-    private var rest: [FieldValue?] = []
-
-    init() {}
-
-    init(_ values: [FieldValue]) {
-        for (index, value) in values.enumerated() { self[index] = value }
-    }
-
-    subscript(index: Int) -> FieldValue? {
-        get {
-            switch index {
-            case 0: return a
-            case 1: return b
-            default: return index - 2 < rest.count ? rest[index - 2] : nil
-            }
-        }
-        set {
-            switch index {
-            case 0: a = newValue
-            case 1: b = newValue
-            default:
-                while rest.count <= index - 2 { rest.append(nil) }
-                rest[index - 2] = newValue
-            }
-        }
-    }
-}

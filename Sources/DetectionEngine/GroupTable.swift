@@ -4,15 +4,13 @@ import SecurityModel
 /// probing, backward-shift deletion) from key to a slot in plain arrays. Callers hash keys with a
 /// ``KeyHasher`` and pass the hash in (the table stores it, so it never rehashes).
 ///
-/// Keys are hashed with ``KeyHasher``, a word-at-a-time folded multiply with a per-table random
-/// seed: a few nanoseconds for an address or a user name, where `Dictionary`'s SipHash costs
-/// several times that on the hot path. The random seed keeps attacker-chosen keys (user names,
-/// paths) from being aimed at one bucket. Group state lives in an array indexed by slot, so a
-/// sweep for expired groups reads memory in order and copies nothing.
+/// Keys are ``GroupKey`` numbers made of interned value symbols (``SymbolTable``), so a probe
+/// compares integers. Group state lives in an array indexed by slot, so a sweep for expired groups
+/// reads memory in order and copies nothing.
 struct GroupTable: Sendable {
     /// Group state by slot; vacant slots hold ``CorrelationGroup/vacant``.
     private(set) var groups: [CorrelationGroup] = []
-    /// Keys by slot (vacant slots keep `.none`).
+    /// Keys by slot (vacant slots keep 0).
     private(set) var keys: [GroupKey] = []
     private var hashes: [UInt64] = []
     /// Bucket -> slot + 1 (0 is empty).
@@ -87,7 +85,7 @@ struct GroupTable: Sendable {
         }
         buckets[hole] = 0
         groups[slot] = .vacant
-        keys[slot] = .none
+        keys[slot] = 0
         vacant.append(Int32(slot))
         count -= 1
     }
@@ -132,9 +130,12 @@ struct GroupTable: Sendable {
     }
 }
 
-/// Hashes group-by keys: UTF-8 bytes eight at a time, each word folded into the state with a
-/// 64x64->128-bit multiply (the high and low halves xored), from a random per-table seed.
-/// Equal keys hash equally: numbers by value (`0.0` and `-0.0` alike), text by its bytes.
+/// Hashes field values and group keys: UTF-8 bytes eight at a time, each word folded into the
+/// state with a 64x64->128-bit multiply (the high and low halves xored), from a random per-engine
+/// seed, a few nanoseconds for an address or a user name where `Dictionary`'s SipHash costs
+/// several times that. The random seed keeps attacker-chosen values (user names, paths) from being
+/// aimed at one bucket. Equal values hash equally: numbers by value (`0.0` and `-0.0` alike), text
+/// by its bytes.
 struct KeyHasher: Sendable {
     let seed: UInt64
 
@@ -149,15 +150,10 @@ struct KeyHasher: Sendable {
         return product.high ^ product.low
     }
 
+    /// The hash of a group key (symbols are small integers handed out in order, so they are mixed
+    /// with the seed rather than used as they are).
     @inline(__always)
-    func hash(_ key: GroupKey) -> UInt64 {
-        switch key {
-        case .none: return seed
-        case .one(let value): return hash(value, seed)
-        case .two(let first, let second): return hash(second, hash(first, seed))
-        case .many(let values): return values.reduce(seed) { hash($1, $0) }
-        }
-    }
+    func hash(_ key: GroupKey) -> UInt64 { Self.fold(Self.fold(key ^ seed, Self.k1), Self.k2) }
 
     @inline(__always)
     func hash(_ value: FieldValue, _ state: UInt64) -> UInt64 {

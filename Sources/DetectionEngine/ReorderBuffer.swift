@@ -39,6 +39,9 @@ struct ReorderBuffer: Sendable {
         return true
     }
 
+    /// Calls `body` with every waiting hit.
+    func forEachHit(_ body: (RuleHit) -> Void) { for hit in items { body(hit) } }
+
     /// Moves the newest time seen forward without a hit (time passes in a live feed).
     mutating func observe(time: Int64) {
         if time > newest { newest = time }

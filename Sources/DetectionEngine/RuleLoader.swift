@@ -240,6 +240,14 @@ public enum RuleLoader {
                 for name in wanted where !set.carried[source].contains(name) { set.carried[source].append(name) }
             }
         }
+        for node in 0..<nodeCount where set.carried[node].count > CarriedSymbols.capacity {
+            // A match carries its values inline (see CarriedSymbols): the fields that the
+            // correlations over one rule group or aggregate by must fit.
+            let info = set.info(ofNode: node)
+            diagnostics.append(.init(.error, file: info.file, line: info.line, rule: info.label,
+                                     "the correlations over this rule group or aggregate by \(set.carried[node].count) fields (\(set.carried[node].joined(separator: ", "))); at most \(CarriedSymbols.capacity) are supported: give some of those correlations their own copy of the rule"))
+            set.carried[node] = Array(set.carried[node].prefix(CarriedSymbols.capacity))
+        }
         for index in set.correlations.indices {
             let correlation = set.correlations[index]
             set.correlations[index].groupIndices = correlation.sources.map { source in

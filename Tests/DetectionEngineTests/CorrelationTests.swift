@@ -309,15 +309,18 @@ struct CorrelationTests {
     func eviction() throws {
         let rules = try Self.correlation(Self.bruteForce)
         var engine = DetectionEngine(rules: rules)
-        var peak = 0
+        var peak = 0, peakSymbols = 0
         // 100 000 failures from 100 000 addresses, one per second: at most ~300 in any 5 minutes.
         for i in 0..<100_000 {
             let ip = "10.\(i / 65536).\(i / 256 % 256).\(i % 256)"
             engine.process(Self.event(rules, Double(i), "LOGIN_FAILURE", ip: ip))
             peak = max(peak, engine.statistics.liveGroups)
+            peakSymbols = max(peakSymbols, engine.statistics.symbols)
         }
         #expect(peak <= 700, "peak live groups \(peak)")
         #expect(peak >= 300)
+        // The interned addresses are freed with their groups (collected once the table doubles).
+        #expect(peakSymbols <= 2 * 4096 + 700, "peak symbols \(peakSymbols)")
     }
 }
 

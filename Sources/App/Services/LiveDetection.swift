@@ -72,10 +72,7 @@ public final class LiveDetection: Sendable {
                 state.ids[alert.number] = id
             }
             if status == "closed" { state.ids[alert.number] = nil }
-            let events = alert.events.map { ref -> String in
-                if case .id(let id) = ref { return id }
-                return ref.description
-            }
+            let events = alert.events.map { $0.id ?? $0.description }
             return AlertStore.Row(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level,
                                   group: alert.groupDescription, firstTime: alert.firstTime, lastTime: alert.lastTime,
                                   eventCount: alert.eventCount, events: events, status: status)

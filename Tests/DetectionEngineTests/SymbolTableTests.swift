@@ -1,0 +1,49 @@
+@testable import DetectionEngine
+import SecurityModel
+import Testing
+
+/// The table that interns carried values as symbols, against a dictionary model, through
+/// collections that keep a random part of the values.
+@Suite("Symbol table")
+struct SymbolTableTests {
+    @Test("equal values share a symbol; absent and null are 0; types stay apart")
+    func interning() {
+        var table = SymbolTable(hasher: KeyHasher(seed: 7))
+        let a = table.intern(.string("203.0.113.7"))
+        #expect(a != 0)
+        #expect(table.intern(.string("203.0.11" + "3.7")) == a)
+        #expect(table.intern(nil) == 0)
+        #expect(table.intern(.null) == 0)
+        let kinds: [FieldValue] = [.string("1"), .int(1), .double(1.5), .bool(true), .list([.string("1")])]
+        let symbols = kinds.map { table.intern($0) }
+        #expect(Set(symbols + [a]).count == kinds.count + 1)
+        for (value, symbol) in zip(kinds, symbols) { #expect(table[symbol] == value) }
+        #expect(table.count == kinds.count + 1)
+    }
+
+    @Test("collection frees what is not marked and keeps the symbols of what is", arguments: [1, 2, 3])
+    func collection(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        // A fifth of the values collide on purpose (same seed, values that differ only in type).
+        var table = SymbolTable(hasher: KeyHasher(seed: seed))
+        var model: [FieldValue: UInt32] = [:]
+        for round in 0..<20 {
+            for _ in 0..<2000 {
+                let n = Int(random.next() % 5000)
+                let value: FieldValue = n % 5 == 0 ? .int(Int64(n)) : .string("user-\(n)")
+                let symbol = table.intern(value)
+                if let known = model[value] { #expect(symbol == known, "round \(round): \(value) changed symbol") }
+                model[value] = symbol
+                #expect(table[symbol] == value)
+            }
+            #expect(table.count == model.count)
+            // Keep about a third, as if only those were still in use.
+            let kept = model.filter { _ in random.next() % 3 == 0 }
+            let freed = table.collect { marks in for symbol in kept.values { marks.mark(symbol) } }
+            #expect(freed == model.count - kept.count)
+            model = kept
+            #expect(table.count == model.count)
+            for (value, symbol) in model { #expect(table[symbol] == value && table.intern(value) == symbol) }
+        }
+    }
+}
