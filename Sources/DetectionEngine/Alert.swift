@@ -42,11 +42,13 @@ public struct Alert: Sendable, Hashable {
     }
 
     /// The condition held again at `time` with these events: the episode goes on.
-    mutating func extend(at time: Timestamp, with refs: Evidence) {
+    mutating func extend(at time: Timestamp, with refs: Evidence, in store: EvidenceStore) {
         lastTime = time
         holdCount += 1
         eventCount += refs.count
-        if events.count < Self.maxReferences { addEvidence(refs) }
+        if events.count < Self.maxReferences {
+            store.forEach(refs) { ref in if events.count < Self.maxReferences { events.append(ref) } }
+        }
     }
 
     mutating func addEvidence<S: Sequence>(_ refs: S) where S.Element == EventRef {

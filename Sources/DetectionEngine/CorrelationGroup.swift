@@ -32,7 +32,7 @@ struct CorrelationGroup: Sendable {
     }
 
     /// What one observation did (plain data: the window's evidence is read afterwards, and only
-    /// when an alert opens, with ``windowEvidence(now:)``).
+    /// when an alert opens, with ``windowEvidence(now:store:)``).
     struct Outcome {
         var holds = false
         /// Temporal types: when the completed match began.
@@ -109,7 +109,7 @@ struct CorrelationGroup: Sendable {
     /// `positions`) and evaluates the condition. `value` is the symbol of the aggregated field's
     /// value (0: none) and `number` its numeric value, for the value types.
     mutating func observe(time now: Int64, evidence: Evidence, value: UInt32, number: Double?, positions: UInt64,
-                          rule: CorrelationPlan.Window) -> Outcome {
+                          rule: CorrelationPlan.Window, store: inout EvidenceStore) -> Outcome {
         let span = rule.span
         var outcome = Outcome(holds: false, openingTime: now)
         // An alert whose window emptied while its key was quiet has ended.
@@ -152,7 +152,7 @@ struct CorrelationGroup: Sendable {
             }
             let matched = steps.presentCount
             outcome.holds = rule.condition.isPresent ? rule.condition.holds(Double(matched)) : matched == steps.count
-            if outcome.holds { consumeSteps(&outcome) }
+            if outcome.holds { consumeSteps(&outcome, &store) }
         case .temporalOrdered:
             // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
             var completed = false
@@ -165,7 +165,7 @@ struct CorrelationGroup: Sendable {
                     steps[0] = Step(start: now, refs: evidence)
                 } else if let previousStart = steps.start(position - 1), now - previousStart <= span {
                     var refs = steps[position - 1]!.refs
-                    refs.append(contentsOf: evidence)
+                    store.append(contentsOf: evidence, to: &refs)
                     steps[position] = Step(start: previousStart, refs: refs)
                     if position == steps.count - 1 { completed = true }
                 }
@@ -180,15 +180,22 @@ struct CorrelationGroup: Sendable {
         return outcome
     }
 
+    /// Marks the store lists this group's evidence uses (see ``EvidenceStore/collect(marking:)``).
+    func markEvidence(_ marks: inout EvidenceStore.Marks) {
+        for entry in recent { marks.mark(entry.evidence) }
+        for index in 0..<steps.count { if let step = steps[index] { marks.mark(step.refs) } }
+    }
+
     /// A completed temporal match uses up its events: the next match needs new ones.
-    private mutating func consumeSteps(_ outcome: inout Outcome) {
+    private mutating func consumeSteps(_ outcome: inout Outcome, _ store: inout EvidenceStore) {
         var start = outcome.openingTime
-        var refs = Evidence()
+        var seen: [EventRef] = []
         for index in 0..<steps.count {
             guard let step = steps[index] else { continue }
             start = min(start, step.start)
-            for ref in step.refs where !refs.contains(ref) { refs.append(ref) }
+            store.forEach(step.refs) { ref in if !seen.contains(ref) { seen.append(ref) } }
         }
+        let refs = store.evidence(seen)
         outcome.openingTime = start
         outcome.chain = refs
         steps.clear()
@@ -197,9 +204,9 @@ struct CorrelationGroup: Sendable {
     /// The evidence of a count-type window whose condition starts holding: the newest events of the
     /// window (all of them unless it is larger than the evidence kept), how many events the window
     /// stands for (references are capped, the count is not), and when the window begins.
-    func windowEvidence(now: Int64) -> (refs: [EventRef], count: Int, firstTime: Int64) {
+    func windowEvidence(now: Int64, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
         var refs: [EventRef] = []
-        for entry in recent where refs.count < Alert.maxReferences { refs.append(contentsOf: entry.evidence) }
+        for entry in recent where refs.count < Alert.maxReferences { store.forEach(entry.evidence) { refs.append($0) } }
         return (refs, weightTotal, stamps.first?.time ?? now)
     }
 }

@@ -47,6 +47,8 @@ public struct DetectionEngine: Sendable {
     private var lastValues: [FieldValue?]
     private var lastSymbols: [UInt32]
     private var lastGeneration = 0
+    /// Evidence references beyond the two held inline.
+    private var evidenceStore = EvidenceStore()
     private var nextSweep: [Int64]
     private var earliestSweep: Int64 = .min
     private var open: [Int: Alert] = [:]
@@ -207,7 +209,7 @@ public struct DetectionEngine: Sendable {
         let now = time.microseconds
         let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
         let outcome = groups[c][slot].observe(time: now, evidence: evidence, value: valueSymbol, number: number,
-                                              positions: source.positions, rule: window)
+                                              positions: source.positions, rule: window, store: &evidenceStore)
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {
             if let number = outcome.openAlert {
@@ -222,7 +224,7 @@ public struct DetectionEngine: Sendable {
         let eventRefs = temporal ? outcome.chain : evidence
         let isNew = outcome.openAlert == nil
         if let number = outcome.openAlert {
-            if number >= 0 { open[number]?.extend(at: time, with: eventRefs) }
+            if number >= 0 { open[number]?.extend(at: time, with: eventRefs, in: evidenceStore) }
         } else if correlationPlans[c].emitsAlerts {
             statistics.alerts += 1
             let number = statistics.alerts
@@ -233,9 +235,9 @@ public struct DetectionEngine: Sendable {
             if temporal {
                 alert.firstTime = Timestamp(microseconds: outcome.openingTime)
                 alert.eventCount = eventRefs.count
-                alert.addEvidence(eventRefs)
+                alert.addEvidence(evidenceStore.array(eventRefs))
             } else {
-                let window = groups[c][slot].windowEvidence(now: now)
+                let window = groups[c][slot].windowEvidence(now: now, store: evidenceStore)
                 alert.firstTime = Timestamp(microseconds: window.firstTime)
                 alert.eventCount = window.count
                 alert.addEvidence(window.refs)
@@ -253,11 +255,8 @@ public struct DetectionEngine: Sendable {
         var refs = eventRefs
         if isNew, !temporal {
             // When the condition starts holding, the whole window made it hold.
-            let window = groups[c][slot].windowEvidence(now: now)
-            if window.refs.count > eventRefs.count {
-                refs = Evidence()
-                for ref in window.refs { refs.append(ref) }
-            }
+            let window = groups[c][slot].windowEvidence(now: now, store: evidenceStore)
+            if window.refs.count > eventRefs.count { refs = evidenceStore.evidence(window.refs) }
         }
         let node = correlationPlans[c].node
         var carried = CarriedSymbols()
@@ -313,6 +312,12 @@ public struct DetectionEngine: Sendable {
         earliestSweep = earliest
         statistics.liveGroups = live
         if symbols.count > max(4096, 2 * symbolsAfterCollection) { collectSymbols() }
+        if evidenceStore.collectionDue {
+            let groups = self.groups
+            evidenceStore.collect { marks in
+                for table in groups { for slot in 0..<table.slotCount { table[slot].markEvidence(&marks) } }
+            }
+        }
         statistics.symbols = symbols.count
     }
 

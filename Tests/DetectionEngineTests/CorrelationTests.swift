@@ -160,6 +160,47 @@ struct CorrelationTests {
         #expect(Fixture.alerts(rules, [Self.event(rules, 0, "LOGIN_FAILURE"), Self.event(rules, 30, "LOGIN_SUCCESS")]).count == 1)
         #expect(Fixture.alerts(rules, [Self.event(rules, 0, "LOGIN_FAILURE"), Self.event(rules, 61, "LOGIN_SUCCESS")]).isEmpty)
         #expect(Fixture.alerts(rules, [Self.event(rules, 0, "LOGIN_FAILURE", user: "a"), Self.event(rules, 1, "LOGIN_SUCCESS", user: "b")]).isEmpty)
+        // The alert counts and references the events that completed the set.
+        let pair = Fixture.alerts(rules, [Self.event(rules, 0, "LOGIN_SUCCESS", line: 1), Self.event(rules, 30, "LOGIN_FAILURE", line: 2)])
+        #expect(pair.first?.eventCount == 2)
+        #expect(pair.first?.events == [.line(source: 0, line: 2), .line(source: 0, line: 1)] || pair.first?.events == [.line(source: 0, line: 1), .line(source: 0, line: 2)])
+    }
+
+    @Test("temporal_ordered over three rules keeps all three events as evidence")
+    func threeStepSequence() throws {
+        let rules = try Self.correlation("""
+              type: temporal_ordered
+              rules: [failure, success, logout]
+              group-by: [user]
+              timespan: 1m
+            """)
+        let events = [Self.event(rules, 0, "LOGIN_FAILURE", line: 1), Self.event(rules, 10, "LOGIN_SUCCESS", line: 2),
+                      Self.event(rules, 20, "LOGOUT", line: 3),
+                      // A second run that shares its first step with nothing: only the full sequence fires.
+                      Self.event(rules, 30, "LOGIN_FAILURE", line: 4), Self.event(rules, 31, "LOGIN_SUCCESS", line: 5),
+                      Self.event(rules, 32, "LOGIN_FAILURE", line: 6), Self.event(rules, 33, "LOGIN_SUCCESS", line: 7),
+                      Self.event(rules, 34, "LOGOUT", line: 8)]
+        let alerts = Fixture.alerts(rules, events)
+        #expect(alerts.count == 2)
+        #expect(alerts.first?.events == (1...3).map { EventRef.line(source: 0, line: Int64($0)) })
+        #expect(alerts.first?.eventCount == 3)
+        #expect(alerts.last?.events == [6, 7, 8].map { EventRef.line(source: 0, line: Int64($0)) })
+
+        // Thousands of sequences over hours of event time: evidence storage is collected between
+        // them, and every alert still names exactly its own three events.
+        var stream: [EventRecord] = []
+        for i in 0..<5000 {
+            let t = Double(i) * 2, user = "u\(i % 50)", line = Int64(3 * i)
+            stream += [Self.event(rules, t, "LOGIN_FAILURE", user: user, line: line + 1),
+                       Self.event(rules, t + 0.5, "LOGIN_SUCCESS", user: user, line: line + 2),
+                       Self.event(rules, t + 1, "LOGOUT", user: user, line: line + 3)]
+        }
+        let many = Fixture.alerts(rules, stream)
+        #expect(many.count == 5000)
+        for alert in many {
+            guard case .line(_, let first) = alert.events.first else { Issue.record("no evidence"); continue }
+            #expect(alert.events == (first...(first + 2)).map { EventRef.line(source: 0, line: $0) })
+        }
     }
 
     @Test("temporal_ordered: only in the listed order; each completed sequence is one alert")
@@ -250,6 +291,23 @@ struct CorrelationTests {
         #expect(Fixture.alerts(rules, notEnough).isEmpty)
         let otherAddress = [0, 1, 2].map { Self.event(rules, $0, "LOGIN_FAILURE") } + [Self.event(rules, 30, "LOGIN_SUCCESS", ip: "10.9.9.9")]
         #expect(Fixture.alerts(rules, otherAddress).isEmpty)
+
+        // 4000 attacks from as many addresses, each success 5 minutes after its failures: hundreds of
+        // chains wait at any time while evidence storage is collected, and each alert still names
+        // exactly its own four events.
+        var timed: [(Double, EventRecord)] = []
+        for i in 0..<4000 {
+            let ip = "10.\(i / 256).\(i % 256).1", t = Double(i), line = Int64(4 * i)
+            for k in 0..<3 { timed.append((t + Double(k) / 10, Self.event(rules, t + Double(k) / 10, "LOGIN_FAILURE", ip: ip, line: line + Int64(k) + 1))) }
+            timed.append((t + 300, Self.event(rules, t + 300, "LOGIN_SUCCESS", ip: ip, line: line + 4)))
+        }
+        let many = Fixture.alerts(rules, timed.sorted { $0.0 < $1.0 }.map(\.1))
+        #expect(many.count == 4000)
+        for alert in many {
+            let lines = alert.events.compactMap { ref -> Int64? in if case .line(_, let line) = ref { return line }; return nil }
+            let first = ((lines.min() ?? 0) - 1) / 4 * 4 + 1
+            #expect(Set(lines) == Set(first...(first + 3)), "alert \(alert.number): \(lines)")
+        }
     }
 
     @Test("aliases group differently named fields together")
