@@ -72,8 +72,8 @@ public struct Analyzer: Sendable {
         lineNumber += 1
         report.inputs[current].lines += 1
         report.inputs[current].bytes += Int64(line.count) + 1
-        if let decoder {
-            decodeLine(line, number: lineNumber, decoder)
+        if decoder != nil {
+            decodeLine(line, number: lineNumber)
             return
         }
         // Detecting: keep the first lines until there are enough to judge.
@@ -137,20 +137,21 @@ public struct Analyzer: Sendable {
         }
         let lines = pending
         pending.removeAll()
-        guard let decoder else {
+        guard decoder != nil else {
             for (_, number) in lines { reject(number, "format not recognised (the first lines match none of activity, json, access, syslog; use --format)") }
             return
         }
         for (line, number) in lines {
-            line.withUnsafeBufferPointer { decodeLine($0, number: number, decoder) }
+            line.withUnsafeBufferPointer { decodeLine($0, number: number) }
         }
     }
 
-    private mutating func decodeLine(_ line: UnsafeBufferPointer<UInt8>, number: Int64, _ decoder: LineDecoder) {
+    /// Decodes and processes one line with the current input's decoder (which must be set).
+    private mutating func decodeLine(_ line: UnsafeBufferPointer<UInt8>, number: Int64) {
         if line.isEmpty { return }
         record.ref = .line(source: Int32(current), line: number)
         do {
-            try decoder.decode(line, into: &record)
+            try decoder!.decode(line, into: &record)
         } catch {
             reject(number, error.reason)
             return

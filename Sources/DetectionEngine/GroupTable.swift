@@ -185,9 +185,15 @@ struct KeyHasher: Sendable {
             index += 8
         }
         if index < count {
+            // The last 1-7 bytes: one load ending at the last byte (overlapping bytes already hashed
+            // are shifted out) when the text is at least 8 bytes long, else byte by byte.
             var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < count { tail |= UInt64(base[index]) << shift; shift += 8; index += 1 }
+            if count >= 8 {
+                tail = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64(8 * (8 - (count - index)))
+            } else {
+                var shift: UInt64 = 0
+                while index < count { tail |= UInt64(base[index]) << shift; shift += 8; index += 1 }
+            }
             h = fold(h ^ tail, k2)
         }
         return fold(h, k1)

@@ -16,6 +16,8 @@ public struct JSONLineScanner: Sendable {
         public let reason: String
     }
 
+    /// The layout of recent lines, replayed by ``scanShaped(_:_:into:)`` (most recent first).
+    private var shapes: [Shape] = []
     private let wanted: [Wanted]
     /// Top-level keys (wanted fields and time keys) for matching without building the key.
     private let keys: KeyTable
@@ -46,7 +48,33 @@ public struct JSONLineScanner: Sendable {
 
     /// Fills `record` from `line`: wanted slots, and the timestamp. Throws when the line is not a
     /// JSON object or has no usable time.
-    public func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
+    ///
+    /// Lines laid out like a recent one (same keys in the same order with the same spacing, as a
+    /// program's log lines are) take a fast path: the bytes between values are compared with the
+    /// remembered ones and only the values are read. Anything else, including every error, goes
+    /// through the full scan, so both paths give the same result.
+    public mutating func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
+        var index = 0
+        while index < shapes.count {
+            if scanShaped(shapes[index], line, into: &record) {
+                if index > 0 { shapes.swapAt(0, index) }
+                return
+            }
+            index += 1
+        }
+        for slot in wanted { record[slot.slot] = nil }
+        var learner = ShapeLearner()
+        try scanFully(line, into: &record, learner: &learner)
+        if let shape = learner.shape(line) {
+            if shapes.count >= Self.maxShapes { shapes.removeLast() }
+            shapes.insert(shape, at: 0)
+        }
+    }
+
+    /// Layouts remembered at once (a log that alternates between a few kinds of line keeps them all).
+    static let maxShapes = 4
+
+    private func scanFully(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord, learner: inout ShapeLearner) throws(Failure) {
         var cursor = Cursor(bytes: line)
         cursor.skipSpace()
         guard cursor.peek == UInt8(ascii: "{") else {
@@ -55,7 +83,9 @@ public struct JSONLineScanner: Sendable {
         var timeRank = Int.max
         var time: Int64?
         var remaining = wanted.count
-        let complete = try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time, remaining: &remaining)
+        let complete = try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time, remaining: &remaining,
+                                      learner: &learner)
+        learner.complete = complete
         if complete {
             cursor.skipSpace()
             guard cursor.atEnd else { throw Failure(reason: "unexpected data after the JSON object at byte \(cursor.index + 1)") }
@@ -78,7 +108,8 @@ public struct JSONLineScanner: Sendable {
 
     /// Scans an object; returns false when it stopped early because nothing more was needed.
     private func scanObject(_ c: inout Cursor, prefix: [UInt8], record: inout EventRecord,
-                            timeRank: inout Int, time: inout Int64?, remaining: inout Int) throws(Failure) -> Bool {
+                            timeRank: inout Int, time: inout Int64?, remaining: inout Int,
+                            learner: inout ShapeLearner) throws(Failure) -> Bool {
         c.index += 1  // {
         c.skipSpace()
         if c.peek == UInt8(ascii: "}") { c.index += 1; return true }
@@ -123,11 +154,16 @@ public struct JSONLineScanner: Sendable {
                 if entry.timeRank >= 0, entry.timeRank < timeRank { rank = entry.timeRank }
             }
             let byte = c.peek
+            // Escaped keys and nested objects make a line's layout not worth remembering.
+            if built != nil || !prefix.isEmpty { learner.giveUp() }
+            let valueStart = c.index
             if byte == UInt8(ascii: "{") {
                 var nestedPrefix = built ?? Array(UnsafeBufferPointer(rebasing: c.bytes[keyStart..<keyEnd]))
                 nestedPrefix.append(UInt8(ascii: "."))
                 if !prefixes.isEmpty, prefixes.contains(nestedPrefix) {
-                    if try !scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time, remaining: &remaining) {
+                    learner.giveUp()
+                    if try !scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time, remaining: &remaining,
+                                       learner: &learner) {
                         return false
                     }
                 } else {
@@ -142,7 +178,6 @@ public struct JSONLineScanner: Sendable {
                 }
                 timeRank = rank
             } else if slot != nil || rank != nil {
-                let valueStart = c.index
                 let value = try c.readValue()
                 if let slot {
                     if record[slot] == nil { remaining -= 1 }
@@ -155,6 +190,16 @@ public struct JSONLineScanner: Sendable {
             } else {
                 try c.skipValue()
             }
+            if learner.isLearning {
+                // Whether a later line could hold an object here that the scan descends into.
+                var nested = false
+                if !prefixes.isEmpty, let plainEnd {
+                    var key = Array(UnsafeBufferPointer(rebasing: c.bytes[keyStart..<plainEnd]))
+                    key.append(UInt8(ascii: "."))
+                    nested = prefixes.contains(key)
+                }
+                learner.add(valueStart: valueStart, valueEnd: c.index, slot: slot ?? -1, timeRank: rank ?? -1, nested: nested)
+            }
             c.skipSpace()
             if c.peek == UInt8(ascii: ",") {
                 if remaining == 0, timeRank == 0 { return false }
@@ -164,6 +209,63 @@ public struct JSONLineScanner: Sendable {
             if c.peek == UInt8(ascii: "}") { c.index += 1; return true }
             throw c.failure("expected ',' or '}'")
         }
+    }
+
+    /// Replays `shape` on `line`: true when the line has that layout and its values read cleanly
+    /// (the record is then filled as the full scan would fill it); false sends it to the full scan.
+    private func scanShaped(_ shape: Shape, _ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) -> Bool {
+        guard let base = line.baseAddress else { return false }
+        var c = Cursor(bytes: line)
+        var time: Int64?
+        let replayed = shape.bytes.withUnsafeBufferPointer { literals in shape.segments.withUnsafeBufferPointer { segments -> Bool in
+            let literalBase = literals.baseAddress!
+            for segment in segments {
+                let length = Int(segment.length)
+                guard c.index + length <= line.count,
+                      KeyTable.equal(base + c.index, literalBase + Int(segment.offset), length) else { return false }
+                c.index += length
+                let slot = Int(segment.slot), rank = Int(segment.timeRank)
+                do {
+                    if c.peek == UInt8(ascii: "{") {
+                        // As the full scan: objects are skipped unless the rules read inside them.
+                        if segment.nested { return false }
+                        try c.skipValue()
+                    } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
+                        let start = c.index + 1
+                        if let end = try c.skipString(),
+                           let parsed = Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: line[start..<end])) {
+                            time = parsed.microseconds
+                        }
+                    } else if slot >= 0 || rank >= 0 {
+                        let valueStart = c.index
+                        let value = try c.readValue()
+                        if slot >= 0 { record[slot] = value }
+                        if rank >= 0 { time = Self.parseTime(value, line, valueStart) }
+                    } else {
+                        try c.skipValue()
+                    }
+                } catch {
+                    return false
+                }
+            }
+            return true
+        } }
+        guard replayed else { return false }
+        c.skipSpace()
+        if shape.complete {
+            guard c.peek == UInt8(ascii: "}") else { return false }
+            c.index += 1
+            c.skipSpace()
+            guard c.atEnd else { return false }
+        } else {
+            guard c.peek == UInt8(ascii: ",") else { return false }
+            var end = line.count
+            while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+            guard end > 0, line[end - 1] == UInt8(ascii: "}") else { return false }
+        }
+        guard let time else { return false }
+        record.timestamp = Timestamp(microseconds: time)
+        return true
     }
 
     private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
@@ -180,6 +282,61 @@ public struct JSONLineScanner: Sendable {
             return number > 100_000_000_000 ? Int64(number * 1000) : Int64((number * 1_000_000).rounded())
         default: return nil
         }
+    }
+}
+
+/// The layout of a line up to where its scan stopped: for each top-level value, the bytes before
+/// it (from the end of the previous value: separator, key, colon, spacing) and what the value
+/// feeds. Lines with the same bytes between their values are read by replaying it.
+struct Shape: Sendable {
+    struct Segment: Sendable {
+        /// Where the bytes before the value are in ``Shape/bytes``.
+        let offset: Int32
+        let length: Int32
+        /// The slot the value fills, or -1.
+        let slot: Int32
+        /// The time key rank the value provides, or -1.
+        let timeRank: Int32
+        /// Whether rules read fields inside an object under this key (the full scan descends).
+        let nested: Bool
+    }
+
+    let bytes: [UInt8]
+    let segments: [Segment]
+    /// Whether the scan reached the end of the object (else it stopped early, at a comma).
+    let complete: Bool
+}
+
+/// Records a line's layout during a full scan (see ``Shape``).
+struct ShapeLearner {
+    private var valid = true
+    private var literalStart = 0
+    private var spans: [(start: Int, end: Int, slot: Int, timeRank: Int, nested: Bool)] = []
+    var complete = false
+
+    /// Whether the line can still be learned.
+    var isLearning: Bool { valid }
+
+    /// The line has something a replay cannot reproduce (an escaped key, a nested object read).
+    mutating func giveUp() { valid = false }
+
+    mutating func add(valueStart: Int, valueEnd: Int, slot: Int, timeRank: Int, nested: Bool) {
+        guard valid else { return }
+        spans.append((literalStart, valueStart, slot, timeRank, nested))
+        literalStart = valueEnd
+    }
+
+    /// The layout learned from `line`, if it can be replayed.
+    func shape(_ line: UnsafeBufferPointer<UInt8>) -> Shape? {
+        guard valid, !spans.isEmpty, line.count < Int(Int32.max) else { return nil }
+        var bytes: [UInt8] = []
+        var segments: [Shape.Segment] = []
+        for span in spans {
+            segments.append(Shape.Segment(offset: Int32(bytes.count), length: Int32(span.end - span.start),
+                                          slot: Int32(span.slot), timeRank: Int32(span.timeRank), nested: span.nested))
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[span.start..<span.end]))
+        }
+        return Shape(bytes: bytes, segments: segments, complete: complete)
     }
 }
 

@@ -1,10 +1,13 @@
 import SecurityModel
 
 /// Decodes lines of one format into ``EventRecord``s, filling the slots of a ``FieldTable``.
-public final class LineDecoder: Sendable {
+///
+/// A value type with state: the JSON scanner remembers the layout of recent lines (see
+/// ``JSONLineScanner/scan(_:into:)``), so keep one decoder per stream and decode in place.
+public struct LineDecoder: Sendable {
     public let format: LogFormat
     private let keepRawLine: Bool
-    private let json: JSONLineScanner?
+    private var json: JSONLineScanner?
     private let access: AccessLogDecoder?
     private let syslog: SyslogDecoder?
     /// Lines longer than this are rejected without being decoded.
@@ -24,7 +27,7 @@ public final class LineDecoder: Sendable {
     }
 
     /// Decodes `line` (without its newline) into `record`, which is reset first.
-    public func decode(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(LineRejection) {
+    public mutating func decode(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(LineRejection) {
         record.reset()
         record.logSource = format.logSource
         if line.count > Self.maxLineBytes {

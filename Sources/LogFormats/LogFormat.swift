@@ -30,7 +30,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
         var best: (format: LogFormat, score: Int)?
         for format in allCases {
             let required = format == .activity ? FieldTable(["action", "ip_address"]) : FieldTable()
-            let decoder = LineDecoder(format: format, fields: required, keepRawLine: false, referenceTime: referenceTime)
+            var decoder = LineDecoder(format: format, fields: required, keepRawLine: false, referenceTime: referenceTime)
             var record = EventRecord(slotCount: required.count)
             var score = 0
             for sample in samples {

@@ -77,7 +77,7 @@ struct GeneratedLogTests {
         var records: [EventRecord] = []
         let rules = Pack.rules
         var decoderRecord = EventRecord(slotCount: rules.fields.count)
-        let decoder = LogFormats.LineDecoder(format: .activity, fields: rules.fields, keepRawLine: false, referenceTime: Timestamp(microseconds: 0))
+        var decoder = LogFormats.LineDecoder(format: .activity, fields: rules.fields, keepRawLine: false, referenceTime: Timestamp(microseconds: 0))
         let reader = try LineReader(path: Paths.generated)
         var number: Int64 = 0
         try reader.forEach { item in

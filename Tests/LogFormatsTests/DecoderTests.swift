@@ -10,7 +10,7 @@ struct DecoderTests {
 
     static func decode(_ format: LogFormat, _ line: String, fields: [String]) throws -> (EventRecord, FieldTable) {
         let table = FieldTable(fields)
-        let decoder = LineDecoder(format: format, fields: table, keepRawLine: true, referenceTime: reference)
+        var decoder = LineDecoder(format: format, fields: table, keepRawLine: true, referenceTime: reference)
         var record = EventRecord(slotCount: table.count)
         var bytes = Array(line.utf8)
         try bytes.withUnsafeMutableBufferPointer { try decoder.decode(UnsafeBufferPointer($0), into: &record) }
@@ -22,7 +22,7 @@ struct DecoderTests {
     }
 
     static func rejection(_ format: LogFormat, _ line: [UInt8]) -> String? {
-        let decoder = LineDecoder(format: format, fields: FieldTable(["a"]), keepRawLine: false, referenceTime: reference)
+        var decoder = LineDecoder(format: format, fields: FieldTable(["a"]), keepRawLine: false, referenceTime: reference)
         var record = EventRecord(slotCount: 1)
         do {
             try line.withUnsafeBufferPointer { buffer throws(LineRejection) in try decoder.decode(buffer, into: &record) }
