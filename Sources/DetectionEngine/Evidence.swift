@@ -65,7 +65,11 @@ struct EvidenceStore: Sendable {
 
     /// Appends every reference of `other` to `evidence`.
     mutating func append(contentsOf other: Evidence, to evidence: inout Evidence) {
-        for ref in array(other) { append(ref, to: &evidence) }
+        if other.count > 0 { append(other.a, to: &evidence) }
+        if other.count > 1 { append(other.b, to: &evidence) }
+        if other.count > 2 {
+            for ref in lists[Int(other.list)].prefix(other.count - 2) { append(ref, to: &evidence) }
+        }
     }
 
     /// Calls `body` with each reference of `evidence`, in order.

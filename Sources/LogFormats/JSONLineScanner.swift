@@ -54,13 +54,14 @@ public struct JSONLineScanner: Sendable {
     /// remembered ones and only the values are read. Anything else, including every error, goes
     /// through the full scan, so both paths give the same result.
     public mutating func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
-        var index = 0
-        while index < shapes.count {
-            if scanShaped(shapes[index], line, into: &record) {
-                if index > 0 { shapes.swapAt(0, index) }
-                return
-            }
-            index += 1
+        // Shapes are read in place (indexing the array would copy one, with its two arrays).
+        let replayed: Int? = shapes.withUnsafeBufferPointer { shapes in
+            for index in shapes.indices where scanShaped(shapes[index], line, into: &record) { return index }
+            return nil
+        }
+        if let replayed {
+            if replayed > 0 { shapes.swapAt(0, replayed) }
+            return
         }
         for slot in wanted { record[slot.slot] = nil }
         var learner = ShapeLearner()
