@@ -57,10 +57,10 @@ struct GroupTable: Sendable {
         return slot
     }
 
-    /// In-place access to a slot's state.
+    /// In-place access to a slot's state (reading a field does not copy the group).
     @inline(__always)
     subscript(slot: Int) -> CorrelationGroup {
-        get { groups[slot] }
+        _read { yield groups[slot] }
         _modify { yield &groups[slot] }
     }
 
