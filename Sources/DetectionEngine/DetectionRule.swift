@@ -29,8 +29,16 @@ public struct DetectionRule: Sendable {
 
     /// Whether `event` matches the rule and passes every filter that applies to its stream.
     func matches(_ event: EventRecord) -> Bool {
-        guard condition.evaluate(searches, event) else { return false }
-        for filter in filters where filter.logSource.applies(to: event.logSource) {
+        withUnsafePointer(to: self) { Self.matches($0, event) }
+    }
+
+    /// ``matches(_:)`` for a rule read in place (the rule index's hot path: copying a rule would
+    /// retain each of its strings and arrays).
+    @inline(__always)
+    static func matches(_ rule: UnsafePointer<DetectionRule>, _ event: EventRecord) -> Bool {
+        guard rule.pointee.condition.evaluate(rule.pointee.searches, event) else { return false }
+        if rule.pointee.filters.isEmpty { return true }
+        for filter in rule.pointee.filters where filter.logSource.applies(to: event.logSource) {
             if !filter.condition.evaluate(filter.searches, event) { return false }
         }
         return true

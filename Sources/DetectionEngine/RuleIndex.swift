@@ -49,10 +49,11 @@ final class RuleIndex: Sendable {
     func forEachMatch(_ event: EventRecord, _ body: (Int) -> Void) {
         // Rules are read in place through the buffer (indexing the array would copy each rule).
         detections.withUnsafeBufferPointer { rules in
-            for index in always where rules[index].matches(event) { body(index) }
+            guard let base = rules.baseAddress else { return }
+            for index in always where DetectionRule.matches(base + index, event) { body(index) }
             for field in byField {
                 guard let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
-                for index in candidates where rules[index].decidedByIndex || rules[index].matches(event) {
+                for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
                     body(index)
                 }
             }
