@@ -56,17 +56,15 @@ struct CorrelationGroup: Sendable {
     /// Temporal types: the steps, the first two inline (no allocation for a pair).
     var steps: StepList
     var openAlert: Int?
-    var lastTime: Int64 = .min
     /// Whether this is an empty slot of a ``GroupTable``.
     private(set) var isVacant = false
 
     init(stepCount: Int) { steps = StepList(count: stepCount) }
 
-    /// The state of an empty slot (never expires, holds nothing).
+    /// The state of an empty slot (holds nothing; its table never expires it).
     static let vacant: CorrelationGroup = {
         var group = CorrelationGroup(stepCount: 0)
         group.isVacant = true
-        group.lastTime = .max
         return group
     }()
 
@@ -107,19 +105,19 @@ struct CorrelationGroup: Sendable {
 
     /// Records an event at `time` (with its `evidence`, for the rules at the set bits of
     /// `positions`) and evaluates the condition. `value` is the symbol of the aggregated field's
-    /// value (0: none) and `number` its numeric value, for the value types.
-    mutating func observe(time now: Int64, evidence: Evidence, value: UInt32, number: Double?, positions: UInt64,
-                          rule: CorrelationPlan.Window, store: inout EvidenceStore) -> Outcome {
+    /// value (0: none) and `number` its numeric value, for the value types. `previousTime` is
+    /// when the group last saw an event (its table keeps that: ``GroupTable/lastTimes``).
+    mutating func observe(time now: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
+                          positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore) -> Outcome {
         let span = rule.span
         var outcome = Outcome(holds: false, openingTime: now)
         // An alert whose window emptied while its key was quiet has ended.
-        if let open = openAlert, lastTime < now - span {
+        if let open = openAlert, previousTime < now - span {
             outcome.expiredAlert = open
             openAlert = nil
         }
         outcome.openAlert = openAlert
         expire(before: now - span, type: rule.type)
-        lastTime = now
         switch rule.type {
         case .eventCount:
             append(now, evidence, nil)

@@ -208,8 +208,10 @@ public struct DetectionEngine: Sendable {
         let window = correlationPlans[c].window
         let now = time.microseconds
         let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
-        let outcome = groups[c][slot].observe(time: now, evidence: evidence, value: valueSymbol, number: number,
-                                              positions: source.positions, rule: window, store: &evidenceStore)
+        let previousTime = groups[c].lastTimes[slot]
+        let outcome = groups[c][slot].observe(time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
+                                              number: number, positions: source.positions, rule: window, store: &evidenceStore)
+        groups[c].setLastTime(now, slot: slot)
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {
             if let number = outcome.openAlert {
@@ -300,7 +302,7 @@ public struct DetectionEngine: Sendable {
             if force || now >= nextSweep[c] {
                 nextSweep[c] = now + max(span, 120_000_000)
                 let oldest = now - span
-                for slot in 0..<groups[c].slotCount where groups[c][slot].lastTime < oldest {
+                for slot in 0..<groups[c].slotCount where groups[c].lastTimes[slot] < oldest {
                     if let number = groups[c][slot].openAlert { close(number) }
                     groups[c].remove(slot: slot)
                 }

@@ -13,6 +13,9 @@ struct GroupTable: Sendable {
     /// Keys by slot (vacant slots keep 0).
     private(set) var keys: [GroupKey] = []
     private var hashes: [UInt64] = []
+    /// When each slot's group last saw an event (vacant slots: `.max`, so they never expire). Kept
+    /// apart from the groups so that a sweep for expired groups reads one dense array.
+    private(set) var lastTimes: [Int64] = []
     /// Bucket -> slot + 1 (0 is empty).
     private var buckets: [Int32]
     private var mask: Int
@@ -46,11 +49,13 @@ struct GroupTable: Sendable {
             groups[slot] = make()
             keys[slot] = key
             hashes[slot] = hash
+            lastTimes[slot] = .min
         } else {
             slot = groups.count
             groups.append(make())
             keys.append(key)
             hashes.append(hash)
+            lastTimes.append(.min)
         }
         buckets[bucket] = Int32(slot + 1)
         count += 1
@@ -63,6 +68,10 @@ struct GroupTable: Sendable {
         _read { yield groups[slot] }
         _modify { yield &groups[slot] }
     }
+
+    /// Records that the group in `slot` saw an event at `time`.
+    @inline(__always)
+    mutating func setLastTime(_ time: Int64, slot: Int) { lastTimes[slot] = time }
 
     /// Removes the group in `slot`.
     mutating func remove(slot: Int) {
@@ -86,6 +95,7 @@ struct GroupTable: Sendable {
         buckets[hole] = 0
         groups[slot] = .vacant
         keys[slot] = 0
+        lastTimes[slot] = .max
         vacant.append(Int32(slot))
         count -= 1
     }
@@ -95,6 +105,7 @@ struct GroupTable: Sendable {
         groups.removeAll()
         keys.removeAll()
         hashes.removeAll()
+        lastTimes.removeAll()
         vacant.removeAll()
         buckets = Array(repeating: 0, count: 16)
         mask = 15
@@ -113,7 +124,8 @@ struct GroupTable: Sendable {
         for slot in groups.indices where !groups[slot].isVacant {
             var state = CorrelationGroup.vacant
             swap(&state, &groups[slot])
-            _ = packed.slot(for: keys[slot], hash: hashes[slot]) { state }
+            let newSlot = packed.slot(for: keys[slot], hash: hashes[slot]) { state }
+            packed.lastTimes[newSlot] = lastTimes[slot]
         }
         self = packed
     }
