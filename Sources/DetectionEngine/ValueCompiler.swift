@@ -174,7 +174,7 @@ struct ValueCompiler {
         var test = combine(tests)
         if !matchAll, tests.count > 1 {
             let patterns = tests.compactMap { if case .text(let pattern) = $0 { return pattern }; return nil }
-            if patterns.count == tests.count { test = .anyText(patterns) }
+            if patterns.count == tests.count { test = .anyText(TextPatternSet(patterns)) }
         }
         // neq: none of the values (a list means "not this and not that").
         if has.contains(.neq) { test = .not(.anyOf(tests)) }

@@ -21,8 +21,8 @@ indirect enum ValueTest: @unchecked Sendable {
     /// `fieldref`: the value equals (or contains, starts or ends with) another field's value.
     case fieldRef(slot: Int, shape: TextPattern.Shape, cased: Bool)
     /// Any of several text patterns (the common `field|contains: [a, b, c]`): the value's bytes are
-    /// prepared once for all of them.
-    case anyText([TextPattern])
+    /// prepared once for all of them, and `contains` literals are found in one pass.
+    case anyText(TextPatternSet)
     case anyOf([ValueTest])
     case allOf([ValueTest])
     case not(ValueTest)
@@ -47,13 +47,13 @@ indirect enum ValueTest: @unchecked Sendable {
         case .anyOf(let tests):
             for test in tests where test.matches(value, in: event) { return true }
             return false
-        case .anyText(let patterns):
+        case .anyText(let set):
             guard let value else { return false }
             if case .list(let elements) = value {
-                return elements.contains { ValueTest.anyText(patterns).matches($0, in: event) }
+                return elements.contains { ValueTest.anyText(set).matches($0, in: event) }
             }
             guard let text = value.text else { return false }
-            return TextPattern.matchesAny(patterns, text)
+            return set.matches(text)
         case .allOf(let tests):
             for test in tests where !test.matches(value, in: event) { return false }
             return true
