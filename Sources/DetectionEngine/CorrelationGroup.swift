@@ -72,9 +72,13 @@ struct CorrelationGroup: Sendable {
     /// earlier still counts).
     @inline(__always)
     mutating func expire(before oldest: Int64, type: CorrelationType) {
+        // Temporal types keep only steps, the others only windows: touch just what the type uses.
+        if steps.count > 0 {
+            steps.expire(before: oldest)
+            return
+        }
         if !stamps.isEmpty, stamps[stamps.startIndex].time < oldest { expireStamps(before: oldest, type: type) }
         while !recent.isEmpty, recent[recent.startIndex].time < oldest { recent.removeFirst() }
-        if steps.count > 0 { steps.expire(before: oldest) }
     }
 
     private mutating func expireStamps(before oldest: Int64, type: CorrelationType) {
