@@ -45,17 +45,19 @@ struct CorrelationGroup: Sendable {
         var expiredAlert: Int?
     }
 
+    // Fields in the order an observation reads them, so that it touches as few cache lines of a
+    // group as it can (observing is mostly waiting for group state to arrive from memory).
+    var openAlert: Int?
     var stamps: Deque<Stamp> = []
-    /// Parallel to `stamps` for the value types.
-    var valued: Deque<Valued> = []
     var recent: Deque<Recent> = []
     var weightTotal = 0
+    /// Temporal types: the steps, the first two inline (no allocation for a pair).
+    var steps: StepList
+    /// Parallel to `stamps` for the value types.
+    var valued: Deque<Valued> = []
     /// Value count: how many events in the window have each value (by symbol).
     var distinct: [UInt32: Int] = [:]
     var sum: Double = 0
-    /// Temporal types: the steps, the first two inline (no allocation for a pair).
-    var steps: StepList
-    var openAlert: Int?
     /// Whether this is an empty slot of a ``GroupTable``.
     private(set) var isVacant = false
 
