@@ -39,7 +39,7 @@ cp rules/secmon/base_activity_events.yml rules/secmon/d01_brute_force.yml rules/
    rules/secmon/d03_session_cycling.yml rules/secmon/d04_bot_repetition.yml "$d14/"
 
 # best-of-$runs wall time, the peak RSS of that run, and the best CPU time (user + system) of the
-# runs, which other tenants of a shared machine disturb less than wall time: "seconds kilobytes cpu"
+# runs, which leaves out time spent waiting for a CPU: "seconds kilobytes cpu"
 measure() {
   local best="" rss="" bestcpu=""
   for _ in $(seq "$runs"); do
