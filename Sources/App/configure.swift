@@ -99,9 +99,8 @@ func loadLiveDetection(_ app: Application, _ config: SecMonConfig) throws -> Liv
         app.logger.warning("live detection is off: \(error)")
         return nil
     }
-    let read = RuleDirectory.read(path)
-    let result = RuleLoader.load(read.sources)
-    let errors = read.diagnostics + result.errors
+    let result = RuleDirectory.load(path)
+    let errors = result.errors
     guard errors.isEmpty else {
         throw StartupError("the rules under \(path) have \(errors.count) error(s):\n" + errors.prefix(20).map { "  \($0)" }.joined(separator: "\n")
             + "\nFix them ('secmon rules validate \(path)' lists them all) or pass another --rules directory (SECMON_RULES).")

@@ -16,8 +16,6 @@ struct Evidence: Sendable {
 
     init() {}
     init(_ ref: EventRef) { a = ref; count = 1 }
-
-    var isEmpty: Bool { count == 0 }
 }
 
 /// The references of ``Evidence`` beyond the two held inline, in append-only lists.

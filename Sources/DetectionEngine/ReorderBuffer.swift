@@ -15,8 +15,6 @@ struct ReorderBuffer: Sendable {
 
     init(latenessMicroseconds: Int64) { lateness = max(0, latenessMicroseconds) }
 
-    var count: Int { items.count }
-
     /// Inserts `hit`; returns false (and keeps nothing) when it is too late to be ordered.
     mutating func insert(_ hit: RuleHit) -> Bool {
         let time = hit.timestamp.microseconds

@@ -31,7 +31,6 @@ public struct RuleSet: Sendable {
         index < detections.count ? detections[index].info : correlations[index - detections.count].info
     }
 
-
     /// The fields that rules applying to `stream` read (decoders for that stream extract only these).
     public func fieldNames(for stream: LogSource) -> Set<String> {
         var slots = Set<Int>()

@@ -119,7 +119,7 @@ public struct TextPattern: Sendable, Hashable, CustomStringConvertible {
             index += 8
         }
         while index < bytes.count { high |= UInt64(base[index]); index += 1 }
-        return high & 0x8080_8080_8080_8080 == 0
+        return high & WordBytes.highs == 0
     }
 
     @inline(__always)

@@ -22,6 +22,18 @@ public enum RuleDirectory {
         return (sources, diagnostics)
     }
 
+    /// Reads and compiles the rules at `path`: the read problems first, then the loader's. A path
+    /// without any rule file is an error (a run with no rules would silently detect nothing).
+    public static func load(_ path: String) -> RuleLoadResult {
+        let read = read(path)
+        var result = RuleLoader.load(read.sources)
+        result.diagnostics = read.diagnostics + result.diagnostics
+        if read.sources.isEmpty, read.diagnostics.isEmpty {
+            result.diagnostics.append(.init(.error, file: path, line: 0, "no rule files (*.yml) found"))
+        }
+        return result
+    }
+
     /// Whether `name` is a rule file (not a test specification).
     public static func isRuleFile(_ name: String) -> Bool {
         (name.hasSuffix(".yml") || name.hasSuffix(".yaml")) && !name.hasSuffix(".tests.yml") && !name.hasSuffix(".tests.yaml")

@@ -93,9 +93,7 @@ public struct JSONLineScanner: Sendable {
         } else {
             // Everything needed was found before the end: the rest is not decoded, but a line
             // must still end its object (a truncated line is rejected).
-            var end = line.count
-            while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
-            guard end > 0, line[end - 1] == UInt8(ascii: "}") else {
+            guard Self.closesObject(line) else {
                 throw Failure(reason: "the JSON object is not closed (truncated line?)")
             }
         }
@@ -172,11 +170,7 @@ public struct JSONLineScanner: Sendable {
                 }
             } else if slot == nil, let rank, byte == UInt8(ascii: "\"") {
                 // A time that no rule reads as a field: parse it in place.
-                let start = c.index + 1
-                if let end = try c.skipString(),
-                   let parsed = Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: c.bytes[start..<end])) {
-                    time = parsed.microseconds
-                }
+                if let parsed = try c.readTimeInPlace() { time = parsed }
                 timeRank = rank
             } else if slot != nil || rank != nil {
                 let value = try c.readValue()
@@ -232,11 +226,7 @@ public struct JSONLineScanner: Sendable {
                         if segment.nested { return false }
                         try c.skipValue()
                     } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
-                        let start = c.index + 1
-                        if let end = try c.skipString(),
-                           let parsed = Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: line[start..<end])) {
-                            time = parsed.microseconds
-                        }
+                        if let parsed = try c.readTimeInPlace() { time = parsed }
                     } else if slot >= 0 || rank >= 0 {
                         let valueStart = c.index
                         let value = try c.readValue()
@@ -259,14 +249,18 @@ public struct JSONLineScanner: Sendable {
             c.skipSpace()
             guard c.atEnd else { return false }
         } else {
-            guard c.peek == UInt8(ascii: ",") else { return false }
-            var end = line.count
-            while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
-            guard end > 0, line[end - 1] == UInt8(ascii: "}") else { return false }
+            guard c.peek == UInt8(ascii: ","), Self.closesObject(line) else { return false }
         }
         guard let time else { return false }
         record.timestamp = Timestamp(microseconds: time)
         return true
+    }
+
+    /// Whether `line`, whose scan stopped early, still ends its object (a truncated line does not).
+    private static func closesObject(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var end = line.count
+        while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+        return end > 0 && line[end - 1] == UInt8(ascii: "}")
     }
 
     private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
@@ -389,6 +383,14 @@ struct Cursor {
             if b < 0x20 { throw failure("control character inside a string") }
             index += 1
         }
+    }
+
+    /// Skips the string at the cursor and reads it as an ISO-8601 time (microseconds), or nil when
+    /// it is not one (a time has no escapes).
+    mutating func readTimeInPlace() throws(JSONLineScanner.Failure) -> Int64? {
+        let start = index + 1
+        guard let end = try skipString() else { return nil }
+        return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[start..<end]))?.microseconds
     }
 
     /// Decodes the string whose opening quote is at `quote` (escapes resolved).

@@ -6,7 +6,7 @@ import Foundation
 enum RuleLoading {
     /// Loads `path`; prints errors (and warnings when asked) to standard error and fails on errors.
     static func load(_ path: String, printWarnings: Bool) throws -> RuleSet {
-        let result = loadWithDiagnostics(path)
+        let result = RuleDirectory.load(path)
         for diagnostic in result.diagnostics where diagnostic.severity == .error || printWarnings {
             FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
         }
@@ -14,15 +14,5 @@ enum RuleLoading {
             throw CommandLineError("\(result.errors.count) error(s) in the rules under \(path); fix them or pass another --rules directory ('secmon rules validate \(path)' lists them)")
         }
         return result.ruleSet
-    }
-
-    static func loadWithDiagnostics(_ path: String) -> RuleLoadResult {
-        let read = RuleDirectory.read(path)
-        var result = RuleLoader.load(read.sources)
-        result.diagnostics = read.diagnostics + result.diagnostics
-        if read.sources.isEmpty, read.diagnostics.isEmpty {
-            result.diagnostics.append(.init(.error, file: path, line: 0, "no rule files (*.yml) found"))
-        }
-        return result
     }
 }

@@ -24,7 +24,7 @@ struct RulesCommand: ParsableCommand {
             let targets = paths.isEmpty ? [try RulePackLocator.locate(nil)] : paths
             var failed = false
             for path in targets {
-                let result = RuleLoading.loadWithDiagnostics(path)
+                let result = RuleDirectory.load(path)
                 for diagnostic in result.diagnostics { print(diagnostic) }
                 let set = result.ruleSet
                 let filters = Set(set.detections.flatMap(\.filterTitles)).count
