@@ -55,6 +55,7 @@ public struct DetectionEngine: Sendable {
     private var updates: [AlertUpdate] = []
     private var indexes: [LogSource: RuleIndex] = [:]
     private var lastIndex: RuleIndex?
+    private var lastSource = LogSource()
     private let correlationPlans: [CorrelationPlan]
     private let nodes: NodeTable
     private var matched: [Int] = []
@@ -80,12 +81,13 @@ public struct DetectionEngine: Sendable {
     public mutating func process(_ event: EventRecord) {
         statistics.events += 1
         let index: RuleIndex
-        if let last = lastIndex, last.logSource == event.logSource {
+        if let last = lastIndex, lastSource == event.logSource {
             index = last
         } else {
             index = indexes[event.logSource] ?? RuleIndex(rules: rules, for: event.logSource)
             indexes[event.logSource] = index
             lastIndex = index
+            lastSource = event.logSource
         }
         matched.removeAll(keepingCapacity: true)
         index.forEachMatch(event) { matched.append($0) }
@@ -144,11 +146,22 @@ public struct DetectionEngine: Sendable {
     /// The symbol of `event`'s value in `slot` (0: absent or null).
     @inline(__always)
     private mutating func symbol(_ event: EventRecord, slot: Int) -> UInt32 {
-        let value = event[slot]
         if lastGeneration != symbols.generation {
             for index in lastValues.indices { lastValues[index] = nil; lastSymbols[index] = 0 }
             lastGeneration = symbols.generation
         }
+        // Text held as bytes is compared and interned as bytes (no `String` is made).
+        let fromText: UInt32? = event.withText(slot) { bytes in
+            guard let bytes else { return nil }
+            let last = lastSymbols[slot]
+            if last != 0, symbols.isText(last, bytes) { return last }
+            let symbol = symbols.intern(text: bytes)
+            lastValues[slot] = nil
+            lastSymbols[slot] = symbol
+            return symbol
+        }
+        if let fromText { return fromText }
+        guard let value = event[slot] else { return 0 }
         if lastSymbols[slot] != 0, value == lastValues[slot] { return lastSymbols[slot] }
         let symbol = symbols.intern(value)
         lastValues[slot] = value

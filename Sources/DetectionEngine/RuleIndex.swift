@@ -52,7 +52,18 @@ final class RuleIndex: Sendable {
             guard let base = rules.baseAddress else { return }
             for index in always where DetectionRule.matches(base + index, event) { body(index) }
             for field in byField {
-                guard let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
+                // Text held as bytes is looked up from them; other values (and text with
+                // non-ASCII letters in mixed case) through a `String`.
+                let entry = event.withText(field.slot) { bytes in bytes.map { field.rules.entry(bytes: $0) } ?? TextTable.useValue }
+                if entry >= 0 {
+                    field.rules.withRules(entry) { candidates in
+                        for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
+                            body(index)
+                        }
+                    }
+                    continue
+                }
+                guard entry == TextTable.useValue, let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
                 for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
                     body(index)
                 }
@@ -85,44 +96,89 @@ final class RuleIndex: Sendable {
 }
 
 /// A small read-only map from text to rule indices, probed with ``KeyHasher`` (a lookup per event
-/// on the hot path costs a few nanoseconds instead of a SipHash).
+/// on the hot path costs a few nanoseconds instead of a SipHash). Keys are compared by their UTF-8
+/// bytes, so text held as bytes is looked up without making a `String`.
 struct TextTable: Sendable {
-    private let keys: [String]
+    /// Key bytes, one after another; entry `i`'s are at `keyStarts[i]..<keyStarts[i + 1]`.
+    private let keyBytes: [UInt8]
+    private let keyStarts: [Int]
     private let values: [[Int]]
     /// Bucket -> entry + 1 (0 is empty).
     private let buckets: [Int32]
     private let mask: Int
     private let hasher = KeyHasher()
 
+    /// ``entry(bytes:)``: not found.
+    static let absent = -1
+    /// ``entry(bytes:)``: the bytes need the `String` lookup (non-ASCII letters in mixed case).
+    static let useValue = -2
+
     init(_ entries: [String: [Int]]) {
-        keys = Array(entries.keys)
+        let keys = entries.keys.sorted()
         values = keys.map { entries[$0]! }
+        var bytes: [UInt8] = [], starts: [Int] = [0]
+        for key in keys { bytes += Array(key.utf8); starts.append(bytes.count) }
+        keyBytes = bytes
+        keyStarts = starts
         var size = 8
         while size < keys.count * 2 { size *= 2 }
         var buckets = Array(repeating: Int32(0), count: size)
         mask = size - 1
+        let seed = hasher.seed
         for (index, key) in keys.enumerated() {
-            var bucket = Int(truncatingIfNeeded: Self.hash(key, hasher)) & mask
+            var bucket = Int(truncatingIfNeeded: Array(key.utf8).withUnsafeBufferPointer { KeyHasher.bytes($0, seed) }) & mask
             while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
             buckets[bucket] = Int32(index + 1)
         }
         self.buckets = buckets
     }
 
+    /// The entry whose key is exactly `bytes`, or ``absent``.
     @inline(__always)
-    private static func hash(_ text: String, _ hasher: KeyHasher) -> UInt64 {
-        text.utf8.withContiguousStorageIfAvailable { KeyHasher.bytes($0, hasher.seed) }
-            ?? Array(text.utf8).withUnsafeBufferPointer { KeyHasher.bytes($0, hasher.seed) }
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var bucket = Int(truncatingIfNeeded: KeyHasher.bytes(bytes, hasher.seed)) & mask
+        return keyBytes.withUnsafeBufferPointer { keys in
+            while true {
+                let entry = Int(buckets[bucket])
+                if entry == 0 { return Self.absent }
+                let start = keyStarts[entry - 1], length = keyStarts[entry] - start
+                if length == bytes.count, length == 0 || WordBytes.same(keys.baseAddress! + start, bytes.baseAddress!, length) {
+                    return entry - 1
+                }
+                bucket = (bucket + 1) & mask
+            }
+        }
+    }
+
+    /// The entry for the text whose UTF-8 bytes are `bytes`, matched case-insensitively as the
+    /// rules' values are: ``absent`` when none, ``useValue`` when only a `String` can tell.
+    @inline(__always)
+    func entry(bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let exact = find(bytes)
+        if exact >= 0 { return exact }
+        // Keys are stored lower- and upper-cased: a value in one case throughout has missed for good.
+        var lower = false, upper = false
+        for byte in bytes {
+            if byte >= 0x80 { return Self.useValue }
+            if byte &- 0x61 < 26 { lower = true } else if byte &- 0x41 < 26 { upper = true }
+        }
+        guard lower, upper else { return Self.absent }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { lowered in
+            for (index, byte) in bytes.enumerated() { lowered[index] = byte &- 0x41 < 26 ? byte | 0x20 : byte }
+            return find(UnsafeBufferPointer(lowered))
+        }
+    }
+
+    /// Calls `body` with the rule indices of `entry`, read in place.
+    @inline(__always)
+    func withRules(_ entry: Int, _ body: (UnsafeBufferPointer<Int>) -> Void) {
+        values.withUnsafeBufferPointer { lists in lists[entry].withUnsafeBufferPointer(body) }
     }
 
     @inline(__always)
     subscript(text: String) -> [Int]? {
-        var bucket = Int(truncatingIfNeeded: Self.hash(text, hasher)) & mask
-        while true {
-            let entry = Int(buckets[bucket])
-            if entry == 0 { return nil }
-            if keys[entry - 1] == text { return values[entry - 1] }
-            bucket = (bucket + 1) & mask
-        }
+        var text = text
+        let entry = text.withUTF8 { find($0) }
+        return entry >= 0 ? values[entry] : nil
     }
 }

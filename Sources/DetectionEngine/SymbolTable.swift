@@ -14,6 +14,11 @@ struct SymbolTable: Sendable {
     /// Values by symbol (freed symbols hold `.null`).
     private var values: [FieldValue] = [.null]
     private var hashes: [UInt64] = [0]
+    /// Text values also as UTF-8 bytes, so that text held as bytes is interned without a `String`:
+    /// where each symbol's bytes are in `text` (`textLength` < 0: not text).
+    private var textStart: [UInt32] = [0]
+    private var textLength: [Int32] = [-1]
+    private var text: [UInt8] = []
     /// Bucket -> symbol (0 is empty).
     private var buckets: [UInt32] = Array(repeating: 0, count: 64)
     private var mask = 63
@@ -27,10 +32,15 @@ struct SymbolTable: Sendable {
     init(hasher: KeyHasher) { self.hasher = hasher }
 
     /// The symbol for `value` (0 for nil and null), interning it when new.
+    /// Text is compared by its UTF-8 bytes, the same whether it comes as a `String` or as bytes.
     @inline(__always)
     mutating func intern(_ value: FieldValue?) -> UInt32 {
         guard let value else { return 0 }
-        if case .null = value { return 0 }
+        switch value {
+        case .null: return 0
+        case .string(var string): return string.withUTF8 { intern(text: $0) }
+        default: break
+        }
         let hash = hasher.hash(value, hasher.seed)
         var bucket = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -43,15 +53,54 @@ struct SymbolTable: Sendable {
             grow()
             return intern(value)
         }
+        return add(value, hash: hash, bucket: bucket, text: nil)
+    }
+
+    /// The symbol of the text whose UTF-8 bytes are `bytes`, interning it when new.
+    @inline(__always)
+    mutating func intern(text bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let hash = KeyHasher.bytes(bytes, KeyHasher.tagged(hasher.seed, 1))
+        var bucket = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let symbol = buckets[bucket]
+            if symbol == 0 { break }
+            if hashes[Int(symbol)] == hash, isText(symbol, bytes) { return symbol }
+            bucket = (bucket + 1) & mask
+        }
+        if (count + 1) * 4 > buckets.count * 3 {
+            grow()
+            return intern(text: bytes)
+        }
+        return add(.string(String(decoding: bytes, as: UTF8.self)), hash: hash, bucket: bucket, text: bytes)
+    }
+
+    /// Whether `symbol` stands for the text whose UTF-8 bytes are `bytes`.
+    @inline(__always)
+    func isText(_ symbol: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let length = Int(textLength[Int(symbol)])
+        guard length == bytes.count else { return false }
+        guard length > 0 else { return true }
+        let start = Int(textStart[Int(symbol)])
+        return text.withUnsafeBufferPointer { WordBytes.same($0.baseAddress! + start, bytes.baseAddress!, length) }
+    }
+
+    private mutating func add(_ value: FieldValue, hash: UInt64, bucket: Int, text bytes: UnsafeBufferPointer<UInt8>?) -> UInt32 {
+        let start = UInt32(text.count)
+        let length = Int32(bytes?.count ?? -1)
+        if let bytes { text.append(contentsOf: bytes) }
         let symbol: UInt32
         if let reused = free.popLast() {
             symbol = reused
             values[Int(symbol)] = value
             hashes[Int(symbol)] = hash
+            textStart[Int(symbol)] = start
+            textLength[Int(symbol)] = length
         } else {
             symbol = UInt32(values.count)
             values.append(value)
             hashes.append(hash)
+            textStart.append(start)
+            textLength.append(length)
         }
         buckets[bucket] = symbol
         count += 1
@@ -80,16 +129,27 @@ struct SymbolTable: Sendable {
         marking(&marks)
         var freed = 0
         for index in buckets.indices { buckets[index] = 0 }
+        // The kept texts move to a new buffer, so that freed ones give their bytes back.
+        var kept: [UInt8] = []
+        kept.reserveCapacity(text.count / 2)
         for symbol in 1..<values.count {
             if marks.isMarked(symbol) {
                 if case .null = values[symbol] { continue }   // already free
                 insertBucket(UInt32(symbol))
+                let length = Int(textLength[symbol])
+                if length >= 0 {
+                    let start = Int(textStart[symbol])
+                    textStart[symbol] = UInt32(kept.count)
+                    kept.append(contentsOf: text[start..<(start + length)])
+                }
             } else if !isFree(symbol) {
                 values[symbol] = .null
+                textLength[symbol] = -1
                 free.append(UInt32(symbol))
                 freed += 1
             }
         }
+        text = kept
         count -= freed
         generation += 1
         return freed

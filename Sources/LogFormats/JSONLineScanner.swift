@@ -172,10 +172,13 @@ public struct JSONLineScanner: Sendable {
                 // A time that no rule reads as a field: parse it in place.
                 if let parsed = try c.readTimeInPlace() { time = parsed }
                 timeRank = rank
+            } else if let slot, rank == nil {
+                if !record.hasValue(slot) { remaining -= 1 }
+                try c.readValue(into: &record, slot: slot)
             } else if slot != nil || rank != nil {
                 let value = try c.readValue()
                 if let slot {
-                    if record[slot] == nil { remaining -= 1 }
+                    if !record.hasValue(slot) { remaining -= 1 }
                     record[slot] = value
                 }
                 if let rank {
@@ -227,6 +230,8 @@ public struct JSONLineScanner: Sendable {
                         try c.skipValue()
                     } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
                         if let parsed = try c.readTimeInPlace() { time = parsed }
+                    } else if slot >= 0, rank < 0 {
+                        try c.readValue(into: &record, slot: slot)
                     } else if slot >= 0 || rank >= 0 {
                         let valueStart = c.index
                         let value = try c.readValue()
@@ -449,6 +454,22 @@ struct Cursor {
         throw JSONLineScanner.Failure(reason: "unterminated string")
     }
 
+    /// Reads a value into `slot` of `record`: text without escapes as its bytes (no `String` is
+    /// made), anything else as ``readValue()`` reads it.
+    @inline(__always)
+    mutating func readValue(into record: inout EventRecord, slot: Int) throws(JSONLineScanner.Failure) {
+        if peek == UInt8(ascii: "\"") {
+            let start = index
+            if let end = try skipString() {
+                record.setText(UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]), slot: slot)
+            } else {
+                record[slot] = .string(try Cursor.decodeString(bytes, from: start))
+            }
+            return
+        }
+        record[slot] = try readValue()
+    }
+
     /// Reads a scalar or an array of scalars as a field value.
     mutating func readValue() throws(JSONLineScanner.Failure) -> FieldValue {
         let b = peek
@@ -594,16 +615,5 @@ final class KeyTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        var k = 0
-        while k + 8 <= count {
-            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
-            k += 8
-        }
-        while k < count {
-            if a[k] != b[k] { return false }
-            k += 1
-        }
-        return true
-    }
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool { WordBytes.same(a, b, count) }
 }

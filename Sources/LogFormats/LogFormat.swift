@@ -35,7 +35,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
             var score = 0
             for sample in samples {
                 let decoded = sample.withUnsafeBufferPointer { (try? decoder.decode($0, into: &record)) != nil }
-                if decoded, record.values.allSatisfy({ $0 != nil }) { score += 1 }
+                if decoded, (0..<record.slotCount).allSatisfy(record.hasValue) { score += 1 }
             }
             if score > 0, score > (best?.score ?? 0) { best = (format, score) }
         }

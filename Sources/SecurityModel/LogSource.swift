@@ -14,6 +14,20 @@ public struct LogSource: Hashable, Sendable, CustomStringConvertible {
         self.service = service?.lowercased()
     }
 
+    /// Equal when every attribute is. Written out (rather than derived) so that comparing, which
+    /// the engine does for every event, copies no strings.
+    @inlinable
+    public static func == (lhs: LogSource, rhs: LogSource) -> Bool {
+        same(lhs.category, rhs.category) && same(lhs.product, rhs.product) && same(lhs.service, rhs.service)
+    }
+
+    @inlinable @inline(__always)
+    static func same(_ a: String?, _ b: String?) -> Bool {
+        if a == nil { return b == nil }
+        if b == nil { return false }
+        return a.unsafelyUnwrapped == b.unsafelyUnwrapped
+    }
+
     /// Whether a rule with this logsource applies to events of `stream`.
     public func applies(to stream: LogSource) -> Bool {
         func ok(_ wanted: String?, _ actual: String?) -> Bool { wanted == nil || wanted == actual }

@@ -19,4 +19,19 @@ public enum WordBytes {
     /// Bytes of `word` below `limit` (which must be at most 0x80).
     @inlinable @inline(__always)
     public static func below(_ word: UInt64, _ limit: UInt8) -> UInt64 { (word &- UInt64(limit) &* ones) & ~word & highs }
+
+    /// Whether the `count` bytes at `a` and at `b` are the same, compared eight at a time.
+    @inlinable @inline(__always)
+    public static func same(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var k = 0
+        while k + 8 <= count {
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < count {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
+    }
 }

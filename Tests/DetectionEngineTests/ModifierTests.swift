@@ -143,6 +143,9 @@ struct ModifierTests {
         let event = Fixture.event(rules, source: LogSource(product: "test"), fields)
         let rule = try #require(rules.detections.first)
         #expect(rule.matches(event) == c.expected)
+        #expect(rule.matches(Fixture.textAsBytes(event)) == c.expected, "with text held as bytes")
+        // Through the engine (its rule index looks values up), with text as values and as bytes.
+        #expect(Fixture.alerts(rules, [event]).count == (c.expected ? 1 : 0))
     }
 
     @Test("keywords search the raw line, OR-ed, case-insensitively")

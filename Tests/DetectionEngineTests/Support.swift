@@ -39,8 +39,26 @@ enum Fixture {
             """)
     }
 
-    /// Runs events through an engine and returns the closed alerts in order of opening.
-    static func alerts(_ rules: RuleSet, _ events: [EventRecord], lateness: Double = 0) -> [Alert] {
+    /// The same event with its text values held as UTF-8 bytes, as the JSON decoder holds them.
+    static func textAsBytes(_ event: EventRecord) -> EventRecord {
+        var copy = event
+        for slot in 0..<event.slotCount {
+            if case .string(let text)? = event[slot] { Array(text.utf8).withUnsafeBufferPointer { copy.setText($0, slot: slot) } }
+        }
+        return copy
+    }
+
+    /// Runs events through an engine and returns the closed alerts in order of opening. The events
+    /// also run a second time with their text held as bytes, which must give the same alerts.
+    static func alerts(_ rules: RuleSet, _ events: [EventRecord], lateness: Double = 0,
+                       sourceLocation: SourceLocation = #_sourceLocation) -> [Alert] {
+        let asValues = run(rules, events, lateness: lateness)
+        let asBytes = run(rules, events.map(textAsBytes), lateness: lateness)
+        #expect(asValues == asBytes, "text held as bytes gave other alerts", sourceLocation: sourceLocation)
+        return asValues
+    }
+
+    private static func run(_ rules: RuleSet, _ events: [EventRecord], lateness: Double) -> [Alert] {
         var engine = DetectionEngine(rules: rules, latenessSeconds: lateness)
         var closed: [Alert] = []
         for event in events {

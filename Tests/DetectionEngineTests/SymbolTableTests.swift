@@ -18,7 +18,12 @@ struct SymbolTableTests {
         let symbols = kinds.map { table.intern($0) }
         #expect(Set(symbols + [a]).count == kinds.count + 1)
         for (value, symbol) in zip(kinds, symbols) { #expect(table[symbol] == value) }
+        // Text as bytes is the same symbol as text as a value; other types are never text.
+        #expect(Array("203.0.113.7".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == a)
+        #expect(Array("1".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == symbols[0])
+        #expect(!Array("1".utf8).withUnsafeBufferPointer { table.isText(symbols[1], $0) })
         #expect(table.count == kinds.count + 1)
+        #expect(Array("".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == table.intern(.string("")))
     }
 
     @Test("collection frees what is not marked and keeps the symbols of what is", arguments: [1, 2, 3])
@@ -31,7 +36,14 @@ struct SymbolTableTests {
             for _ in 0..<2000 {
                 let n = Int(random.next() % 5000)
                 let value: FieldValue = n % 5 == 0 ? .int(Int64(n)) : .string("user-\(n)")
-                let symbol = table.intern(value)
+                // Text comes both as values and as bytes (as the JSON decoder hands it over).
+                let symbol: UInt32
+                if case .string(let text) = value, random.next() % 2 == 0 {
+                    symbol = Array(text.utf8).withUnsafeBufferPointer { table.intern(text: $0) }
+                    #expect(Array(text.utf8).withUnsafeBufferPointer { table.isText(symbol, $0) })
+                } else {
+                    symbol = table.intern(value)
+                }
                 if let known = model[value] { #expect(symbol == known, "round \(round): \(value) changed symbol") }
                 model[value] = symbol
                 #expect(table[symbol] == value)
@@ -43,7 +55,14 @@ struct SymbolTableTests {
             #expect(freed == model.count - kept.count)
             model = kept
             #expect(table.count == model.count)
-            for (value, symbol) in model { #expect(table[symbol] == value && table.intern(value) == symbol) }
+            for (value, symbol) in model {
+                #expect(table[symbol] == value && table.intern(value) == symbol)
+                // The kept texts' bytes moved in the collection: they must still be found by bytes.
+                if case .string(let text) = value {
+                    #expect(Array(text.utf8).withUnsafeBufferPointer { table.intern(text: $0) } == symbol)
+                    #expect(!Array((text + "x").utf8).withUnsafeBufferPointer { table.isText(symbol, $0) })
+                }
+            }
         }
     }
 }
