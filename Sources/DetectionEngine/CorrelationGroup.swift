@@ -1,12 +1,12 @@
 import DequeModule
 import SecurityModel
 
-/// The state of one correlation for one group-by key: the events inside the sliding window (or,
-/// for the temporal types, which rules have matched), and the alert it has open.
+/// The state of one correlation for one group-by key: which rules have matched (temporal types),
+/// the counters of its sliding window (the others), and the alert it has open.
 ///
-/// A window keeps 16 bytes per event (time and weight), plus the value for the value types; event
-/// references are kept only for the newest ``Alert/maxReferences`` events, so a flood from one key
-/// costs little memory per event.
+/// Plain data, so that creating, moving and vacating a group copies bytes. What grows with the
+/// events (the window's times, values and references, and the steps of sequences of more than two
+/// rules) lives in a ``WindowState`` that the group's ``GroupTable`` keeps in a pool and reuses.
 struct CorrelationGroup: Sendable {
     struct Stamp: Sendable {
         var time: Int64
@@ -32,7 +32,7 @@ struct CorrelationGroup: Sendable {
     }
 
     /// What one observation did (plain data: the window's evidence is read afterwards, and only
-    /// when an alert opens, with ``windowEvidence(now:store:)``).
+    /// when an alert opens, with ``windowEvidence(now:window:store:)``).
     struct Outcome {
         var holds = false
         /// Temporal types: when the completed match began.
@@ -48,20 +48,20 @@ struct CorrelationGroup: Sendable {
     // Fields in the order an observation reads them, so that it touches as few cache lines of a
     // group as it can (observing is mostly waiting for group state to arrive from memory).
     var openAlert: Int?
-    var stamps: Deque<Stamp> = []
-    var recent: Deque<Recent> = []
+    /// The group's ``WindowState`` in its table's pool (-1: none; temporal types of up to two rules).
+    var window: Int32 = -1
+    /// Events the window stands for (``Stamp/weight`` summed).
     var weightTotal = 0
-    /// Temporal types: the steps, the first two inline (no allocation for a pair).
+    /// Temporal types: the steps, the first two inline (no window state for a pair).
     var steps: StepList
-    /// Parallel to `stamps` for the value types.
-    var valued: Deque<Valued> = []
-    /// Value count: how many events in the window have each value (by symbol).
-    var distinct: [UInt32: Int] = [:]
     var sum: Double = 0
     /// Whether this is an empty slot of a ``GroupTable``.
     private(set) var isVacant = false
 
     init(stepCount: Int) { steps = StepList(count: stepCount) }
+
+    /// Whether groups of `rule` need a ``WindowState`` (all but temporal types of up to two rules).
+    static func needsWindow(_ rule: CorrelationPlan.Window) -> Bool { rule.stepCount == 0 || rule.stepCount > 2 }
 
     /// The state of an empty slot (holds nothing; its table never expires it).
     static let vacant: CorrelationGroup = {
@@ -73,48 +73,50 @@ struct CorrelationGroup: Sendable {
     /// Drops what lies before `oldest` (the window is inclusive: an event exactly one timespan
     /// earlier still counts).
     @inline(__always)
-    mutating func expire(before oldest: Int64, type: CorrelationType) {
+    mutating func expire(before oldest: Int64, type: CorrelationType, window: inout WindowState) {
         // Temporal types keep only steps, the others only windows: touch just what the type uses.
         if steps.count > 0 {
-            steps.expire(before: oldest)
+            steps.expire(before: oldest, &window.moreSteps)
             return
         }
-        if !stamps.isEmpty, stamps[stamps.startIndex].time < oldest { expireStamps(before: oldest, type: type) }
-        while !recent.isEmpty, recent[recent.startIndex].time < oldest { recent.removeFirst() }
+        if let first = window.stamps.first, first.time < oldest { expireStamps(before: oldest, type: type, &window) }
+        while let first = window.recent.first, first.time < oldest { window.recent.removeFirst() }
     }
 
-    private mutating func expireStamps(before oldest: Int64, type: CorrelationType) {
+    private mutating func expireStamps(before oldest: Int64, type: CorrelationType, _ window: inout WindowState) {
         let valueType = type.needsField
-        while !stamps.isEmpty, stamps[stamps.startIndex].time < oldest {
-            let first = stamps.removeFirst()
+        while let first = window.stamps.first, first.time < oldest {
+            window.stamps.removeFirst()
             weightTotal -= first.weight
-            if valueType, let gone = valued.popFirst() {
+            if valueType, let gone = window.valued.popFirst() {
                 if type == .valueCount {
-                    let remaining = distinct[gone.value, default: 1] - 1
-                    distinct[gone.value] = remaining == 0 ? nil : remaining
+                    let remaining = window.distinct[gone.value, default: 1] - 1
+                    window.distinct[gone.value] = remaining == 0 ? nil : remaining
                 } else {
                     sum -= gone.number
                 }
             }
         }
-        if stamps.isEmpty { sum = 0 }
+        if window.stamps.isEmpty { sum = 0 }
     }
 
     @inline(__always)
-    private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?) {
-        stamps.append(Stamp(time: time, weight: evidence.count))
+    private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?, _ window: inout WindowState) {
+        window.stamps.append(Stamp(time: time, weight: evidence.count))
         weightTotal += evidence.count
-        if let valued { self.valued.append(valued) }
-        recent.append(Recent(time: time, evidence: evidence))
-        if recent.count > Alert.maxReferences { recent.removeFirst() }
+        if let valued { window.valued.append(valued) }
+        window.recent.append(Recent(time: time, evidence: evidence))
+        if window.recent.count > Alert.maxReferences { window.recent.removeFirst() }
     }
 
     /// Records an event at `time` (with its `evidence`, for the rules at the set bits of
     /// `positions`) and evaluates the condition. `value` is the symbol of the aggregated field's
     /// value (0: none) and `number` its numeric value, for the value types. `previousTime` is
-    /// when the group last saw an event (its table keeps that: ``GroupTable/lastTimes``).
+    /// when the group last saw an event (its table keeps that: ``GroupTable/lastTime(_:)``).
+    /// `window` is the group's window state (an empty one for groups without).
     mutating func observe(time now: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
-                          positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore) -> Outcome {
+                          positions: UInt64, rule: CorrelationPlan.Window, window: inout WindowState,
+                          store: inout EvidenceStore) -> Outcome {
         let span = rule.span
         var outcome = Outcome(holds: false, openingTime: now)
         // An alert whose window emptied while its key was quiet has ended.
@@ -123,40 +125,40 @@ struct CorrelationGroup: Sendable {
             openAlert = nil
         }
         outcome.openAlert = openAlert
-        expire(before: now - span, type: rule.type)
+        expire(before: now - span, type: rule.type, window: &window)
         switch rule.type {
         case .eventCount:
-            append(now, evidence, nil)
-            outcome.holds = rule.condition.holds(Double(stamps.count))
+            append(now, evidence, nil, &window)
+            outcome.holds = rule.condition.holds(Double(window.stamps.count))
         case .valueCount:
             if value != 0 {
-                append(now, evidence, Valued(value: value, number: 0))
-                distinct[value, default: 0] += 1
+                append(now, evidence, Valued(value: value, number: 0), &window)
+                window.distinct[value, default: 0] += 1
             }
-            outcome.holds = !distinct.isEmpty && rule.condition.holds(Double(distinct.count))
+            outcome.holds = !window.distinct.isEmpty && rule.condition.holds(Double(window.distinct.count))
         case .valueSum, .valueAvg, .valuePercentile:
             guard value != 0, let number else { return outcome }
-            append(now, evidence, Valued(value: value, number: number))
+            append(now, evidence, Valued(value: value, number: number), &window)
             sum += number
             let measure: Double
             switch rule.type {
             case .valueSum: measure = sum
-            case .valueAvg: measure = sum / Double(valued.count)
+            case .valueAvg: measure = sum / Double(window.valued.count)
             default:
                 var atOrBelow = 0
-                for entry in valued where entry.number <= number { atOrBelow += 1 }
-                measure = 100 * Double(atOrBelow) / Double(valued.count)
+                for entry in window.valued where entry.number <= number { atOrBelow += 1 }
+                measure = 100 * Double(atOrBelow) / Double(window.valued.count)
             }
             outcome.holds = rule.condition.holds(measure)
         case .temporal:
             var bits = positions
             while bits != 0 {
-                steps[bits.trailingZeroBitCount] = Step(start: now, refs: evidence)
+                steps.set(bits.trailingZeroBitCount, Step(start: now, refs: evidence), &window.moreSteps)
                 bits &= bits - 1
             }
-            let matched = steps.presentCount
+            let matched = steps.presentCount(window.moreSteps)
             outcome.holds = rule.condition.isPresent ? rule.condition.holds(Double(matched)) : matched == steps.count
-            if outcome.holds { consumeSteps(&outcome, &store) }
+            if outcome.holds { consumeSteps(&outcome, &window, &store) }
         case .temporalOrdered:
             // Latest-start prefixes: steps[k] is the newest way the first k+1 rules matched in order.
             var completed = false
@@ -166,98 +168,121 @@ struct CorrelationGroup: Sendable {
                 let position = 63 - bits.leadingZeroBitCount
                 bits &= ~(1 << UInt64(position))
                 if position == 0 {
-                    steps[0] = Step(start: now, refs: evidence)
-                } else if let previousStart = steps.start(position - 1), now - previousStart <= span {
-                    var refs = steps[position - 1]!.refs
+                    steps.set(0, Step(start: now, refs: evidence), &window.moreSteps)
+                } else if let previous = steps.get(position - 1, window.moreSteps), now - previous.start <= span {
+                    var refs = previous.refs
                     store.append(contentsOf: evidence, to: &refs)
-                    steps[position] = Step(start: previousStart, refs: refs)
+                    steps.set(position, Step(start: previous.start, refs: refs), &window.moreSteps)
                     if position == steps.count - 1 { completed = true }
                 }
             }
             outcome.holds = completed
-            if completed, let chain = steps[steps.count - 1] {
+            if completed, let chain = steps.get(steps.count - 1, window.moreSteps) {
                 outcome.openingTime = chain.start
                 outcome.chain = chain.refs
-                steps.clear()
+                steps.clear(&window.moreSteps)
             }
         }
         return outcome
     }
 
     /// Marks the store lists this group's evidence uses (see ``EvidenceStore/collect(marking:)``).
-    func markEvidence(_ marks: inout EvidenceStore.Marks) {
-        for entry in recent { marks.mark(entry.evidence) }
-        for index in 0..<steps.count { if let step = steps[index] { marks.mark(step.refs) } }
+    func markEvidence(_ marks: inout EvidenceStore.Marks, window: WindowState) {
+        for entry in window.recent { marks.mark(entry.evidence) }
+        for index in 0..<steps.count { if let step = steps.get(index, window.moreSteps) { marks.mark(step.refs) } }
     }
 
     /// A completed temporal match uses up its events: the next match needs new ones.
-    private mutating func consumeSteps(_ outcome: inout Outcome, _ store: inout EvidenceStore) {
+    private mutating func consumeSteps(_ outcome: inout Outcome, _ window: inout WindowState, _ store: inout EvidenceStore) {
         var start = outcome.openingTime
         var seen: [EventRef] = []
         for index in 0..<steps.count {
-            guard let step = steps[index] else { continue }
+            guard let step = steps.get(index, window.moreSteps) else { continue }
             start = min(start, step.start)
             store.forEach(step.refs) { ref in if !seen.contains(ref) { seen.append(ref) } }
         }
         let refs = store.evidence(seen)
         outcome.openingTime = start
         outcome.chain = refs
-        steps.clear()
+        steps.clear(&window.moreSteps)
     }
 
     /// The evidence of a count-type window whose condition starts holding: the newest events of the
     /// window (all of them unless it is larger than the evidence kept), how many events the window
     /// stands for (references are capped, the count is not), and when the window begins.
-    func windowEvidence(now: Int64, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
+    func windowEvidence(now: Int64, window: WindowState, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
         var refs: [EventRef] = []
-        for entry in recent where refs.count < Alert.maxReferences { store.forEach(entry.evidence) { refs.append($0) } }
-        return (refs, weightTotal, stamps.first?.time ?? now)
+        for entry in window.recent where refs.count < Alert.maxReferences { store.forEach(entry.evidence) { refs.append($0) } }
+        return (refs, weightTotal, window.stamps.first?.time ?? now)
     }
 }
 
-/// The steps of a temporal correlation for one key; the first two are held inline, so the
-/// common two-rule sequence allocates nothing per key.
+/// What a group's state holds that grows with its events: the sliding window (times and weights,
+/// the values for the value types, the newest events' references) and the steps of a sequence
+/// beyond its first two. Kept in a pool by ``GroupTable`` and reused when a group is removed, so a
+/// key that comes and goes does not allocate each time.
+struct WindowState: Sendable {
+    var stamps: Deque<CorrelationGroup.Stamp> = []
+    var recent: Deque<CorrelationGroup.Recent> = []
+    /// Parallel to `stamps` for the value types.
+    var valued: Deque<CorrelationGroup.Valued> = []
+    /// Value count: how many events in the window have each value (by symbol).
+    var distinct: [UInt32: Int] = [:]
+    /// Steps `2...` of a temporal correlation of more than two rules.
+    var moreSteps: [CorrelationGroup.Step?] = []
+
+    /// A window of a group with `stepCount` steps (0: a count or value type).
+    init(stepCount: Int = 0) {
+        if stepCount > 2 { moreSteps = Array(repeating: nil, count: stepCount - 2) }
+    }
+
+    /// Empties the window for reuse by a group with `stepCount` steps. Small buffers are kept;
+    /// those a flood made large are given back.
+    mutating func reset(stepCount: Int) {
+        let keep = 256
+        stamps.removeAll(keepingCapacity: stamps.count <= keep)
+        recent.removeAll(keepingCapacity: true)
+        valued.removeAll(keepingCapacity: valued.count <= keep)
+        distinct.removeAll(keepingCapacity: distinct.count <= keep)
+        let more = max(0, stepCount - 2)
+        if moreSteps.count == more {
+            for index in moreSteps.indices { moreSteps[index] = nil }
+        } else {
+            moreSteps = Array(repeating: nil, count: more)
+        }
+    }
+}
+
+/// The steps of a temporal correlation for one key; the first two are held inline (the group
+/// stays plain data), the rest in the group's ``WindowState`` (`more`).
 struct StepList: Sendable {
     let count: Int
     private var first: CorrelationGroup.Step?
     private var second: CorrelationGroup.Step?
-    private var more: [CorrelationGroup.Step?]
 
-    init(count: Int) {
-        self.count = count
-        more = count > 2 ? Array(repeating: nil, count: count - 2) : []
-    }
+    init(count: Int) { self.count = count }
 
-    subscript(index: Int) -> CorrelationGroup.Step? {
-        get {
-            switch index {
-            case 0: return first
-            case 1: return second
-            default: return more[index - 2]
-            }
-        }
-        set {
-            switch index {
-            case 0: first = newValue
-            case 1: second = newValue
-            default: more[index - 2] = newValue
-            }
-        }
-    }
-
-    /// The start of step `index`, without copying its evidence.
     @inline(__always)
-    func start(_ index: Int) -> Int64? {
+    func get(_ index: Int, _ more: [CorrelationGroup.Step?]) -> CorrelationGroup.Step? {
         switch index {
-        case 0: return first?.start
-        case 1: return second?.start
-        default: return more[index - 2]?.start
+        case 0: return first
+        case 1: return second
+        default: return more[index - 2]
         }
     }
 
-    var presentCount: Int { (0..<count).reduce(0) { $0 + (start($1) == nil ? 0 : 1) } }
+    @inline(__always)
+    mutating func set(_ index: Int, _ step: CorrelationGroup.Step?, _ more: inout [CorrelationGroup.Step?]) {
+        switch index {
+        case 0: first = step
+        case 1: second = step
+        default: more[index - 2] = step
+        }
+    }
 
-    mutating func clear() {
+    func presentCount(_ more: [CorrelationGroup.Step?]) -> Int { (0..<count).reduce(0) { $0 + (get($1, more) == nil ? 0 : 1) } }
+
+    mutating func clear(_ more: inout [CorrelationGroup.Step?]) {
         first = nil
         second = nil
         for index in more.indices { more[index] = nil }
@@ -265,7 +290,7 @@ struct StepList: Sendable {
 
     /// Drops the steps that began before `oldest`.
     @inline(__always)
-    mutating func expire(before oldest: Int64) {
+    mutating func expire(before oldest: Int64, _ more: inout [CorrelationGroup.Step?]) {
         if let start = first?.start, start < oldest { first = nil }
         if let start = second?.start, start < oldest { second = nil }
         for index in more.indices { if let start = more[index]?.start, start < oldest { more[index] = nil } }

@@ -221,9 +221,9 @@ public struct DetectionEngine: Sendable {
         let window = correlationPlans[c].window
         let now = time.microseconds
         let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
-        let previousTime = groups[c].lastTimes[slot]
-        let outcome = groups[c][slot].observe(time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
-                                              number: number, positions: source.positions, rule: window, store: &evidenceStore)
+        let previousTime = groups[c].lastTime(slot)
+        let outcome = groups[c].observe(slot: slot, time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
+                                        number: number, positions: source.positions, rule: window, store: &evidenceStore)
         groups[c].setLastTime(now, slot: slot)
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {
@@ -252,7 +252,7 @@ public struct DetectionEngine: Sendable {
                 alert.eventCount = eventRefs.count
                 alert.addEvidence(evidenceStore.array(eventRefs))
             } else {
-                let window = groups[c][slot].windowEvidence(now: now, store: evidenceStore)
+                let window = groups[c].windowEvidence(slot: slot, now: now, store: evidenceStore)
                 alert.firstTime = Timestamp(microseconds: window.firstTime)
                 alert.eventCount = window.count
                 alert.addEvidence(window.refs)
@@ -270,7 +270,7 @@ public struct DetectionEngine: Sendable {
         var refs = eventRefs
         if isNew, !temporal {
             // When the condition starts holding, the whole window made it hold.
-            let window = groups[c][slot].windowEvidence(now: now, store: evidenceStore)
+            let window = groups[c].windowEvidence(slot: slot, now: now, store: evidenceStore)
             if window.refs.count > eventRefs.count { refs = evidenceStore.evidence(window.refs) }
         }
         let node = correlationPlans[c].node
@@ -315,7 +315,7 @@ public struct DetectionEngine: Sendable {
             if force || now >= nextSweep[c] {
                 nextSweep[c] = now + max(span, 120_000_000)
                 let oldest = now - span
-                for slot in 0..<groups[c].slotCount where groups[c].lastTimes[slot] < oldest {
+                for slot in 0..<groups[c].slotCount where groups[c].lastTime(slot) < oldest {
                     if let number = groups[c][slot].openAlert { close(number) }
                     groups[c].remove(slot: slot)
                 }
@@ -330,7 +330,7 @@ public struct DetectionEngine: Sendable {
         if evidenceStore.collectionDue {
             let groups = self.groups
             evidenceStore.collect { marks in
-                for table in groups { for slot in 0..<table.slotCount { table[slot].markEvidence(&marks) } }
+                for table in groups { table.markEvidence(&marks) }
             }
         }
         statistics.symbols = symbols.count
@@ -346,10 +346,10 @@ public struct DetectionEngine: Sendable {
                 let fields = plans[c].groupBy.count
                 let table = groups[c]
                 for slot in 0..<table.slotCount where !table[slot].isVacant {
-                    let key = table.keys[slot]
+                    let key = table.key(slot)
                     if fields > 0 { marks.mark(UInt32(truncatingIfNeeded: key)) }
                     if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
-                    for entry in table[slot].valued { marks.mark(entry.value) }
+                    for entry in table.window(slot).valued { marks.mark(entry.value) }
                 }
             }
             buffer.forEachHit { hit in

@@ -8,18 +8,30 @@ import SecurityModel
 /// compares integers. Group state lives in an array indexed by slot, so a sweep for expired groups
 /// reads memory in order and copies nothing.
 struct GroupTable: Sendable {
+    /// What a probe and a sweep read of a slot, in one place.
+    struct Meta: Sendable {
+        var key: GroupKey
+        var hash: UInt64
+        /// When the slot's group last saw an event (vacant slots: `.max`, so they never expire).
+        var lastTime: Int64
+    }
+
     /// Group state by slot; vacant slots hold ``CorrelationGroup/vacant``.
     private(set) var groups: [CorrelationGroup] = []
-    /// Keys by slot (vacant slots keep 0).
-    private(set) var keys: [GroupKey] = []
-    private var hashes: [UInt64] = []
-    /// When each slot's group last saw an event (vacant slots: `.max`, so they never expire). Kept
-    /// apart from the groups so that a sweep for expired groups reads one dense array.
-    private(set) var lastTimes: [Int64] = []
-    /// Bucket -> slot + 1 (0 is empty).
-    private var buckets: [Int32]
+    /// Keys, hashes and last times by slot, kept apart from the groups so that a sweep for expired
+    /// groups reads one dense array.
+    private var meta: [Meta] = []
+    /// Bucket -> the high half of the hash and slot + 1 (0: empty), so that a probe passes other
+    /// keys' buckets without reading their slots.
+    private var buckets: [UInt64]
     private var mask: Int
     private var vacant: [Int32] = []
+    /// The groups' window states by ``CorrelationGroup/window``, and the free ones (reset, kept
+    /// for the next group that needs one).
+    private var windows: [WindowState] = []
+    private var freeWindows: [Int32] = []
+    /// The window state observations of groups without one are given (they never touch it).
+    private var scratch = WindowState()
     /// Live groups.
     private(set) var count = 0
     init() {
@@ -27,15 +39,18 @@ struct GroupTable: Sendable {
         mask = 15
     }
 
+    @inline(__always)
+    private static func bucketEntry(_ hash: UInt64, _ slot: Int) -> UInt64 { (hash & 0xFFFF_FFFF_0000_0000) | UInt64(slot + 1) }
+
     /// The slot holding `key`, created with `make()` when absent.
     @inline(__always)
     mutating func slot(for key: GroupKey, hash: UInt64, make: () -> CorrelationGroup) -> Int {
         var bucket = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let entry = Int(buckets[bucket])
+            let entry = buckets[bucket]
             if entry == 0 { break }
-            let slot = entry - 1
-            if hashes[slot] == hash, keys[slot] == key { return slot }
+            let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+            if entry >> 32 == hash >> 32, meta[slot].key == key { return slot }
             bucket = (bucket + 1) & mask
         }
         // Absent: take a vacant slot (or a new one) and fill the empty bucket found.
@@ -47,19 +62,55 @@ struct GroupTable: Sendable {
         if let reused = vacant.popLast() {
             slot = Int(reused)
             groups[slot] = make()
-            keys[slot] = key
-            hashes[slot] = hash
-            lastTimes[slot] = .min
+            meta[slot] = Meta(key: key, hash: hash, lastTime: .min)
         } else {
             slot = groups.count
             groups.append(make())
-            keys.append(key)
-            hashes.append(hash)
-            lastTimes.append(.min)
+            meta.append(Meta(key: key, hash: hash, lastTime: .min))
         }
-        buckets[bucket] = Int32(slot + 1)
+        buckets[bucket] = Self.bucketEntry(hash, slot)
         count += 1
+        let steps = groups[slot].steps.count
+        if groups[slot].window < 0, steps == 0 || steps > 2 {
+            if let reused = freeWindows.popLast() {
+                groups[slot].window = reused
+            } else {
+                windows.append(WindowState(stepCount: steps))
+                groups[slot].window = Int32(windows.count - 1)
+            }
+        }
         return slot
+    }
+
+    /// Runs ``CorrelationGroup/observe(time:previousTime:evidence:value:number:positions:rule:window:store:)``
+    /// on the group in `slot` with its window state.
+    @inline(__always)
+    mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
+                          positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore) -> CorrelationGroup.Outcome {
+        let window = Int(groups[slot].window)
+        if window >= 0 {
+            return groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                                        positions: positions, rule: rule, window: &windows[window], store: &store)
+        }
+        return groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                                    positions: positions, rule: rule, window: &scratch, store: &store)
+    }
+
+    /// The window state of the group in `slot` (an empty one when it has none).
+    @inline(__always)
+    func window(_ slot: Int) -> WindowState {
+        let window = Int(groups[slot].window)
+        return window >= 0 ? windows[window] : scratch
+    }
+
+    /// See ``CorrelationGroup/windowEvidence(now:window:store:)``.
+    func windowEvidence(slot: Int, now: Int64, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
+        groups[slot].windowEvidence(now: now, window: window(slot), store: store)
+    }
+
+    /// Marks the evidence store lists that the groups use.
+    func markEvidence(_ marks: inout EvidenceStore.Marks) {
+        for slot in groups.indices where !groups[slot].isVacant { groups[slot].markEvidence(&marks, window: window(slot)) }
     }
 
     /// In-place access to a slot's state (reading a field does not copy the group).
@@ -69,20 +120,28 @@ struct GroupTable: Sendable {
         _modify { yield &groups[slot] }
     }
 
+    /// The key of the group in `slot` (0 for a vacant slot).
+    @inline(__always)
+    func key(_ slot: Int) -> GroupKey { meta[slot].key }
+
+    /// When the group in `slot` last saw an event (`.min` before its first, `.max` when vacant).
+    @inline(__always)
+    func lastTime(_ slot: Int) -> Int64 { meta[slot].lastTime }
+
     /// Records that the group in `slot` saw an event at `time`.
     @inline(__always)
-    mutating func setLastTime(_ time: Int64, slot: Int) { lastTimes[slot] = time }
+    mutating func setLastTime(_ time: Int64, slot: Int) { meta[slot].lastTime = time }
 
     /// Removes the group in `slot`.
     mutating func remove(slot: Int) {
-        let hash = hashes[slot]
-        var bucket = Int(truncatingIfNeeded: hash) & mask
-        while Int(buckets[bucket]) != slot + 1 { bucket = (bucket + 1) & mask }
+        let target = Self.bucketEntry(meta[slot].hash, slot)
+        var bucket = Int(truncatingIfNeeded: meta[slot].hash) & mask
+        while buckets[bucket] != target { bucket = (bucket + 1) & mask }
         // Backward-shift deletion: pull later entries of the probe run into the hole.
         var hole = bucket
         var next = (hole + 1) & mask
         while buckets[next] != 0 {
-            let home = Int(truncatingIfNeeded: hashes[Int(buckets[next]) - 1]) & mask
+            let home = Int(truncatingIfNeeded: meta[Int(truncatingIfNeeded: buckets[next] & 0xFFFF_FFFF) - 1].hash) & mask
             // Move the entry if its home is not in (hole, next] (cyclically).
             let distanceToNext = (next - home) & mask
             let distanceToHole = (next - hole) & mask
@@ -93,9 +152,13 @@ struct GroupTable: Sendable {
             next = (next + 1) & mask
         }
         buckets[hole] = 0
+        let window = groups[slot].window
+        if window >= 0 {
+            windows[Int(window)].reset(stepCount: groups[slot].steps.count)
+            freeWindows.append(window)
+        }
         groups[slot] = .vacant
-        keys[slot] = 0
-        lastTimes[slot] = .max
+        meta[slot] = Meta(key: 0, hash: 0, lastTime: .max)
         vacant.append(Int32(slot))
         count -= 1
     }
@@ -103,9 +166,9 @@ struct GroupTable: Sendable {
     /// Removes every group.
     mutating func removeAll() {
         groups.removeAll()
-        keys.removeAll()
-        hashes.removeAll()
-        lastTimes.removeAll()
+        meta.removeAll()
+        windows.removeAll()
+        freeWindows.removeAll()
         vacant.removeAll()
         buckets = Array(repeating: 0, count: 16)
         mask = 15
@@ -124,8 +187,15 @@ struct GroupTable: Sendable {
         for slot in groups.indices where !groups[slot].isVacant {
             var state = CorrelationGroup.vacant
             swap(&state, &groups[slot])
-            let newSlot = packed.slot(for: keys[slot], hash: hashes[slot]) { state }
-            packed.lastTimes[newSlot] = lastTimes[slot]
+            // The live windows move along; the free ones are given back.
+            if state.window >= 0 {
+                var window = WindowState()
+                swap(&window, &windows[Int(state.window)])
+                packed.windows.append(window)
+                state.window = Int32(packed.windows.count - 1)
+            }
+            let newSlot = packed.slot(for: meta[slot].key, hash: meta[slot].hash) { state }
+            packed.meta[newSlot].lastTime = meta[slot].lastTime
         }
         self = packed
     }
@@ -135,9 +205,9 @@ struct GroupTable: Sendable {
         buckets = Array(repeating: 0, count: size)
         mask = size - 1
         for slot in groups.indices where !groups[slot].isVacant {
-            var bucket = Int(truncatingIfNeeded: hashes[slot]) & mask
+            var bucket = Int(truncatingIfNeeded: meta[slot].hash) & mask
             while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-            buckets[bucket] = Int32(slot + 1)
+            buckets[bucket] = Self.bucketEntry(meta[slot].hash, slot)
         }
     }
 }

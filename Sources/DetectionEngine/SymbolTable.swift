@@ -11,16 +11,26 @@ import SecurityModel
 /// that a marking pass reaches and frees the rest (the engine runs it from its sweep, once the
 /// table has doubled since the last collection). Symbols of kept values never change.
 struct SymbolTable: Sendable {
+    /// What a probe reads of a symbol, in one place: its hash, and its text's UTF-8 bytes (texts
+    /// of up to 16 bytes inline, as two words; longer ones in `text`).
+    struct Entry: Sendable {
+        var hash: UInt64 = 0
+        /// Text length in bytes (-1: not text).
+        var length: Int32 = -1
+        /// Where a text longer than 16 bytes starts in `text`.
+        var start: UInt32 = 0
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+    }
+
     /// Values by symbol (freed symbols hold `.null`).
     private var values: [FieldValue] = [.null]
-    private var hashes: [UInt64] = [0]
-    /// Text values also as UTF-8 bytes, so that text held as bytes is interned without a `String`:
-    /// where each symbol's bytes are in `text` (`textLength` < 0: not text).
-    private var textStart: [UInt32] = [0]
-    private var textLength: [Int32] = [-1]
+    private var entries: [Entry] = [Entry()]
+    /// The bytes of texts longer than 16 bytes.
     private var text: [UInt8] = []
-    /// Bucket -> symbol (0 is empty).
-    private var buckets: [UInt32] = Array(repeating: 0, count: 64)
+    /// Bucket -> the high half of the hash and the symbol (0: empty), so that a probe passes
+    /// other symbols' buckets without reading their entries.
+    private var buckets: [UInt64] = Array(repeating: 0, count: 64)
     private var mask = 63
     private var free: [UInt32] = []
     let hasher: KeyHasher
@@ -44,65 +54,90 @@ struct SymbolTable: Sendable {
         let hash = hasher.hash(value, hasher.seed)
         var bucket = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let symbol = buckets[bucket]
-            if symbol == 0 { break }
-            if hashes[Int(symbol)] == hash, values[Int(symbol)] == value { return symbol }
+            let entry = buckets[bucket]
+            if entry == 0 { break }
+            let symbol = UInt32(truncatingIfNeeded: entry)
+            if entry >> 32 == hash >> 32, entries[Int(symbol)].hash == hash, values[Int(symbol)] == value { return symbol }
             bucket = (bucket + 1) & mask
         }
         if (count + 1) * 4 > buckets.count * 3 {
             grow()
             return intern(value)
         }
-        return add(value, hash: hash, bucket: bucket, text: nil)
+        return add(value, Entry(hash: hash), bucket: bucket, text: nil)
     }
 
     /// The symbol of the text whose UTF-8 bytes are `bytes`, interning it when new.
     @inline(__always)
     mutating func intern(text bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         let hash = KeyHasher.bytes(bytes, KeyHasher.tagged(hasher.seed, 1))
+        let (head, tail) = Self.words(bytes)
         var bucket = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let symbol = buckets[bucket]
-            if symbol == 0 { break }
-            if hashes[Int(symbol)] == hash, isText(symbol, bytes) { return symbol }
+            let entry = buckets[bucket]
+            if entry == 0 { break }
+            let symbol = UInt32(truncatingIfNeeded: entry)
+            if entry >> 32 == hash >> 32, isText(symbol, bytes, head, tail) { return symbol }
             bucket = (bucket + 1) & mask
         }
         if (count + 1) * 4 > buckets.count * 3 {
             grow()
             return intern(text: bytes)
         }
-        return add(.string(String(decoding: bytes, as: UTF8.self)), hash: hash, bucket: bucket, text: bytes)
+        let entry = Entry(hash: hash, length: Int32(bytes.count), start: 0, head: head, tail: tail)
+        return add(.string(String(decoding: bytes, as: UTF8.self)), entry, bucket: bucket, text: bytes)
     }
 
     /// Whether `symbol` stands for the text whose UTF-8 bytes are `bytes`.
     @inline(__always)
     func isText(_ symbol: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let length = Int(textLength[Int(symbol)])
-        guard length == bytes.count else { return false }
-        guard length > 0 else { return true }
-        let start = Int(textStart[Int(symbol)])
-        return text.withUnsafeBufferPointer { WordBytes.same($0.baseAddress! + start, bytes.baseAddress!, length) }
+        let (head, tail) = Self.words(bytes)
+        return isText(symbol, bytes, head, tail)
     }
 
-    private mutating func add(_ value: FieldValue, hash: UInt64, bucket: Int, text bytes: UnsafeBufferPointer<UInt8>?) -> UInt32 {
-        let start = UInt32(text.count)
-        let length = Int32(bytes?.count ?? -1)
-        if let bytes { text.append(contentsOf: bytes) }
+    @inline(__always)
+    private func isText(_ symbol: UInt32, _ bytes: UnsafeBufferPointer<UInt8>, _ head: UInt64, _ tail: UInt64) -> Bool {
+        entries.withUnsafeBufferPointer { entries in
+            let entry = entries[Int(symbol)]
+            guard Int(entry.length) == bytes.count, entry.head == head, entry.tail == tail else { return false }
+            guard bytes.count > 16 else { return true }
+            return text.withUnsafeBufferPointer { WordBytes.same($0.baseAddress! + Int(entry.start), bytes.baseAddress!, bytes.count) }
+        }
+    }
+
+    /// The first and last eight bytes of `bytes` as words (overlapping when shorter than 16,
+    /// zero-padded when shorter than 8): for texts of up to 16 bytes, equal words and lengths mean
+    /// equal texts.
+    @inline(__always)
+    static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        let count = bytes.count
+        guard let base = bytes.baseAddress, count > 0 else { return (0, 0) }
+        let raw = UnsafeRawPointer(base)
+        if count >= 8 {
+            return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        }
+        var head: UInt64 = 0
+        for index in 0..<count { head |= UInt64(base[index]) << UInt64(8 * index) }
+        return (head, 0)
+    }
+
+    private mutating func add(_ value: FieldValue, _ entry: Entry, bucket: Int, text bytes: UnsafeBufferPointer<UInt8>?) -> UInt32 {
+        var entry = entry
+        if let bytes, bytes.count > 16 {
+            entry.start = UInt32(text.count)
+            text.append(contentsOf: bytes)
+        }
         let symbol: UInt32
         if let reused = free.popLast() {
             symbol = reused
             values[Int(symbol)] = value
-            hashes[Int(symbol)] = hash
-            textStart[Int(symbol)] = start
-            textLength[Int(symbol)] = length
+            entries[Int(symbol)] = entry
         } else {
             symbol = UInt32(values.count)
             values.append(value)
-            hashes.append(hash)
-            textStart.append(start)
-            textLength.append(length)
+            entries.append(entry)
         }
-        buckets[bucket] = symbol
+        buckets[bucket] = (entry.hash & 0xFFFF_FFFF_0000_0000) | UInt64(symbol)
         count += 1
         return symbol
     }
@@ -129,22 +164,21 @@ struct SymbolTable: Sendable {
         marking(&marks)
         var freed = 0
         for index in buckets.indices { buckets[index] = 0 }
-        // The kept texts move to a new buffer, so that freed ones give their bytes back.
+        // The kept long texts move to a new buffer, so that freed ones give their bytes back.
         var kept: [UInt8] = []
-        kept.reserveCapacity(text.count / 2)
         for symbol in 1..<values.count {
             if marks.isMarked(symbol) {
                 if case .null = values[symbol] { continue }   // already free
                 insertBucket(UInt32(symbol))
-                let length = Int(textLength[symbol])
-                if length >= 0 {
-                    let start = Int(textStart[symbol])
-                    textStart[symbol] = UInt32(kept.count)
+                let length = Int(entries[symbol].length)
+                if length > 16 {
+                    let start = Int(entries[symbol].start)
+                    entries[symbol].start = UInt32(kept.count)
                     kept.append(contentsOf: text[start..<(start + length)])
                 }
             } else if !isFree(symbol) {
                 values[symbol] = .null
-                textLength[symbol] = -1
+                entries[symbol] = Entry()
                 free.append(UInt32(symbol))
                 freed += 1
             }
@@ -162,9 +196,10 @@ struct SymbolTable: Sendable {
     }
 
     private mutating func insertBucket(_ symbol: UInt32) {
-        var bucket = Int(truncatingIfNeeded: hashes[Int(symbol)]) & mask
+        let hash = entries[Int(symbol)].hash
+        var bucket = Int(truncatingIfNeeded: hash) & mask
         while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-        buckets[bucket] = symbol
+        buckets[bucket] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(symbol)
     }
 
     private mutating func grow() {

@@ -396,3 +396,75 @@ extension CorrelationTests {
         #expect(MemoryLayout<CorrelationGroup.Stamp>.stride == 16)
     }
 }
+
+extension CorrelationTests {
+    static let reuseBodies = [
+        bruteForce,
+        """
+          type: value_count
+          rules: [failure]
+          group-by: [ip]
+          timespan: 10m
+          condition: {field: user, gte: 3}
+        """,
+        """
+          type: value_sum
+          rules: [transfer]
+          group-by: [ip]
+          timespan: 5m
+          condition: {field: amount, gt: 100}
+        """,
+        """
+          type: temporal_ordered
+          rules: [failure, success, logout]
+          group-by: [ip]
+          timespan: 1m
+        """,
+    ]
+
+    @Test("groups that expire give their window state to later keys clean: each key's alerts are as if it were alone",
+          arguments: reuseBodies)
+    func windowReuse(body: String) throws {
+        let rules = try Self.correlation(body)
+        // 30 rounds of 4 keys; between rounds, time passes and a sweep removes every group, so
+        // the next round's keys take over the windows the last round's left.
+        var keys: [[EventRecord]] = []
+        var line: Int64 = 0
+        for round in 0..<30 {
+            for key in 0..<4 {
+                let t0 = Double(round) * 3600 + Double(key) * 100
+                let ip = "10.\(round).\(key).1"
+                // A different number of events per key, so that left-over counts would show.
+                var events: [EventRecord] = []
+                for n in 0..<(3 + (round + key) % 5) {
+                    let t = t0 + Double(n) * 4
+                    for action in ["LOGIN_FAILURE", "LOGIN_SUCCESS", "LOGOUT", "TRANSFER"] {
+                        line += 1
+                        events.append(Self.event(rules, t + Double(events.count % 4) * 0.25, action, ip: ip, user: "u\(n)",
+                                                 amount: .int(Int64(20 + 10 * n)), line: line))
+                    }
+                }
+                keys.append(events)
+            }
+        }
+        func summary(_ alerts: [Alert]) -> [String] {
+            alerts.map { "\($0.group) \($0.firstTime.microseconds) \($0.eventCount) \($0.events)" }.sorted()
+        }
+        var engine = DetectionEngine(rules: rules, latenessSeconds: 0)
+        var together: [Alert] = []
+        for (index, events) in keys.enumerated() {
+            for event in events { engine.process(event) }
+            if index % 4 == 3 {
+                engine.advance(to: Timestamp(microseconds: events.last!.timestamp.microseconds + 1_800_000_000))
+                #expect(engine.statistics.liveGroups == 0, "round \(index / 4): groups left after the sweep")
+            }
+            for case .closed(let alert) in engine.drainUpdates() { together.append(alert) }
+        }
+        engine.finish()
+        for case .closed(let alert) in engine.drainUpdates() { together.append(alert) }
+        let alone = keys.flatMap { Fixture.alerts(rules, $0) }
+        #expect(!alone.isEmpty)
+        let (a, b) = (summary(together), summary(alone))
+        #expect(a == b, "only together: \(Set(a).subtracting(b).sorted()), only alone: \(Set(b).subtracting(a).sorted())")
+    }
+}

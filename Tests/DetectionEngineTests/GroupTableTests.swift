@@ -26,7 +26,7 @@ struct GroupTableTests {
             } else {
                 let slot = table.slot(for: key, hash: realHash) { CorrelationGroup(stepCount: 0) }
                 if let time = model[key] {
-                    #expect(table.lastTimes[slot] == time, "step \(step): \(key) lost its state")
+                    #expect(table.lastTime(slot) == time, "step \(step): \(key) lost its state")
                 }
                 table.setLastTime(Int64(step), slot: slot)
                 model[key] = Int64(step)
@@ -34,8 +34,8 @@ struct GroupTableTests {
             #expect(table.count == model.count)
             if step % 5000 == 4999 {
                 // Expire most keys, as a sweep would, then let the table pack itself.
-                for slot in 0..<table.slotCount where table.lastTimes[slot] < Int64(step - 500) {
-                    model[table.keys[slot]] = nil
+                for slot in 0..<table.slotCount where table.lastTime(slot) < Int64(step - 500) {
+                    model[table.key(slot)] = nil
                     table.remove(slot: slot)
                 }
                 table.compactIfSparse()
@@ -44,7 +44,7 @@ struct GroupTableTests {
         }
         for (key, time) in model {
             let slot = table.slot(for: key, hash: Self.hash(key, hasher)) { Issue.record("\(key) missing at the end"); return CorrelationGroup(stepCount: 0) }
-            #expect(table.lastTimes[slot] == time)
+            #expect(table.lastTime(slot) == time)
         }
     }
 
