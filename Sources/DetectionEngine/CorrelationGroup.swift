@@ -34,6 +34,7 @@ struct CorrelationGroup: Sendable {
     /// What one observation did (plain data: the window's evidence is read afterwards, and only
     /// when an alert opens, with ``windowEvidence(now:window:store:)``).
     struct Outcome {
+        init(openingTime: Int64) { self.openingTime = openingTime }
         var holds = false
         /// Temporal types: when the completed match began.
         var openingTime: Int64
@@ -113,12 +114,13 @@ struct CorrelationGroup: Sendable {
     /// `positions`) and evaluates the condition. `value` is the symbol of the aggregated field's
     /// value (0: none) and `number` its numeric value, for the value types. `previousTime` is
     /// when the group last saw an event (its table keeps that: ``GroupTable/lastTime(_:)``).
-    /// `window` is the group's window state (an empty one for groups without).
+    /// `window` is the group's window state (an empty one for groups without). The result is
+    /// written to `outcome`, which must be `Outcome(openingTime: now)` (filled in place: returning
+    /// it would copy it, and that copy stalled on the narrow stores just made to it).
     mutating func observe(time now: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
                           positions: UInt64, rule: CorrelationPlan.Window, window: inout WindowState,
-                          store: inout EvidenceStore) -> Outcome {
+                          store: inout EvidenceStore, outcome: inout Outcome) {
         let span = rule.span
-        var outcome = Outcome(holds: false, openingTime: now)
         // An alert whose window emptied while its key was quiet has ended.
         if let open = openAlert, previousTime < now - span {
             outcome.expiredAlert = open
@@ -137,7 +139,7 @@ struct CorrelationGroup: Sendable {
             }
             outcome.holds = !window.distinct.isEmpty && rule.condition.holds(Double(window.distinct.count))
         case .valueSum, .valueAvg, .valuePercentile:
-            guard value != 0, let number else { return outcome }
+            guard value != 0, let number else { return }
             append(now, evidence, Valued(value: value, number: number), &window)
             sum += number
             let measure: Double
@@ -183,7 +185,6 @@ struct CorrelationGroup: Sendable {
                 steps.clear(&window.moreSteps)
             }
         }
-        return outcome
     }
 
     /// Marks the store lists this group's evidence uses (see ``EvidenceStore/collect(marking:)``).

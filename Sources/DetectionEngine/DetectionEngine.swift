@@ -222,8 +222,9 @@ public struct DetectionEngine: Sendable {
         let now = time.microseconds
         let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
         let previousTime = groups[c].lastTime(slot)
-        let outcome = groups[c].observe(slot: slot, time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
-                                        number: number, positions: source.positions, rule: window, store: &evidenceStore)
+        var outcome = CorrelationGroup.Outcome(openingTime: now)
+        groups[c].observe(slot: slot, time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
+                          number: number, positions: source.positions, rule: window, store: &evidenceStore, outcome: &outcome)
         groups[c].setLastTime(now, slot: slot)
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {

@@ -82,18 +82,20 @@ struct GroupTable: Sendable {
         return slot
     }
 
-    /// Runs ``CorrelationGroup/observe(time:previousTime:evidence:value:number:positions:rule:window:store:)``
+    /// Runs ``CorrelationGroup/observe(time:previousTime:evidence:value:number:positions:rule:window:store:outcome:)``
     /// on the group in `slot` with its window state.
     @inline(__always)
     mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
-                          positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore) -> CorrelationGroup.Outcome {
+                          positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
+                          outcome: inout CorrelationGroup.Outcome) {
         let window = Int(groups[slot].window)
         if window >= 0 {
-            return groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
-                                        positions: positions, rule: rule, window: &windows[window], store: &store)
+            groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                                 positions: positions, rule: rule, window: &windows[window], store: &store, outcome: &outcome)
+        } else {
+            groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                                 positions: positions, rule: rule, window: &scratch, store: &store, outcome: &outcome)
         }
-        return groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
-                                    positions: positions, rule: rule, window: &scratch, store: &store)
     }
 
     /// The window state of the group in `slot` (an empty one when it has none).

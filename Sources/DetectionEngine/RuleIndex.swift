@@ -51,21 +51,27 @@ final class RuleIndex: Sendable {
         detections.withUnsafeBufferPointer { rules in
             guard let base = rules.baseAddress else { return }
             for index in always where DetectionRule.matches(base + index, event) { body(index) }
-            for field in byField {
-                // Text held as bytes is looked up from them; other values (and text with
-                // non-ASCII letters in mixed case) through a `String`.
-                let entry = event.withText(field.slot) { bytes in bytes.map { field.rules.entry(bytes: $0) } ?? TextTable.useValue }
-                if entry >= 0 {
-                    field.rules.withRules(entry) { candidates in
-                        for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
-                            body(index)
+            // The field indexes are read in place too (a copy would retain each of their arrays).
+            byField.withUnsafeBufferPointer { fields in
+                for k in fields.indices {
+                    let slot = fields[k].slot
+                    // Text held as bytes is looked up from them; other values (and text with
+                    // non-ASCII letters in mixed case) through a `String`.
+                    let entry = event.withText(slot) { bytes in bytes.map { fields[k].rules.entry(bytes: $0) } ?? TextTable.useValue }
+                    if entry >= 0 {
+                        fields[k].rules.withRules(entry) { candidates in
+                            for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
+                                body(index)
+                            }
                         }
+                        continue
                     }
-                    continue
-                }
-                guard entry == TextTable.useValue, let value = event[field.slot], let candidates = Self.lookup(field.rules, value) else { continue }
-                for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
-                    body(index)
+                    guard entry == TextTable.useValue, let value = event[slot], let candidates = Self.lookup(fields[k].rules, value) else {
+                        continue
+                    }
+                    for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
+                        body(index)
+                    }
                 }
             }
         }
@@ -98,7 +104,7 @@ final class RuleIndex: Sendable {
 /// A small read-only map from text to rule indices, probed with ``KeyHasher`` (a lookup per event
 /// on the hot path costs a few nanoseconds instead of a SipHash). Keys are compared by their UTF-8
 /// bytes, so text held as bytes is looked up without making a `String`.
-struct TextTable: Sendable {
+final class TextTable: Sendable {
     /// Key bytes, one after another; entry `i`'s are at `keyStarts[i]..<keyStarts[i + 1]`.
     private let keyBytes: [UInt8]
     private let keyStarts: [Int]
