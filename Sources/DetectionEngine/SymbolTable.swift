@@ -214,13 +214,35 @@ struct SymbolTable: Sendable {
 /// at most ``CarriedSymbols/capacity``, held inline.
 struct CarriedSymbols: Sendable {
     static let capacity = 8
-    private var storage = SIMD8<UInt32>()
+    // Four words of two symbols each, rather than a SIMD vector: setting one lane of a vector
+    // went through memory, and reading the vector back right after stalled on that store.
+    private var w0: UInt64 = 0
+    private var w1: UInt64 = 0
+    private var w2: UInt64 = 0
+    private var w3: UInt64 = 0
 
     init() {}
 
     @inline(__always)
     subscript(index: Int) -> UInt32 {
-        get { storage[index] }
-        set { storage[index] = newValue }
+        get {
+            let shift = UInt64((index & 1) * 32)
+            switch index >> 1 {
+            case 0: return UInt32(truncatingIfNeeded: w0 >> shift)
+            case 1: return UInt32(truncatingIfNeeded: w1 >> shift)
+            case 2: return UInt32(truncatingIfNeeded: w2 >> shift)
+            default: return UInt32(truncatingIfNeeded: w3 >> shift)
+            }
+        }
+        set {
+            let shift = UInt64((index & 1) * 32)
+            let clear = ~(UInt64(0xFFFF_FFFF) << shift), bits = UInt64(newValue) << shift
+            switch index >> 1 {
+            case 0: w0 = w0 & clear | bits
+            case 1: w1 = w1 & clear | bits
+            case 2: w2 = w2 & clear | bits
+            default: w3 = w3 & clear | bits
+            }
+        }
     }
 }

@@ -65,4 +65,18 @@ struct SymbolTableTests {
             }
         }
     }
+
+    @Test("carried symbols: each of the eight lanes holds its own value", arguments: [1, 2, 3])
+    func carriedLanes(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        var carried = CarriedSymbols()
+        var model = Array(repeating: UInt32(0), count: CarriedSymbols.capacity)
+        for _ in 0..<2000 {
+            let lane = Int(random.next() % UInt64(CarriedSymbols.capacity))
+            let value = random.next() % 4 == 0 ? UInt32.max : UInt32(truncatingIfNeeded: random.next())
+            carried[lane] = value
+            model[lane] = value
+            #expect((0..<CarriedSymbols.capacity).map { carried[$0] } == model)
+        }
+    }
 }
