@@ -6,6 +6,8 @@ import SecurityModel
 /// ``JSONLineScanner/scan(_:into:)``), so keep one decoder per stream and decode in place.
 public struct LineDecoder: Sendable {
     public let format: LogFormat
+    /// The stream of the format's events (held: computing it per line costs a copy).
+    private let logSource: LogSource
     private let keepRawLine: Bool
     private var json: JSONLineScanner?
     private let access: AccessLogDecoder?
@@ -20,6 +22,7 @@ public struct LineDecoder: Sendable {
     ///   - only: the names the stream's rules read (others are not extracted); nil for all.
     public init(format: LogFormat, fields: FieldTable, only: Set<String>? = nil, keepRawLine: Bool, referenceTime: Timestamp) {
         self.format = format
+        self.logSource = format.logSource
         self.keepRawLine = keepRawLine
         json = (format == .activity || format == .json) ? JSONLineScanner(fields: fields, only: only) : nil
         access = format == .access ? AccessLogDecoder(fields: fields) : nil
@@ -29,7 +32,8 @@ public struct LineDecoder: Sendable {
     /// Decodes `line` (without its newline) into `record`, which is reset first.
     public mutating func decode(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(LineRejection) {
         record.reset()
-        record.logSource = format.logSource
+        // Compared first: assigning copies the source's strings (and releases the old ones).
+        if record.logSource != logSource { record.logSource = logSource }
         if line.count > Self.maxLineBytes {
             throw LineRejection("line of \(line.count) bytes is longer than the \(Self.maxLineBytes)-byte limit")
         }
@@ -50,22 +54,31 @@ public struct LineDecoder: Sendable {
         if keepRawLine { record.raw = String(decoding: line, as: UTF8.self) }
     }
 
-    /// The first byte that is non-ASCII or NUL, checking eight bytes at a time.
+    /// The first byte that is non-ASCII or NUL, checking 32 bytes at a time (then eight, then the
+    /// last eight at once), byte by byte only around a hit.
     @inline(__always)
     static func firstNonASCIIOrNUL(_ line: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let base = UnsafeRawPointer(line.baseAddress) else { return nil }
         let count = line.count
+        // A high bit set (non-ASCII), or a zero byte.
+        @inline(__always) func flagged(_ word: UInt64) -> UInt64 { (word & WordBytes.highs) | WordBytes.zeros(word) }
+        @inline(__always) func word(_ at: Int) -> UInt64 { base.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
         var index = 0
-        while index + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            // A high bit set (non-ASCII), or a zero byte.
-            if (word & WordBytes.highs) | WordBytes.zeros(word) != 0 { break }
-            index += 8
+        while index &+ 32 <= count {
+            if flagged(word(index)) | flagged(word(index &+ 8)) | flagged(word(index &+ 16)) | flagged(word(index &+ 24)) != 0 { break }
+            index &+= 32
         }
+        while index &+ 8 <= count {
+            if flagged(word(index)) != 0 { break }
+            index &+= 8
+        }
+        // Fewer than eight bytes left (or a hit in the word at `index`): the last word, which
+        // overlaps bytes already checked, clears the tail at once.
+        if index &+ 8 > count, count >= 8, flagged(word(count &- 8)) == 0 { return nil }
         while index < count {
             let byte = line[index]
             if byte == 0 || byte >= 0x80 { return index }
-            index += 1
+            index &+= 1
         }
         return nil
     }
