@@ -241,15 +241,15 @@ struct WindowState: Sendable {
     /// those a flood made large are given back.
     mutating func reset(stepCount: Int) {
         let keep = 256
-        stamps.removeAll(keepingCapacity: stamps.count <= keep)
-        recent.removeAll(keepingCapacity: true)
-        valued.removeAll(keepingCapacity: valued.count <= keep)
-        distinct.removeAll(keepingCapacity: distinct.count <= keep)
+        if !stamps.isEmpty { stamps.removeAll(keepingCapacity: stamps.count <= keep) }
+        if !recent.isEmpty { recent.removeAll(keepingCapacity: true) }
+        if !valued.isEmpty { valued.removeAll(keepingCapacity: valued.count <= keep) }
+        if !distinct.isEmpty { distinct.removeAll(keepingCapacity: distinct.count <= keep) }
         let more = max(0, stepCount - 2)
-        if moreSteps.count == more {
-            for index in moreSteps.indices { moreSteps[index] = nil }
-        } else {
+        if moreSteps.count != more {
             moreSteps = Array(repeating: nil, count: more)
+        } else if more > 0 {
+            for index in moreSteps.indices { moreSteps[index] = nil }
         }
     }
 }

@@ -58,7 +58,6 @@ public struct DetectionEngine: Sendable {
     private var lastSource = LogSource()
     private let correlationPlans: [CorrelationPlan]
     private let nodes: NodeTable
-    private var matched: [Int] = []
 
     /// - Parameters:
     ///   - rules: a compiled rule set.
@@ -89,25 +88,31 @@ public struct DetectionEngine: Sendable {
             lastIndex = index
             lastSource = event.logSource
         }
-        matched.removeAll(keepingCapacity: true)
-        index.forEachMatch(event) { matched.append($0) }
-        guard !matched.isEmpty else { return }
-        for node in matched {
-            statistics.matches += 1
-            var values = CarriedSymbols()
-            let first = nodes.carriedStart[node], end = nodes.carriedStart[node + 1]
-            if first < end {
-                for index in first..<end { values[index - first] = symbol(event, slot: nodes.carriedSlots[index]) }
-            }
-            let hit = RuleHit(timestamp: event.timestamp, node: node, ref: event.ref, values: values)
-            if !buffer.insert(hit) {
-                statistics.late += 1
-                if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
-                // Single-event alerts do not depend on order; correlations skip the late event.
-                if nodes.emitsAlerts[node] { raiseSingle(hit) }
-            }
+        var matchedAny = false
+        index.forEachMatch(event) { node in
+            matchedAny = true
+            admit(node, event)
         }
+        guard matchedAny else { return }
         while let hit = buffer.next() { run(hit) }
+    }
+
+    /// Makes a hit of `event` matching `node` and puts it in the reorder buffer.
+    @inline(__always)
+    private mutating func admit(_ node: Int, _ event: EventRecord) {
+        statistics.matches += 1
+        var values = CarriedSymbols()
+        let first = nodes.carriedStart[node], end = nodes.carriedStart[node + 1]
+        if first < end {
+            for index in first..<end { values[index - first] = symbol(event, slot: nodes.carriedSlots[index]) }
+        }
+        let hit = RuleHit(timestamp: event.timestamp, node: node, ref: event.ref, values: values)
+        if !buffer.insert(hit) {
+            statistics.late += 1
+            if statistics.lateEvents.count < 100 { statistics.lateEvents.append(event.ref) }
+            // Single-event alerts do not depend on order; correlations skip the late event.
+            if nodes.emitsAlerts[node] { raiseSingle(hit) }
+        }
     }
 
     /// Tells the engine that the time is now `now` even without events (a live feed calls this

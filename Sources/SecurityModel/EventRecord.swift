@@ -23,8 +23,10 @@ public struct EventRecord: Sendable {
     /// Values by slot that are not held as bytes.
     @usableFromInline var stored: [FieldValue?]
     @usableFromInline var spans: [TextSpan]
-    /// The bytes of the text values held as bytes.
+    /// The bytes of the text values held as bytes: the first `textEnd` of `text` (which only
+    /// grows, so that a line's texts are copied in without reallocating or clearing).
     @usableFromInline var text: [UInt8] = []
+    @usableFromInline var textEnd = 0
     /// The whole line, when a loaded rule has keyword searches; otherwise empty.
     public var raw: String
     /// The stream the event belongs to (selects the rules that apply).
@@ -54,8 +56,8 @@ public struct EventRecord: Sendable {
             if stored[index] != nil { stored[index] = nil }
             spans[index] = .none
         }
-        text.removeAll(keepingCapacity: true)
-        raw = ""
+        textEnd = 0
+        if !raw.isEmpty { raw = "" }
     }
 
     /// The value in `slot`, or `nil` when absent or the slot is out of range. Reading a value held
@@ -90,8 +92,13 @@ public struct EventRecord: Sendable {
     public mutating func setText(_ bytes: UnsafeBufferPointer<UInt8>, slot: Int) {
         guard slot < stored.count else { return }
         if stored[slot] != nil { stored[slot] = nil }
-        spans[slot] = TextSpan(start: Int32(text.count), length: Int32(bytes.count))
-        text.append(contentsOf: bytes)
+        spans[slot] = TextSpan(start: Int32(textEnd), length: Int32(bytes.count))
+        let end = textEnd + bytes.count
+        if end > text.count { text.append(contentsOf: repeatElement(0, count: max(end - text.count, text.count))) }
+        if let source = bytes.baseAddress {
+            text.withUnsafeMutableBufferPointer { ($0.baseAddress! + textEnd).update(from: source, count: bytes.count) }
+        }
+        textEnd = end
     }
 
     /// Calls `body` with the bytes of `slot`'s value when it is text held as bytes, else with nil
