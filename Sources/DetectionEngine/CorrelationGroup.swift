@@ -22,6 +22,8 @@ struct CorrelationGroup: Sendable {
 
     struct Recent: Sendable {
         var time: Int64
+        /// Events this entry stands for (as ``Stamp/weight``).
+        var weight: Int
         var evidence: Evidence
     }
 
@@ -80,15 +82,19 @@ struct CorrelationGroup: Sendable {
             steps.expire(before: oldest, &window.moreSteps)
             return
         }
-        if let first = window.stamps.first, first.time < oldest { expireStamps(before: oldest, type: type, &window) }
-        while let first = window.recent.first, first.time < oldest { window.recent.removeFirst() }
+        // The older entries come first: only when they are all gone can newer ones have expired.
+        if let first = window.older.first {
+            guard first.time < oldest else { return }
+        } else {
+            guard let first = window.recent.first, first.time < oldest else { return }
+        }
+        expireEntries(before: oldest, type: type, &window)
     }
 
-    private mutating func expireStamps(before oldest: Int64, type: CorrelationType, _ window: inout WindowState) {
+    private mutating func expireEntries(before oldest: Int64, type: CorrelationType, _ window: inout WindowState) {
         let valueType = type.needsField
-        while let first = window.stamps.first, first.time < oldest {
-            window.stamps.removeFirst()
-            weightTotal -= first.weight
+        @inline(__always) func drop(_ weight: Int) {
+            weightTotal -= weight
             if valueType, let gone = window.valued.popFirst() {
                 if type == .valueCount {
                     let remaining = window.distinct[gone.value, default: 1] - 1
@@ -98,16 +104,29 @@ struct CorrelationGroup: Sendable {
                 }
             }
         }
-        if window.stamps.isEmpty { sum = 0 }
+        while let first = window.older.first, first.time < oldest {
+            window.older.removeFirst()
+            drop(first.weight)
+        }
+        if window.older.isEmpty {
+            while let first = window.recent.first, first.time < oldest {
+                window.recent.removeFirst()
+                drop(first.weight)
+            }
+        }
+        if window.isEmpty { sum = 0 }
     }
 
     @inline(__always)
     private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?, _ window: inout WindowState) {
-        window.stamps.append(Stamp(time: time, weight: evidence.count))
         weightTotal += evidence.count
         if let valued { window.valued.append(valued) }
-        window.recent.append(Recent(time: time, evidence: evidence))
-        if window.recent.count > Alert.maxReferences { window.recent.removeFirst() }
+        window.recent.append(Recent(time: time, weight: evidence.count, evidence: evidence))
+        if window.recent.count > Alert.maxReferences {
+            // Beyond the newest events, an event keeps only its time and weight.
+            let first = window.recent.removeFirst()
+            window.older.append(Stamp(time: first.time, weight: first.weight))
+        }
     }
 
     /// Records an event at `time` (with its `evidence`, for the rules at the set bits of
@@ -131,7 +150,7 @@ struct CorrelationGroup: Sendable {
         switch rule.type {
         case .eventCount:
             append(now, evidence, nil, &window)
-            outcome.holds = rule.condition.holds(Double(window.stamps.count))
+            outcome.holds = rule.condition.holds(Double(window.count))
         case .valueCount:
             if value != 0 {
                 append(now, evidence, Valued(value: value, number: 0), &window)
@@ -214,7 +233,7 @@ struct CorrelationGroup: Sendable {
     func windowEvidence(now: Int64, window: WindowState, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
         var refs: [EventRef] = []
         for entry in window.recent where refs.count < Alert.maxReferences { store.forEach(entry.evidence) { refs.append($0) } }
-        return (refs, weightTotal, window.stamps.first?.time ?? now)
+        return (refs, weightTotal, window.older.first?.time ?? window.recent.first?.time ?? now)
     }
 }
 
@@ -223,14 +242,20 @@ struct CorrelationGroup: Sendable {
 /// beyond its first two. Kept in a pool by ``GroupTable`` and reused when a group is removed, so a
 /// key that comes and goes does not allocate each time.
 struct WindowState: Sendable {
-    var stamps: Deque<CorrelationGroup.Stamp> = []
+    /// The newest events of the window (up to ``Alert/maxReferences``), with their references.
     var recent: Deque<CorrelationGroup.Recent> = []
-    /// Parallel to `stamps` for the value types.
+    /// The window's older events, time and weight only (a flood costs 16 bytes per event).
+    var older: Deque<CorrelationGroup.Stamp> = []
+    /// Parallel to the window's events (`older`, then `recent`) for the value types.
     var valued: Deque<CorrelationGroup.Valued> = []
     /// Value count: how many events in the window have each value (by symbol).
     var distinct: [UInt32: Int] = [:]
     /// Steps `2...` of a temporal correlation of more than two rules.
     var moreSteps: [CorrelationGroup.Step?] = []
+
+    /// Events in the window.
+    var count: Int { older.count + recent.count }
+    var isEmpty: Bool { older.isEmpty && recent.isEmpty }
 
     /// A window of a group with `stepCount` steps (0: a count or value type).
     init(stepCount: Int = 0) {
@@ -241,7 +266,7 @@ struct WindowState: Sendable {
     /// those a flood made large are given back.
     mutating func reset(stepCount: Int) {
         let keep = 256
-        if !stamps.isEmpty { stamps.removeAll(keepingCapacity: stamps.count <= keep) }
+        if !older.isEmpty { older.removeAll(keepingCapacity: older.count <= keep) }
         if !recent.isEmpty { recent.removeAll(keepingCapacity: true) }
         if !valued.isEmpty { valued.removeAll(keepingCapacity: valued.count <= keep) }
         if !distinct.isEmpty { distinct.removeAll(keepingCapacity: distinct.count <= keep) }
