@@ -35,7 +35,20 @@ public struct Analyzer: Sendable {
     public let rules: RuleSet
     public let options: Options
     public private(set) var engine: DetectionEngine
-    public private(set) var report = AnalysisReport()
+    /// The report so far (the current input's line, byte and event counts included).
+    public var report: AnalysisReport {
+        var report = stored
+        if current >= 0 {
+            report.inputs[current].lines += counts.lines
+            report.inputs[current].bytes += counts.bytes
+            report.inputs[current].events += counts.events
+        }
+        return report
+    }
+    private var stored = AnalysisReport()
+    /// The current input's counts not yet added to `stored` (added when the input ends: counting
+    /// into the report's array for every line cost a uniqueness check each time).
+    private var counts = (lines: Int64(0), bytes: Int64(0), events: Int64(0))
     private var decoder: LineDecoder?
     private var pending: [(line: [UInt8], number: Int64)] = []
     private var record: EventRecord
@@ -49,14 +62,15 @@ public struct Analyzer: Sendable {
         self.engine = DetectionEngine(rules: rules, latenessSeconds: options.latenessSeconds)
         self.record = EventRecord(slotCount: rules.fields.count)
         self.keepRaw = rules.needsRawLine
-        report.rulesLoaded = rules.count
+        stored.rulesLoaded = rules.count
     }
 
     /// Starts the next input.
     public mutating func beginInput(_ name: String) {
         flushPending()
-        current = report.inputs.count
-        report.inputs.append(.init(name: name, format: options.format))
+        addCounts()
+        current = stored.inputs.count
+        stored.inputs.append(.init(name: name, format: options.format))
         lineNumber = 0
         decoder = options.format.map(makeDecoder)
     }
@@ -64,14 +78,14 @@ public struct Analyzer: Sendable {
     /// Records that the current input could not be read (or stopped being readable).
     public mutating func failInput(_ message: String) {
         flushPending()
-        if current >= 0 { report.inputs[current].failure = message }
+        if current >= 0 { stored.inputs[current].failure = message }
     }
 
     /// Feeds one line of the current input.
     public mutating func feed(_ line: UnsafeBufferPointer<UInt8>) {
         lineNumber += 1
-        report.inputs[current].lines += 1
-        report.inputs[current].bytes += Int64(line.count) + 1
+        counts.lines += 1
+        counts.bytes += Int64(line.count) + 1
         if decoder != nil {
             decodeLine(line, number: lineNumber)
             return
@@ -90,17 +104,18 @@ public struct Analyzer: Sendable {
         flushPending()
         engine.finish()
         collect()
-        report.engine = engine.statistics
-        report.alerts.sort { ($0.firstTime, $0.number) < ($1.firstTime, $1.number) }
-        return report
+        addCounts()
+        stored.engine = engine.statistics
+        stored.alerts.sort { ($0.firstTime, $0.number) < ($1.firstTime, $1.number) }
+        return stored
     }
 
     /// Alerts closed since the last call (for streaming output); they stay in the final report,
     /// and their numbers are in ``streamed``.
     public mutating func takeClosedAlerts() -> [Alert] {
         collect()
-        let fresh = Array(report.alerts[streamedCount...])
-        streamedCount = report.alerts.count
+        let fresh = Array(stored.alerts[streamedCount...])
+        streamedCount = stored.alerts.count
         streamed += fresh.map(\.number)
         return fresh
     }
@@ -112,8 +127,8 @@ public struct Analyzer: Sendable {
     /// Counts a line too long to hold (the reader reports only its length).
     public mutating func feedOversized(length: Int) {
         lineNumber += 1
-        report.inputs[current].lines += 1
-        report.inputs[current].bytes += Int64(length) + 1
+        counts.lines += 1
+        counts.bytes += Int64(length) + 1
         reject(lineNumber, "line of \(length) bytes is longer than the \(LineDecoder.maxLineBytes)-byte limit")
     }
 
@@ -131,7 +146,7 @@ public struct Analyzer: Sendable {
         if decoder == nil {
             let samples = pending.map(\.line).filter { !$0.isEmpty }
             if let format = LogFormat.detect(samples, referenceTime: options.referenceTime) {
-                report.inputs[current].format = format
+                stored.inputs[current].format = format
                 decoder = makeDecoder(format)
             }
         }
@@ -156,25 +171,34 @@ public struct Analyzer: Sendable {
             reject(number, error.reason)
             return
         }
-        if let since = options.since, record.timestamp < since { report.inputs[current].outsideRange += 1; return }
-        if let until = options.until, record.timestamp > until { report.inputs[current].outsideRange += 1; return }
-        report.inputs[current].events += 1
+        if let since = options.since, record.timestamp < since { stored.inputs[current].outsideRange += 1; return }
+        if let until = options.until, record.timestamp > until { stored.inputs[current].outsideRange += 1; return }
+        counts.events += 1
         engine.process(record)
         if engine.hasUpdates { collect() }
     }
 
+    /// Adds the current input's counts to the stored report.
+    private mutating func addCounts() {
+        guard current >= 0 else { return }
+        stored.inputs[current].lines += counts.lines
+        stored.inputs[current].bytes += counts.bytes
+        stored.inputs[current].events += counts.events
+        counts = (0, 0, 0)
+    }
+
     private mutating func reject(_ number: Int64, _ reason: String) {
-        report.inputs[current].rejected += 1
-        if report.rejections.count < Self.maxListedRejections {
-            report.rejections.append(Rejection(input: report.inputs[current].name, line: number, reason: reason))
+        stored.inputs[current].rejected += 1
+        if stored.rejections.count < Self.maxListedRejections {
+            stored.rejections.append(Rejection(input: stored.inputs[current].name, line: number, reason: reason))
         }
         let key = reason.range(of: " at byte ").map { String(reason[..<$0.lowerBound]) } ?? reason
-        report.rejectionReasons[key, default: 0] += 1
+        stored.rejectionReasons[key, default: 0] += 1
     }
 
     private mutating func collect() {
         for update in engine.drainUpdates() {
-            if case .closed(let alert) = update { report.alerts.append(alert) }
+            if case .closed(let alert) = update { stored.alerts.append(alert) }
         }
     }
 }

@@ -137,4 +137,25 @@ struct InputTests {
         #expect(report.totalEvents + report.inputs[0].outsideRange == 46)
         #expect(report.alerts.map(\.rule.label) == ["D-03", "D-03"])
     }
+
+    @Test("each input's lines, bytes and events are counted apart, and the report counts the current input while it is read")
+    func perInputCounts() throws {
+        let line = #"{"timestamp": "2026-11-20T10:00:00", "ip_address": "1.2.3.4", "username": "a", "action": "PAGE_VISIT"}"#
+        var analyzer = Analyzer(rules: Pack.rules, options: .init(referenceTime: Timestamp(microseconds: 0)))
+        for (input, count) in [3, 30, 7].enumerated() {
+            analyzer.beginInput("input-\(input)")
+            for _ in 0..<count { Array(line.utf8).withUnsafeBufferPointer { analyzer.feed($0) } }
+            // While the input is read (a progress line reads this), its lines are already counted.
+            #expect(analyzer.report.inputs[input].lines == Int64(count))
+        }
+        Array("not json".utf8).withUnsafeBufferPointer { analyzer.feed($0) }
+        let report = analyzer.finish()
+        #expect(report.inputs.map(\.lines) == [3, 30, 8])
+        #expect(report.inputs.map(\.events) == [3, 30, 7])
+        #expect(report.inputs.map(\.rejected) == [0, 0, 1])
+        let perLine = Int64(line.utf8.count + 1)
+        let expectedBytes: [Int64] = [3 * perLine, 30 * perLine, 7 * perLine + 9]   // "not json" and its newline
+        #expect(report.inputs.map(\.bytes) == expectedBytes)
+        #expect(report.totalEvents == 40)
+    }
 }
