@@ -16,8 +16,10 @@ public struct JSONLineScanner: Sendable {
         public let reason: String
     }
 
-    /// The layout of recent lines, replayed by ``scanShaped(_:_:into:)`` (most recent first).
+    /// The layout of recent lines, replayed by ``scanShaped(_:_:into:dates:)`` (most recent first).
     private var shapes: [Shape] = []
+    /// The date of the last time read (most lines of a log share their date with the previous one).
+    private var dates = ISODateCache()
     private let wanted: [Wanted]
     /// Top-level keys (wanted fields and time keys) for matching without building the key.
     private let keys: KeyTable
@@ -55,8 +57,10 @@ public struct JSONLineScanner: Sendable {
     /// through the full scan, so both paths give the same result.
     public mutating func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
         // Shapes are read in place (indexing the array would copy one, with its two arrays).
+        var dates = self.dates
+        defer { self.dates = dates }
         let replayed: Int? = shapes.withUnsafeBufferPointer { shapes in
-            for index in shapes.indices where scanShaped(shapes[index], line, into: &record) { return index }
+            for index in shapes.indices where scanShaped(shapes[index], line, into: &record, dates: &dates) { return index }
             return nil
         }
         if let replayed {
@@ -65,7 +69,7 @@ public struct JSONLineScanner: Sendable {
         }
         for slot in wanted { record[slot.slot] = nil }
         var learner = ShapeLearner()
-        try scanFully(line, into: &record, learner: &learner)
+        try scanFully(line, into: &record, learner: &learner, dates: &dates)
         if let shape = learner.shape(line) {
             if shapes.count >= Self.maxShapes { shapes.removeLast() }
             shapes.insert(shape, at: 0)
@@ -75,7 +79,8 @@ public struct JSONLineScanner: Sendable {
     /// Layouts remembered at once (a log that alternates between a few kinds of line keeps them all).
     static let maxShapes = 4
 
-    private func scanFully(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord, learner: inout ShapeLearner) throws(Failure) {
+    private func scanFully(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord, learner: inout ShapeLearner,
+                           dates: inout ISODateCache) throws(Failure) {
         var cursor = Cursor(bytes: line)
         cursor.skipSpace()
         guard cursor.peek == UInt8(ascii: "{") else {
@@ -85,7 +90,7 @@ public struct JSONLineScanner: Sendable {
         var time: Int64?
         var remaining = wanted.count
         let complete = try scanObject(&cursor, prefix: [], record: &record, timeRank: &timeRank, time: &time, remaining: &remaining,
-                                      learner: &learner)
+                                      learner: &learner, dates: &dates)
         learner.complete = complete
         if complete {
             cursor.skipSpace()
@@ -108,7 +113,7 @@ public struct JSONLineScanner: Sendable {
     /// Scans an object; returns false when it stopped early because nothing more was needed.
     private func scanObject(_ c: inout Cursor, prefix: [UInt8], record: inout EventRecord,
                             timeRank: inout Int, time: inout Int64?, remaining: inout Int,
-                            learner: inout ShapeLearner) throws(Failure) -> Bool {
+                            learner: inout ShapeLearner, dates: inout ISODateCache) throws(Failure) -> Bool {
         c.index += 1  // {
         c.skipSpace()
         if c.peek == UInt8(ascii: "}") { c.index += 1; return true }
@@ -162,7 +167,7 @@ public struct JSONLineScanner: Sendable {
                 if !prefixes.isEmpty, prefixes.contains(nestedPrefix) {
                     learner.giveUp()
                     if try !scanObject(&c, prefix: nestedPrefix, record: &record, timeRank: &timeRank, time: &time, remaining: &remaining,
-                                       learner: &learner) {
+                                       learner: &learner, dates: &dates) {
                         return false
                     }
                 } else {
@@ -170,7 +175,7 @@ public struct JSONLineScanner: Sendable {
                 }
             } else if slot == nil, let rank, byte == UInt8(ascii: "\"") {
                 // A time that no rule reads as a field: parse it in place.
-                if let parsed = try c.readTimeInPlace() { time = parsed }
+                if let parsed = try c.readTimeInPlace(dates: &dates) { time = parsed }
                 timeRank = rank
             } else if let slot, rank == nil {
                 if !record.hasValue(slot) { remaining -= 1 }
@@ -182,7 +187,7 @@ public struct JSONLineScanner: Sendable {
                     record[slot] = value
                 }
                 if let rank {
-                    time = Self.parseTime(value, c.bytes, valueStart)
+                    time = Self.parseTime(value, c.bytes, valueStart, dates: &dates)
                     timeRank = rank
                 }
             } else {
@@ -211,7 +216,8 @@ public struct JSONLineScanner: Sendable {
 
     /// Replays `shape` on `line`: true when the line has that layout and its values read cleanly
     /// (the record is then filled as the full scan would fill it); false sends it to the full scan.
-    private func scanShaped(_ shape: Shape, _ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) -> Bool {
+    private func scanShaped(_ shape: Shape, _ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord,
+                            dates: inout ISODateCache) -> Bool {
         guard let base = line.baseAddress else { return false }
         var c = Cursor(bytes: line)
         var time: Int64?
@@ -229,14 +235,14 @@ public struct JSONLineScanner: Sendable {
                         if segment.nested { return false }
                         try c.skipValue()
                     } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
-                        if let parsed = try c.readTimeInPlace() { time = parsed }
+                        if let parsed = try c.readTimeInPlace(dates: &dates) { time = parsed }
                     } else if slot >= 0, rank < 0 {
                         try c.readValue(into: &record, slot: slot)
                     } else if slot >= 0 || rank >= 0 {
                         let valueStart = c.index
                         let value = try c.readValue()
                         if slot >= 0 { record[slot] = value }
-                        if rank >= 0 { time = Self.parseTime(value, line, valueStart) }
+                        if rank >= 0 { time = Self.parseTime(value, line, valueStart, dates: &dates) }
                     } else {
                         try c.skipValue()
                     }
@@ -268,13 +274,13 @@ public struct JSONLineScanner: Sendable {
         return end > 0 && line[end - 1] == UInt8(ascii: "}")
     }
 
-    private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int64? {
+    private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, dates: inout ISODateCache) -> Int64? {
         switch value {
         case .string:
             // Parse from the bytes between the quotes (no escapes in a timestamp).
             var end = start + 1
             while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += 1 }
-            return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]))?.microseconds
+            return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]), cache: &dates)?.microseconds
         case .int(let number):
             // Epoch seconds, or milliseconds when too large to be seconds.
             return number > 100_000_000_000 ? number * 1000 : number * 1_000_000
@@ -392,10 +398,10 @@ struct Cursor {
 
     /// Skips the string at the cursor and reads it as an ISO-8601 time (microseconds), or nil when
     /// it is not one (a time has no escapes).
-    mutating func readTimeInPlace() throws(JSONLineScanner.Failure) -> Int64? {
+    mutating func readTimeInPlace(dates: inout ISODateCache) throws(JSONLineScanner.Failure) -> Int64? {
         let start = index + 1
         guard let end = try skipString() else { return nil }
-        return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[start..<end]))?.microseconds
+        return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[start..<end]), cache: &dates)?.microseconds
     }
 
     /// Decodes the string whose opening quote is at `quote` (escapes resolved).

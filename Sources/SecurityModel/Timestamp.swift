@@ -64,18 +64,54 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The same parser over UTF-8 bytes, for decoders that read lines without making strings.
     public init?(iso8601Bytes bytes: UnsafeBufferPointer<UInt8>) {
-        guard bytes.count >= 19 else { return nil }
+        guard bytes.count >= 19, let days = Self.isoDays(bytes), let time = Self.isoTimeOfDay(bytes, days: days) else { return nil }
+        self.microseconds = time
+    }
+
+    /// The same parser, remembering the date of the last time it read in `cache`: the times of a
+    /// log come day after day, so most skip reading their date.
+    @inline(__always)
+    public init?(iso8601Bytes bytes: UnsafeBufferPointer<UInt8>, cache: inout ISODateCache) {
+        guard bytes.count >= 19, let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let head = raw.loadUnaligned(as: UInt64.self), tail = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let days: Int64
+        if cache.isSet, head == cache.head, tail == cache.tail {
+            days = cache.days
+        } else {
+            guard let parsed = Self.isoDays(bytes) else { return nil }
+            days = parsed
+            cache = ISODateCache(head: head, tail: tail, days: parsed)
+        }
+        guard let time = Self.isoTimeOfDay(bytes, days: days) else { return nil }
+        self.microseconds = time
+    }
+
+    /// Days since 1970-01-01 of the `YYYY-MM-DD` that starts `bytes` (at least 19 bytes), or nil.
+    @inline(__always)
+    static func isoDays(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         // Fixed positions: every digit is checked with one unsigned compare, no optionals.
         @inline(__always) func digit(_ index: Int) -> Int64 { Int64(bytes[index] &- 0x30) }
         @inline(__always) func isDigit(_ index: Int) -> Bool { bytes[index] &- 0x30 <= 9 }
         guard isDigit(0), isDigit(1), isDigit(2), isDigit(3), isDigit(5), isDigit(6), isDigit(8), isDigit(9),
-              isDigit(11), isDigit(12), isDigit(14), isDigit(15), isDigit(17), isDigit(18),
-              bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54 || bytes[10] == 0x20 || bytes[10] == 0x74,
-              bytes[13] == 0x3A, bytes[16] == 0x3A else { return nil }
+              bytes[4] == 0x2D, bytes[7] == 0x2D else { return nil }
         let y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
         let mo = digit(5) * 10 + digit(6), d = digit(8) * 10 + digit(9)
+        guard (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        return Timestamp.days(fromCivil: y, mo, d)
+    }
+
+    /// The microseconds of the time that follows the date in `bytes` (`THH:MM:SS`, an optional
+    /// fraction, an optional `Z` or offset) on day `days`, or nil.
+    @inline(__always)
+    static func isoTimeOfDay(_ bytes: UnsafeBufferPointer<UInt8>, days: Int64) -> Int64? {
+        @inline(__always) func digit(_ index: Int) -> Int64 { Int64(bytes[index] &- 0x30) }
+        @inline(__always) func isDigit(_ index: Int) -> Bool { bytes[index] &- 0x30 <= 9 }
+        guard isDigit(11), isDigit(12), isDigit(14), isDigit(15), isDigit(17), isDigit(18),
+              bytes[10] == 0x54 || bytes[10] == 0x20 || bytes[10] == 0x74,
+              bytes[13] == 0x3A, bytes[16] == 0x3A else { return nil }
         let h = digit(11) * 10 + digit(12), mi = digit(14) * 10 + digit(15), s = digit(17) * 10 + digit(18)
-        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        guard h < 24, mi < 60, s < 61 else { return nil }
         func num(_ from: Int, _ count: Int) -> Int64? {
             var v: Int64 = 0
             for i in from..<(from + count) {
@@ -114,9 +150,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             }
         }
         guard i == bytes.count else { return nil }
-        let days = Timestamp.days(fromCivil: y, mo, d)
         let seconds = days * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds
-        self.microseconds = seconds * 1_000_000 + fraction
+        return seconds * 1_000_000 + fraction
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days.
@@ -148,5 +183,23 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
+    }
+}
+
+/// The date of the last ISO-8601 time read with ``Timestamp/init(iso8601Bytes:cache:)`` (its first
+/// ten bytes and its day number), so that the next time of the same day skips reading its date.
+public struct ISODateCache: Sendable {
+    var head: UInt64 = 0
+    var tail: UInt16 = 0
+    var days: Int64 = 0
+    var isSet = false
+
+    public init() {}
+
+    init(head: UInt64, tail: UInt16, days: Int64) {
+        self.head = head
+        self.tail = tail
+        self.days = days
+        isSet = true
     }
 }

@@ -42,4 +42,23 @@ struct TimestampTests {
             micros += 86_400_000_000 + 1_234_567
         }
     }
+
+    @Test("the date cache changes no result: a run of times read with one cache parses as each alone", arguments: [1, 2, 3])
+    func dateCache(seed: UInt64) {
+        var state = seed
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let dates = ["2026-02-24", "2026-02-24", "2026-02-25", "2024-02-29", "2026-13-01", "2026-02-3x", "1969-12-31"]
+        let times = ["T05:30:03", "T05:30:03.5", " 23:59:59.999999Z", "T24:00:00", "T05:30:03+02:00", "T05:30", "T05:30:03junk", "t00:00:00-0130"]
+        var cache = ISODateCache()
+        for _ in 0..<3000 {
+            let text = dates[next(dates.count)] + times[next(times.count)]
+            let bytes = Array(text.utf8)
+            let alone = bytes.withUnsafeBufferPointer { Timestamp(iso8601Bytes: $0) }
+            let cached = bytes.withUnsafeBufferPointer { Timestamp(iso8601Bytes: $0, cache: &cache) }
+            #expect(cached == alone, "\(text)")
+        }
+    }
 }
