@@ -267,7 +267,7 @@ struct WindowState: Sendable {
     mutating func reset(stepCount: Int) {
         let keep = 256
         if !older.isEmpty { older.removeAll(keepingCapacity: older.count <= keep) }
-        if !recent.isEmpty { recent.removeAll(keepingCapacity: true) }
+        if !recent.isEmpty { recent.removeAll(keepingCapacity: recent.count <= 32) }
         if !valued.isEmpty { valued.removeAll(keepingCapacity: valued.count <= keep) }
         if !distinct.isEmpty { distinct.removeAll(keepingCapacity: distinct.count <= keep) }
         let more = max(0, stepCount - 2)

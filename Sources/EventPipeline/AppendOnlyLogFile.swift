@@ -16,7 +16,7 @@ import Glibc
 ///   thread `fsync`s every `fsyncInterval`.
 /// - `synced`: a background thread writes and `fsync`s; callers wait for both.
 /// - `buffered`: callers return at once; the background thread writes every `maxDelay`.
-public final class AppendOnlyLogFile: @unchecked Sendable {
+public final class AppendOnlyLogFile: Sendable {
     /// Counters, for monitoring and tests.
     public struct Stats: Sendable, Equatable {
         /// Lines handed to `append`.
@@ -32,11 +32,47 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     }
 
     /// Where the lines go.
-    public let path: String
+    public var path: String { writer.path }
     /// What `append` waits for.
-    public let policy: FlushPolicy
+    public var policy: FlushPolicy { writer.policy }
     /// Most bytes kept in memory while writes fail; older lines are dropped (and counted) past it.
-    public let maxQueuedBytes: Int
+    public var maxQueuedBytes: Int { writer.maxQueuedBytes }
+
+    private let writer: AppendOnlyLogWriter
+
+    /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
+    /// - Throws: `PipelineError.cannotOpen` saying what to change.
+    public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
+        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes)
+    }
+
+    /// A file released without ``close()`` still gets what was queued written, and its thread ends.
+    deinit { writer.abandon() }
+
+    /// The counters so far.
+    public var currentStats: Stats { writer.currentStats }
+
+    /// Queues one line (it must end with a newline) and waits as the policy says.
+    /// - Throws: `PipelineError.writeFailed` when the write failed (the line stays queued and is retried),
+    ///   `PipelineError.closed` after `close()`.
+    public func append(_ line: [UInt8]) async throws { try await writer.append(line) }
+
+    /// Waits until everything queued so far has been written and `fsync`ed.
+    public func flush() async throws { try await writer.flush() }
+
+    /// Writes what is queued, `fsync`s, stops the background thread and closes the file.
+    public func close() async { await writer.close() }
+}
+
+/// The writer behind an ``AppendOnlyLogFile``: the queue, the group commit and the background
+/// thread (which holds it until it ends).
+final class AppendOnlyLogWriter: @unchecked Sendable {
+    /// Where the lines go.
+    let path: String
+    /// What `append` waits for.
+    let policy: FlushPolicy
+    /// Most bytes kept in memory while writes fail; older lines are dropped (and counted) past it.
+    let maxQueuedBytes: Int
 
     private let fd: Int32
     private let condition = NSCondition()
@@ -54,11 +90,11 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     private var closing = false
     private var threadDone = false
     private var finished: CheckedContinuation<Void, Never>?
-    private var stats = Stats()
+    private var stats = AppendOnlyLogFile.Stats()
 
     /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
     /// - Throws: `PipelineError.cannotOpen` saying what to change.
-    public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
+    init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
         self.path = path
         self.policy = policy
         self.maxQueuedBytes = maxQueuedBytes
@@ -72,13 +108,16 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
             )
         }
         self.fd = fd
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the writer until it ends (on `close()`, or when the file's handle is
+        // released). It used to hold it `unowned`: a file released before its new thread first
+        // ran crashed the process when the thread did run (seen once under CI load).
+        let thread = Thread { [self] in self.run() }
         thread.name = "secmon-log-writer"
         thread.start()
     }
 
     /// The counters so far.
-    public var currentStats: Stats {
+    var currentStats: AppendOnlyLogFile.Stats {
         condition.lock(); defer { condition.unlock() }
         return stats
     }
@@ -86,7 +125,7 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     /// Queues one line (it must end with a newline) and waits as the policy says.
     /// - Throws: `PipelineError.writeFailed` when the write failed (the line stays queued and is retried),
     ///   `PipelineError.closed` after `close()`.
-    public func append(_ line: [UInt8]) async throws {
+    func append(_ line: [UInt8]) async throws {
         switch policy.mode {
         case .buffered:
             try enqueueBuffered(line)
@@ -131,7 +170,7 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     }
 
     /// Waits until everything queued so far has been written and `fsync`ed.
-    public func flush() async throws {
+    func flush() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             condition.lock()
             if threadDone {
@@ -146,7 +185,7 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
     }
 
     /// Writes what is queued, `fsync`s, stops the background thread and closes the file.
-    public func close() async {
+    func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             condition.lock()
             if threadDone {
@@ -159,6 +198,17 @@ public final class AppendOnlyLogFile: @unchecked Sendable {
             condition.signal()
             condition.unlock()
         }
+    }
+
+    /// Like ``close()`` without waiting: the thread writes what is queued, `fsync`s, closes the
+    /// file and ends (the file's handle was released without closing it).
+    func abandon() {
+        condition.lock()
+        if !threadDone, !closing {
+            closing = true
+            condition.signal()
+        }
+        condition.unlock()
     }
 
     private func enqueueBuffered(_ line: [UInt8]) throws {

@@ -106,4 +106,25 @@ struct AppendOnlyLogFileTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(log.currentStats.linesDropped > 0)
     }
+
+    @Test("a file released without close() still writes what was queued, and its thread ends")
+    func releasedWithoutClose() async throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let policy = FlushPolicy(mode: .buffered, fsyncInterval: nil, maxDelay: 30)
+        for index in 0..<100 {
+            // Released at once, often before its thread has first run (that used to crash).
+            _ = try AppendOnlyLogFile(path: path, policy: policy)
+            let log = try AppendOnlyLogFile(path: path, policy: policy)
+            try await log.append(Self.line(0, index))
+        }
+        // Buffered lines would wait 30 s; released files write theirs at once. Wait at most 10 s.
+        var lines = 0
+        for _ in 0..<500 {
+            lines = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if lines == 100 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(lines == 100)
+    }
 }
