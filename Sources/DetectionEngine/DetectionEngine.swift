@@ -54,7 +54,8 @@ public struct DetectionEngine: Sendable {
     private var open: [Int: Alert] = [:]
     private var updates: [AlertUpdate] = []
     private var indexes: [LogSource: RuleIndex] = [:]
-    private var lastIndex: RuleIndex?
+    /// The index of the last event's stream, without reference counting (`indexes` holds it).
+    private var lastIndex: Unmanaged<RuleIndex>?
     private var lastSource = LogSource()
     private let correlationPlans: [CorrelationPlan]
     private let nodes: NodeTable
@@ -79,19 +80,18 @@ public struct DetectionEngine: Sendable {
     /// Tests one event against the rules and runs whatever it completes.
     public mutating func process(_ event: EventRecord) {
         statistics.events += 1
-        let index: RuleIndex
-        if let last = lastIndex, lastSource == event.logSource {
-            index = last
-        } else {
-            index = indexes[event.logSource] ?? RuleIndex(rules: rules, for: event.logSource)
+        if lastIndex == nil || lastSource != event.logSource {
+            let index = indexes[event.logSource] ?? RuleIndex(rules: rules, for: event.logSource)
             indexes[event.logSource] = index
-            lastIndex = index
+            lastIndex = Unmanaged.passUnretained(index)
             lastSource = event.logSource
         }
         var matchedAny = false
-        index.forEachMatch(event) { node in
-            matchedAny = true
-            admit(node, event)
+        lastIndex.unsafelyUnwrapped._withUnsafeGuaranteedRef { index in
+            index.forEachMatch(event) { node in
+                matchedAny = true
+                admit(node, event)
+            }
         }
         guard matchedAny else { return }
         while let hit = buffer.next() { run(hit) }

@@ -6,10 +6,19 @@ import SecurityModel
 /// A rule whose condition implies `field == one of {values}` (for example `action: LOGIN_FAILURE`)
 /// is filed under that field and those values; other rules are tested on every event.
 final class RuleIndex: Sendable {
-    struct FieldIndex: Sendable {
+    struct FieldIndex: @unchecked Sendable {
         let slot: Int
         /// Value (as written, lower- and upper-cased) -> rule indices.
         let rules: TextTable
+        /// `rules` without reference counting, for the lookup of every event (`rules` keeps the
+        /// table alive as long as the index).
+        let unretained: Unmanaged<TextTable>
+
+        init(slot: Int, rules: TextTable) {
+            self.slot = slot
+            self.rules = rules
+            self.unretained = Unmanaged.passUnretained(rules)
+        }
     }
 
     let logSource: LogSource
@@ -57,11 +66,16 @@ final class RuleIndex: Sendable {
                     let slot = fields[k].slot
                     // Text held as bytes is looked up from them; other values (and text with
                     // non-ASCII letters in mixed case) through a `String`.
-                    let entry = event.withText(slot) { bytes in bytes.map { fields[k].rules.entry(bytes: $0) } ?? TextTable.useValue }
+                    let table = fields[k].unretained
+                    let entry = event.withText(slot) { bytes in
+                        bytes.map { bytes in table._withUnsafeGuaranteedRef { $0.entry(bytes: bytes) } } ?? TextTable.useValue
+                    }
                     if entry >= 0 {
-                        fields[k].rules.withRules(entry) { candidates in
-                            for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
-                                body(index)
+                        table._withUnsafeGuaranteedRef { table in
+                            table.withRules(entry) { candidates in
+                                for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
+                                    body(index)
+                                }
                             }
                         }
                         continue

@@ -346,7 +346,14 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
             condition.unlock()
 
             if policy.mode == .buffered && !isClosing && flushes.isEmpty {
-                Thread.sleep(forTimeInterval: policy.maxDelay)
+                // Gather lines for `maxDelay`, but a close or a flush cuts the wait short (a sleep
+                // made `close()` wait out the whole delay).
+                let deadline = Date(timeIntervalSinceNow: policy.maxDelay)
+                condition.lock()
+                while !closing && flushWaiters.isEmpty {
+                    if !condition.wait(until: deadline) { break }
+                }
+                condition.unlock()
             }
             let failure = drainFromThread()
             syncIfNeeded(force: !flushes.isEmpty || isClosing)

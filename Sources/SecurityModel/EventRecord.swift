@@ -27,6 +27,8 @@ public struct EventRecord: Sendable {
     /// grows, so that a line's texts are copied in without reallocating or clearing).
     @usableFromInline var text: [UInt8] = []
     @usableFromInline var textEnd = 0
+    /// Whether a slot may hold a value in `stored` (JSON lines fill only spans: reset skips it).
+    @usableFromInline var anyStored = false
     /// The whole line, when a loaded rule has keyword searches; otherwise empty.
     public var raw: String
     /// The stream the event belongs to (selects the rules that apply).
@@ -52,9 +54,12 @@ public struct EventRecord: Sendable {
     /// Clears every slot (keeps the storage).
     @inlinable
     public mutating func reset() {
-        for index in stored.indices {
-            if stored[index] != nil { stored[index] = nil }
-            spans[index] = .none
+        if anyStored {
+            for index in stored.indices where stored[index] != nil { stored[index] = nil }
+            anyStored = false
+        }
+        spans.withUnsafeMutableBufferPointer { spans in
+            for index in spans.indices { spans[index] = .none }
         }
         textEnd = 0
         if !raw.isEmpty { raw = "" }
@@ -75,6 +80,7 @@ public struct EventRecord: Sendable {
         }
         set {
             guard slot < stored.count else { return }
+            if newValue != nil { anyStored = true }
             stored[slot] = newValue
             spans[slot] = .none
         }

@@ -111,20 +111,29 @@ struct AppendOnlyLogFileTests {
     func releasedWithoutClose() async throws {
         let path = Self.tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let policy = FlushPolicy(mode: .buffered, fsyncInterval: nil, maxDelay: 30)
+        // Writer threads are named "secmon-log-writer" (the kernel keeps 15 characters).
+        func writerThreads() -> Int {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.filter { task in
+                (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.hasPrefix("secmon-log-writ") == true
+            }.count
+        }
+        let before = writerThreads()
+        let policy = FlushPolicy(mode: .buffered, fsyncInterval: nil, maxDelay: 0.2)
         for index in 0..<100 {
             // Released at once, often before its thread has first run (that used to crash).
             _ = try AppendOnlyLogFile(path: path, policy: policy)
             let log = try AppendOnlyLogFile(path: path, policy: policy)
             try await log.append(Self.line(0, index))
         }
-        // Buffered lines would wait 30 s; released files write theirs at once. Wait at most 10 s.
-        var lines = 0
+        var lines = 0, threads = 0
         for _ in 0..<500 {
             lines = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").count ?? 0
-            if lines == 100 { break }
+            threads = writerThreads()
+            if lines == 100, threads <= before { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(lines == 100)
+        #expect(threads <= before, "\(threads - before) writer threads still running")
     }
 }
