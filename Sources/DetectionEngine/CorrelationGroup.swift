@@ -63,8 +63,9 @@ struct CorrelationGroup: Sendable {
 
     init(stepCount: Int) { steps = StepList(count: stepCount) }
 
-    /// Whether groups of `rule` need a ``WindowState`` (all but temporal types of up to two rules).
-    static func needsWindow(_ rule: CorrelationPlan.Window) -> Bool { rule.stepCount == 0 || rule.stepCount > 2 }
+    /// Whether a group with `stepCount` steps needs a ``WindowState``: all but the temporal types
+    /// of up to two rules (count and value types have no steps).
+    static func needsWindow(stepCount: Int) -> Bool { stepCount == 0 || stepCount > 2 }
 
     /// The state of an empty slot (holds nothing; its table never expires it).
     static let vacant: CorrelationGroup = {

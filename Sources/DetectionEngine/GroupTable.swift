@@ -71,7 +71,7 @@ struct GroupTable: Sendable {
         buckets[bucket] = Self.bucketEntry(hash, slot)
         count += 1
         let steps = groups[slot].steps.count
-        if groups[slot].window < 0, steps == 0 || steps > 2 {
+        if groups[slot].window < 0, CorrelationGroup.needsWindow(stepCount: steps) {
             if let reused = freeWindows.popLast() {
                 groups[slot].window = reused
             } else {

@@ -92,9 +92,8 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
     private var finished: CheckedContinuation<Void, Never>?
     private var stats = AppendOnlyLogFile.Stats()
 
-    /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
-    /// - Throws: `PipelineError.cannotOpen` saying what to change.
-    init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
+    /// See ``AppendOnlyLogFile/init(path:policy:maxQueuedBytes:)``.
+    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int) throws {
         self.path = path
         self.policy = policy
         self.maxQueuedBytes = maxQueuedBytes

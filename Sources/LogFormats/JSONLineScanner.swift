@@ -56,7 +56,7 @@ public struct JSONLineScanner: Sendable {
     /// remembered ones and only the values are read. Anything else, including every error, goes
     /// through the full scan, so both paths give the same result.
     public mutating func scan(_ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord) throws(Failure) {
-        // Shapes are read in place (indexing the array would copy one, with its two arrays).
+        // The remembered layouts, most recent first (the one that fits moves to the front).
         var dates = self.dates
         defer { self.dates = dates }
         let replayed: Int? = shapes.withUnsafeBufferPointer { shapes in
@@ -148,7 +148,7 @@ public struct JSONLineScanner: Sendable {
             // What does this key feed?
             var slot: Int?
             var rank: Int?
-            if let built {
+            if built != nil {
                 for entry in wanted where isKey(entry.path) { slot = entry.slot; break }
                 if prefix.isEmpty {
                     for (position, timeKey) in timeKeys.enumerated() where position < timeRank && isKey(timeKey) { rank = position; break }
@@ -226,7 +226,7 @@ public struct JSONLineScanner: Sendable {
             for segment in segments {
                 let length = Int(segment.length)
                 guard c.index + length <= line.count,
-                      KeyTable.equal(base + c.index, literalBase + Int(segment.offset), length) else { return false }
+                      WordBytes.same(base + c.index, literalBase + Int(segment.offset), length) else { return false }
                 c.index += length
                 let slot = Int(segment.slot), rank = Int(segment.timeRank)
                 do {
@@ -615,11 +615,8 @@ final class KeyTable: @unchecked Sendable {
     @inline(__always)
     func find(_ key: UnsafePointer<UInt8>, count: Int) -> Entry? {
         for entry in entries where entry.length == count {
-            if Self.equal(key, bytes + entry.offset, count) { return entry }
+            if WordBytes.same(key, bytes + entry.offset, count) { return entry }
         }
         return nil
     }
-
-    @inline(__always)
-    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool { WordBytes.same(a, b, count) }
 }
