@@ -3,8 +3,9 @@
 # reading the file (`wc -l`) and the straightforward Python reference (../shared/tools/ref_analyze.py,
 # D-01..D-03), all on the same files in one run, one core each (taskset), the OS cache warm.
 #
-# Prints one table: seconds, events/s, MB/s, peak RSS and CPU seconds per tool and input (SecMon twice:
-# with only D-01..D-04, the issue's target configuration, and with the whole bundled pack), and checks that
+# Prints one table: seconds, events/s, MB/s, peak RSS, CPU seconds and events per CPU second per tool
+# and input (SecMon twice: with only D-01..D-04, the issue's target configuration, and with the whole
+# bundled pack); then SecMon's speed over the Python reference's in this same run, and checks that
 # SecMon's D-01..D-03 alert counts equal the generator's ground truth.
 #
 # Inputs: seed-format logs of 1 and 10 million lines from ../shared/tools/gen_seed_log.py (kept under
@@ -55,16 +56,24 @@ measure() {
 row() { # tool input lines bytes seconds rss cpu
   awk -v t="$1" -v i="$2" -v n="$3" -v b="$4" -v s="$5" -v k="$6" -v c="$7" 'BEGIN{
     if (s <= 0) s = 0.001;
-    printf "%-30s %-22s %12.0f %9.2f %14.0f %9.1f %10.1f %9.2f\n", t, i, n, s, n / s, b / 1e6 / s, k / 1024, c }'
+    if (c <= 0) c = 0.001;
+    printf "%-30s %-22s %12.0f %9.2f %14.0f %9.1f %10.1f %9.2f %14.0f\n", t, i, n, s, n / s, b / 1e6 / s, k / 1024, c, n / c }'
+}
+# ratio NAME A_SECONDS B_SECONDS A_CPU B_CPU: how many times faster A is than B, by wall and CPU time
+ratio() {
+  awk -v t="$1" -v a="$2" -v b="$3" -v ac="$4" -v bc="$5" 'BEGIN{ printf "%s: %.1fx by wall time, %.1fx by CPU time\n", t, b / a, bc / ac }'
 }
 
-printf "%-30s %-22s %12s %9s %14s %9s %10s %9s\n" "tool" "input" "lines" "seconds" "events/s" "MB/s" "peak MB" "cpu s"
+printf "%-30s %-22s %12s %9s %14s %9s %10s %9s %14s\n" "tool" "input" "lines" "seconds" "events/s" "MB/s" "peak MB" "cpu s" "events/cpu s"
 check=""
+ratios=""
 for n in $sizes; do
   f="$out/seed-$n.log"; bytes=$(stat -c %s "$f")
   read -r s k c < <(measure $cpu wc -l "$f");                                   row "wc -l (floor)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
   read -r s k c < <(measure $cpu python3 "$shared/tools/ref_analyze.py" "$f");   row "ref_analyze.py (D-01..D-03)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
+  ps=$s pc=$c
   read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json --rules "$d14" "$f"); row "secmon analyze (D-01..D-04)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
+  ratios="$ratios$(ratio "seed $n: secmon (D-01..D-04) over ref_analyze.py" "$s" "$ps" "$c" "$pc")\n"
   read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$f");    row "secmon analyze (pack)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
   got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % (r, c[r]) for r in ("D-01","D-02","D-03","D-04")))' "$out/best.txt")
   want=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["expected_alert_totals"]; print(" ".join("%s=%d" % (r, t[r]) for r in ("D-01","D-02","D-03")))' "$out/seed-$n.truth.json")
@@ -74,4 +83,5 @@ f="$out/access-$access_lines.log"; bytes=$(stat -c %s "$f")
 read -r s k c < <(measure $cpu wc -l "$f");                                 row "wc -l (floor)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
 read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$f");  row "secmon analyze (web rules)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
 web=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % kv for kv in sorted(c.items())), "rejected=%d" % d["summary"]["rejected"])' "$out/best.txt")
+printf "\n$ratios"
 printf "$check\naccess: secmon $web\n"

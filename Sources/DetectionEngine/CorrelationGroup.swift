@@ -55,9 +55,15 @@ struct CorrelationGroup: Sendable {
     var window: Int32 = -1
     /// Events the window stands for (``Stamp/weight`` summed).
     var weightTotal = 0
+    /// Entries in the window (its ``WindowState``'s `older` and `recent` together) and the time of
+    /// the first, kept here so that an observation that expires nothing, the common case, reads
+    /// neither deque: each is a separate allocation, and reading one was a cache miss per
+    /// observation (a third of the time spent observing, measured on 10 M lines).
+    var entries = 0
+    var firstTime: Int64 = 0
+    var sum: Double = 0
     /// Temporal types: the steps, the first two inline (no window state for a pair).
     var steps: StepList
-    var sum: Double = 0
     /// Whether this is an empty slot of a ``GroupTable``.
     private(set) var isVacant = false
 
@@ -83,12 +89,7 @@ struct CorrelationGroup: Sendable {
             steps.expire(before: oldest, &window.moreSteps)
             return
         }
-        // The older entries come first: only when they are all gone can newer ones have expired.
-        if let first = window.older.first {
-            guard first.time < oldest else { return }
-        } else {
-            guard let first = window.recent.first, first.time < oldest else { return }
-        }
+        guard entries > 0, firstTime < oldest else { return }
         expireEntries(before: oldest, type: type, &window)
     }
 
@@ -105,6 +106,7 @@ struct CorrelationGroup: Sendable {
                 }
             }
         }
+        // The older entries come first: only when they are all gone can newer ones have expired.
         while let first = window.older.first, first.time < oldest {
             window.older.removeFirst()
             drop(first.weight)
@@ -115,12 +117,16 @@ struct CorrelationGroup: Sendable {
                 drop(first.weight)
             }
         }
+        entries = window.count
+        if let first = window.older.first { firstTime = first.time } else if let first = window.recent.first { firstTime = first.time }
         if window.isEmpty { sum = 0 }
     }
 
     @inline(__always)
     private mutating func append(_ time: Int64, _ evidence: Evidence, _ valued: Valued?, _ window: inout WindowState) {
         weightTotal += evidence.count
+        if entries == 0 { firstTime = time }
+        entries += 1
         if let valued { window.valued.append(valued) }
         window.recent.append(Recent(time: time, weight: evidence.count, evidence: evidence))
         if window.recent.count > Alert.maxReferences {
@@ -151,7 +157,7 @@ struct CorrelationGroup: Sendable {
         switch rule.type {
         case .eventCount:
             append(now, evidence, nil, &window)
-            outcome.holds = rule.condition.holds(Double(window.count))
+            outcome.holds = rule.condition.holds(Double(entries))
         case .valueCount:
             if value != 0 {
                 append(now, evidence, Valued(value: value, number: 0), &window)
