@@ -240,7 +240,7 @@ struct CorrelationGroup: Sendable {
     func windowEvidence(now: Int64, window: WindowState, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
         var refs: [EventRef] = []
         for entry in window.recent where refs.count < Alert.maxReferences { store.forEach(entry.evidence) { refs.append($0) } }
-        return (refs, weightTotal, window.older.first?.time ?? window.recent.first?.time ?? now)
+        return (refs, weightTotal, entries > 0 ? firstTime : now)
     }
 }
 
