@@ -66,9 +66,10 @@ public struct DetectionEngine: Sendable {
     public init(rules: RuleSet, latenessSeconds: Double = 5) {
         self.rules = rules
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
-        self.groups = Array(repeating: GroupTable(), count: rules.correlations.count)
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
-        self.correlationPlans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
+        let plans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
+        self.correlationPlans = plans
+        self.groups = plans.map { GroupTable(stepCount: $0.window.stepCount) }
         self.nodes = NodeTable(rules: rules)
         let hasher = KeyHasher()
         self.keyHasher = hasher
@@ -128,8 +129,8 @@ public struct DetectionEngine: Sendable {
     public mutating func finish() {
         while let hit = buffer.next(flushing: true) { run(hit) }
         for correlation in groups.indices {
-            for slot in 0..<groups[correlation].slotCount {
-                if let number = groups[correlation][slot].openAlert { close(number) }
+            for slot in 0..<groups[correlation].slotCount where !groups[correlation].isVacant(slot) {
+                if let number = groups[correlation].openAlert(slot) { close(number) }
             }
             groups[correlation].removeAll()
         }
@@ -225,9 +226,9 @@ public struct DetectionEngine: Sendable {
         let number = valueSymbol != 0 && correlationPlans[c].window.type.needsNumber ? symbols[valueSymbol].number : nil
         let window = correlationPlans[c].window
         let now = time.microseconds
-        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key)) { CorrelationGroup(stepCount: window.stepCount) }
+        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key))
         let previousTime = groups[c].lastTime(slot)
-        var outcome = CorrelationGroup.Outcome(openingTime: now)
+        var outcome = GroupOutcome(openingTime: now)
         groups[c].observe(slot: slot, time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
                           number: number, positions: source.positions, rule: window, store: &evidenceStore, outcome: &outcome)
         groups[c].setLastTime(now, slot: slot)
@@ -235,7 +236,7 @@ public struct DetectionEngine: Sendable {
         guard outcome.holds else {
             if let number = outcome.openAlert {
                 close(number)
-                groups[c][slot].openAlert = nil
+                groups[c].setOpenAlert(nil, slot: slot)
             }
             return
         }
@@ -265,10 +266,10 @@ public struct DetectionEngine: Sendable {
             }
             open[number] = alert
             updates.append(.opened(alert))
-            groups[c][slot].openAlert = number
+            groups[c].setOpenAlert(number, slot: slot)
         } else {
             // Intermediate correlation in a chain: tracks its episode without an alert.
-            groups[c][slot].openAlert = -1
+            groups[c].setOpenAlert(-1, slot: slot)
         }
         // Chaining: a correlation that holds is an event for the correlations that reference it.
         let parents = correlationPlans[c].parents
@@ -322,7 +323,7 @@ public struct DetectionEngine: Sendable {
                 nextSweep[c] = now + max(span, 120_000_000)
                 let oldest = now - span
                 for slot in 0..<groups[c].slotCount where groups[c].lastTime(slot) < oldest {
-                    if let number = groups[c][slot].openAlert { close(number) }
+                    if let number = groups[c].openAlert(slot) { close(number) }
                     groups[c].remove(slot: slot)
                 }
                 groups[c].compactIfSparse()
@@ -351,11 +352,12 @@ public struct DetectionEngine: Sendable {
             for c in plans.indices {
                 let fields = plans[c].groupBy.count
                 let table = groups[c]
-                for slot in 0..<table.slotCount where !table[slot].isVacant {
+                let valued = plans[c].window.type.needsField
+                for slot in 0..<table.slotCount where !table.isVacant(slot) {
                     let key = table.key(slot)
                     if fields > 0 { marks.mark(UInt32(truncatingIfNeeded: key)) }
                     if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
-                    for entry in table.window(slot).valued { marks.mark(entry.value) }
+                    if valued { table.forEachValue(slot: slot) { marks.mark($0) } }
                 }
             }
             buffer.forEachHit { hit in

@@ -14,7 +14,7 @@ struct CorrelationPlan: Sendable {
         var value: Int32 = -1
     }
 
-    /// The part of the plan that ``CorrelationGroup/observe(time:evidence:value:positions:rule:)`` reads.
+    /// The part of the plan that ``CountGroup`` and ``SequenceGroup`` observations read.
     struct Window: Sendable {
         let type: CorrelationType
         let span: Int64

@@ -16,6 +16,10 @@ struct Evidence: Sendable {
 
     init() {}
     init(_ ref: EventRef) { a = ref; count = 1 }
+
+    /// The reference of evidence of one event (nil for any other count).
+    @inline(__always)
+    var single: EventRef? { count == 1 ? a : nil }
 }
 
 /// The references of ``Evidence`` beyond the two held inline, in append-only lists.
@@ -52,7 +56,8 @@ struct EvidenceStore: Sendable {
         }
         var entries: [EventRef] = evidence.list >= 0 ? Array(lists[Int(evidence.list)].prefix(own)) : []
         entries.append(ref)
-        if let reused = free.popLast() {
+        if !free.isEmpty {
+            let reused = free.removeLast()
             lists[Int(reused)] = entries
             evidence.list = reused
         } else {

@@ -6,7 +6,13 @@ import SecurityModel
 ///
 /// Keys are ``GroupKey`` numbers made of interned value symbols (``SymbolTable``), so a probe
 /// compares integers. Group state lives in an array indexed by slot, so a sweep for expired groups
-/// reads memory in order and copies nothing.
+/// reads memory in order and copies nothing. A table holds the groups of one kind of correlation:
+/// ``SequenceGroup``s for the temporal types, ``CountGroup``s for the others (each is as small
+/// as its kind allows: a group is a cache miss or two on every event).
+///
+/// A key's home bucket comes from the high half of its hash, which each bucket holds: moving
+/// entries when a group is removed reads only the bucket array, and a removed group's state is
+/// left where it is (the slot is marked vacant in ``Meta``) rather than overwritten.
 struct GroupTable: Sendable {
     /// What a probe and a sweep read of a slot, in one place.
     struct Meta: Sendable {
@@ -16,8 +22,13 @@ struct GroupTable: Sendable {
         var lastTime: Int64
     }
 
-    /// Group state by slot; vacant slots hold ``CorrelationGroup/vacant``.
-    private(set) var groups: [CorrelationGroup] = []
+    /// The number of rules of the temporal correlation whose groups this table holds (0: a count
+    /// or value type).
+    let stepCount: Int
+    /// Group state by slot, in the array of the table's kind (the other stays empty); what a
+    /// vacant slot holds is stale (see ``isVacant(_:)``).
+    private var counts: [CountGroup] = []
+    private var sequences: [SequenceGroup] = []
     /// Keys, hashes and last times by slot, kept apart from the groups so that a sweep for expired
     /// groups reads one dense array.
     private var meta: [Meta] = []
@@ -26,26 +37,45 @@ struct GroupTable: Sendable {
     private var buckets: [UInt64]
     private var mask: Int
     private var vacant: [Int32] = []
-    /// The groups' window states by ``CorrelationGroup/window``, and the free ones (reset, kept
-    /// for the next group that needs one).
+    /// The groups' window states by their `window` index, and the free ones (reset, kept for the
+    /// next group that needs one).
     private var windows: [WindowState] = []
     private var freeWindows: [Int32] = []
     /// The window state observations of groups without one are given (they never touch it).
     private var scratch = WindowState()
     /// Live groups.
     private(set) var count = 0
-    init() {
+
+    /// A table for the groups of a correlation of `stepCount` rules when temporal (else 0).
+    init(stepCount: Int = 0) {
+        self.stepCount = stepCount
         buckets = Array(repeating: 0, count: 16)
         mask = 15
     }
 
+    /// Whether the table holds sequence groups.
+    @inline(__always)
+    private var isSequence: Bool { stepCount > 0 }
+
+    /// Whether a group of this table needs a ``WindowState``.
+    private var needsWindow: Bool { isSequence ? SequenceGroup.needsWindow(stepCount: stepCount) : true }
+
     @inline(__always)
     private static func bucketEntry(_ hash: UInt64, _ slot: Int) -> UInt64 { (hash & 0xFFFF_FFFF_0000_0000) | UInt64(slot + 1) }
 
-    /// The slot holding `key`, created with `make()` when absent.
+    /// The bucket where a probe for a key with this hash (or bucket entry: the high halves agree)
+    /// starts.
     @inline(__always)
-    mutating func slot(for key: GroupKey, hash: UInt64, make: () -> CorrelationGroup) -> Int {
-        var bucket = Int(truncatingIfNeeded: hash) & mask
+    private func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 32) & mask }
+
+    /// Whether `slot` holds no group (removed, awaiting reuse).
+    @inline(__always)
+    func isVacant(_ slot: Int) -> Bool { meta[slot].lastTime == .max }
+
+    /// The slot holding `key`, with a new group when absent.
+    @inline(__always)
+    mutating func slot(for key: GroupKey, hash: UInt64) -> Int {
+        var bucket = home(hash)
         while true {
             let entry = buckets[bucket]
             if entry == 0 { break }
@@ -54,72 +84,99 @@ struct GroupTable: Sendable {
             bucket = (bucket + 1) & mask
         }
         // Absent: take a vacant slot (or a new one) and fill the empty bucket found.
-        if (count + 1) * 4 > buckets.count * 3 {
+        if (count + 1) * 3 > buckets.count * 2 {
             grow()
-            return slot(for: key, hash: hash, make: make)
+            return slot(for: key, hash: hash)
         }
+        let window = needsWindow ? takeWindow() : -1
         let slot: Int
-        if let reused = vacant.popLast() {
-            slot = Int(reused)
-            groups[slot] = make()
+        if !vacant.isEmpty {
+            slot = Int(vacant.removeLast())
             meta[slot] = Meta(key: key, hash: hash, lastTime: .min)
         } else {
-            slot = groups.count
-            groups.append(make())
+            slot = meta.count
             meta.append(Meta(key: key, hash: hash, lastTime: .min))
+        }
+        if isSequence {
+            var group = SequenceGroup(stepCount: stepCount)
+            group.window = window
+            if slot < sequences.count { sequences[slot] = group } else { sequences.append(group) }
+        } else {
+            var group = CountGroup()
+            group.window = window
+            if slot < counts.count { counts[slot] = group } else { counts.append(group) }
         }
         buckets[bucket] = Self.bucketEntry(hash, slot)
         count += 1
-        let steps = groups[slot].steps.count
-        if groups[slot].window < 0, CorrelationGroup.needsWindow(stepCount: steps) {
-            if let reused = freeWindows.popLast() {
-                groups[slot].window = reused
-            } else {
-                windows.append(WindowState(stepCount: steps))
-                groups[slot].window = Int32(windows.count - 1)
-            }
-        }
         return slot
     }
 
-    /// Runs ``CorrelationGroup/observe(time:previousTime:evidence:value:number:positions:rule:window:store:outcome:)``
-    /// on the group in `slot` with its window state.
+    /// A window state from the pool (a new one when none is free).
+    private mutating func takeWindow() -> Int32 {
+        if !freeWindows.isEmpty { return freeWindows.removeLast() }
+        windows.append(WindowState(stepCount: stepCount))
+        return Int32(windows.count - 1)
+    }
+
+    /// Observes an event in the group in `slot` (see ``CountGroup/observe(time:previousTime:evidence:value:number:rule:window:outcome:)``
+    /// and ``SequenceGroup/observe(time:previousTime:evidence:positions:rule:window:store:outcome:)``).
     @inline(__always)
     mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
                           positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
-                          outcome: inout CorrelationGroup.Outcome) {
-        let window = Int(groups[slot].window)
-        if window >= 0 {
-            groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
-                                 positions: positions, rule: rule, window: &windows[window], store: &store, outcome: &outcome)
+                          outcome: inout GroupOutcome) {
+        if isSequence {
+            let window = Int(sequences[slot].window)
+            if window >= 0 {
+                sequences[slot].observe(time: time, previousTime: previousTime, evidence: evidence, positions: positions, rule: rule,
+                                        window: &windows[window], store: &store, outcome: &outcome)
+            } else {
+                sequences[slot].observe(time: time, previousTime: previousTime, evidence: evidence, positions: positions, rule: rule,
+                                        window: &scratch, store: &store, outcome: &outcome)
+            }
         } else {
-            groups[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
-                                 positions: positions, rule: rule, window: &scratch, store: &store, outcome: &outcome)
+            let window = Int(counts[slot].window)
+            counts[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                                 rule: rule, window: &windows[window], outcome: &outcome)
         }
+    }
+
+    /// The alert the group in `slot` has open (negative: an untracked episode of an intermediate
+    /// correlation).
+    @inline(__always)
+    func openAlert(_ slot: Int) -> Int? { isSequence ? sequences[slot].openAlert : counts[slot].openAlert }
+
+    @inline(__always)
+    mutating func setOpenAlert(_ number: Int?, slot: Int) {
+        if isSequence { sequences[slot].openAlert = number } else { counts[slot].openAlert = number }
     }
 
     /// The window state of the group in `slot` (an empty one when it has none).
     @inline(__always)
-    func window(_ slot: Int) -> WindowState {
-        let window = Int(groups[slot].window)
+    private func window(_ slot: Int) -> WindowState {
+        let window = Int(isSequence ? sequences[slot].window : counts[slot].window)
         return window >= 0 ? windows[window] : scratch
     }
 
-    /// See ``CorrelationGroup/windowEvidence(now:window:store:)``.
+    /// See ``CountGroup/windowEvidence(now:window:store:)`` (count tables only).
     func windowEvidence(slot: Int, now: Int64, store: EvidenceStore) -> (refs: [EventRef], count: Int, firstTime: Int64) {
-        groups[slot].windowEvidence(now: now, window: window(slot), store: store)
+        counts[slot].windowEvidence(now: now, window: window(slot), store: store)
+    }
+
+    /// Calls `body` with the symbol of each value in the window of the group in `slot` (value types).
+    func forEachValue(slot: Int, _ body: (UInt32) -> Void) {
+        guard !isSequence, counts[slot].usesWindowState else { return }
+        for entry in windows[Int(counts[slot].window)].valued { body(entry.value) }
     }
 
     /// Marks the evidence store lists that the groups use.
     func markEvidence(_ marks: inout EvidenceStore.Marks) {
-        for slot in groups.indices where !groups[slot].isVacant { groups[slot].markEvidence(&marks, window: window(slot)) }
-    }
-
-    /// In-place access to a slot's state (reading a field does not copy the group).
-    @inline(__always)
-    subscript(slot: Int) -> CorrelationGroup {
-        _read { yield groups[slot] }
-        _modify { yield &groups[slot] }
+        for slot in meta.indices where !isVacant(slot) {
+            if isSequence {
+                sequences[slot].markEvidence(&marks, window: window(slot))
+            } else {
+                counts[slot].markEvidence(&marks, window: window(slot))
+            }
+        }
     }
 
     /// The key of the group in `slot` (0 for a vacant slot).
@@ -137,13 +194,13 @@ struct GroupTable: Sendable {
     /// Removes the group in `slot`.
     mutating func remove(slot: Int) {
         let target = Self.bucketEntry(meta[slot].hash, slot)
-        var bucket = Int(truncatingIfNeeded: meta[slot].hash) & mask
+        var bucket = home(target)
         while buckets[bucket] != target { bucket = (bucket + 1) & mask }
         // Backward-shift deletion: pull later entries of the probe run into the hole.
         var hole = bucket
         var next = (hole + 1) & mask
         while buckets[next] != 0 {
-            let home = Int(truncatingIfNeeded: meta[Int(truncatingIfNeeded: buckets[next] & 0xFFFF_FFFF) - 1].hash) & mask
+            let home = home(buckets[next])
             // Move the entry if its home is not in (hole, next] (cyclically).
             let distanceToNext = (next - home) & mask
             let distanceToHole = (next - hole) & mask
@@ -154,12 +211,20 @@ struct GroupTable: Sendable {
             next = (next + 1) & mask
         }
         buckets[hole] = 0
-        let window = groups[slot].window
+        // The window state goes back to the pool, emptied if the group put anything in it.
+        let window: Int32
+        let used: Bool
+        if isSequence {
+            window = sequences[slot].window
+            used = true
+        } else {
+            window = counts[slot].window
+            used = counts[slot].usesWindowState
+        }
         if window >= 0 {
-            windows[Int(window)].reset(stepCount: groups[slot].steps.count)
+            if used { windows[Int(window)].reset(stepCount: stepCount) }
             freeWindows.append(window)
         }
-        groups[slot] = .vacant
         meta[slot] = Meta(key: 0, hash: 0, lastTime: .max)
         vacant.append(Int32(slot))
         count -= 1
@@ -167,47 +232,60 @@ struct GroupTable: Sendable {
 
     /// Removes every group.
     mutating func removeAll() {
-        groups.removeAll()
-        meta.removeAll()
-        windows.removeAll()
-        freeWindows.removeAll()
-        vacant.removeAll()
-        buckets = Array(repeating: 0, count: 16)
-        mask = 15
-        count = 0
+        self = GroupTable(stepCount: stepCount)
     }
 
-    /// Number of slots (live and vacant), for iterating with ``subscript(slot:)``.
-    var slotCount: Int { groups.count }
+    /// Number of slots (live and vacant), for iterating with ``isVacant(_:)``, ``openAlert(_:)``
+    /// and the like.
+    var slotCount: Int { meta.count }
 
     /// Gives memory back after a burst of keys has expired: when fewer than a quarter of the slots
     /// are live, the live groups are packed into new arrays (slot numbers change).
     mutating func compactIfSparse() {
-        guard groups.count > 1024, count * 4 < groups.count else { return }
-        var packed = GroupTable()
-        packed.groups.reserveCapacity(count * 2)
-        for slot in groups.indices where !groups[slot].isVacant {
-            var state = CorrelationGroup.vacant
-            swap(&state, &groups[slot])
+        guard meta.count > 1024, count * 4 < meta.count else { return }
+        var packed = GroupTable(stepCount: stepCount)
+        packed.meta.reserveCapacity(count * 2)
+        for slot in meta.indices where !isVacant(slot) {
             // The live windows move along; the free ones are given back.
-            if state.window >= 0 {
-                var window = WindowState()
-                swap(&window, &windows[Int(state.window)])
-                packed.windows.append(window)
-                state.window = Int32(packed.windows.count - 1)
+            var window = Int32(-1)
+            let current = isSequence ? sequences[slot].window : counts[slot].window
+            if current >= 0 {
+                var state = WindowState()
+                swap(&state, &windows[Int(current)])
+                packed.windows.append(state)
+                window = Int32(packed.windows.count - 1)
             }
-            let newSlot = packed.slot(for: meta[slot].key, hash: meta[slot].hash) { state }
-            packed.meta[newSlot].lastTime = meta[slot].lastTime
+            let newSlot = packed.meta.count
+            packed.insertBucket(meta[slot].hash, slot: newSlot)
+            packed.meta.append(meta[slot])
+            if isSequence {
+                var group = sequences[slot]
+                group.window = window
+                packed.sequences.append(group)
+            } else {
+                var group = counts[slot]
+                group.window = window
+                packed.counts.append(group)
+            }
+            packed.count += 1
         }
         self = packed
+    }
+
+    /// Files the group about to fill `slot` (not counted yet) under its hash; its key must be absent.
+    private mutating func insertBucket(_ hash: UInt64, slot: Int) {
+        if (count + 1) * 3 > buckets.count * 2 { grow() }
+        var bucket = home(hash)
+        while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
+        buckets[bucket] = Self.bucketEntry(hash, slot)
     }
 
     private mutating func grow() {
         let size = buckets.count * 2
         buckets = Array(repeating: 0, count: size)
         mask = size - 1
-        for slot in groups.indices where !groups[slot].isVacant {
-            var bucket = Int(truncatingIfNeeded: meta[slot].hash) & mask
+        for slot in meta.indices where !isVacant(slot) {
+            var bucket = home(meta[slot].hash)
             while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
             buckets[bucket] = Self.bucketEntry(meta[slot].hash, slot)
         }

@@ -128,8 +128,8 @@ struct SymbolTable: Sendable {
             text.append(contentsOf: bytes)
         }
         let symbol: UInt32
-        if let reused = free.popLast() {
-            symbol = reused
+        if !free.isEmpty {
+            symbol = free.removeLast()
             values[Int(symbol)] = value
             entries[Int(symbol)] = entry
         } else {

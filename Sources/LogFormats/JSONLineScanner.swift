@@ -16,8 +16,14 @@ public struct JSONLineScanner: Sendable {
         public let reason: String
     }
 
-    /// The layout of recent lines, replayed by ``scanShaped(_:_:into:dates:)`` (most recent first).
+    /// The layouts of recent lines, in the order they were learned (a new one replaces the least
+    /// recently used when there are ``maxShapes``).
     private var shapes: [Shape] = []
+    /// Indices into `shapes`, most recently used first.
+    private var order: [Int] = []
+    /// `shapes` in one set of arrays, as ``scanShaped(_:_:_:_:into:dates:)`` replays them: reading a
+    /// `Shape` out of the array retained its two arrays, on every line.
+    private var flat = FlatShapes()
     /// The date of the last time read (most lines of a log share their date with the previous one).
     private var dates = ISODateCache()
     private let wanted: [Wanted]
@@ -59,20 +65,36 @@ public struct JSONLineScanner: Sendable {
         // The remembered layouts, most recent first (the one that fits moves to the front).
         var dates = self.dates
         defer { self.dates = dates }
-        let replayed: Int? = shapes.withUnsafeBufferPointer { shapes in
-            for index in shapes.indices where scanShaped(shapes[index], line, into: &record, dates: &dates) { return index }
-            return nil
+        let replayed: Int? = flat.bytes.withUnsafeBufferPointer { literals in
+            flat.segments.withUnsafeBufferPointer { segments in
+                flat.spans.withUnsafeBufferPointer { spans in
+                    order.withUnsafeBufferPointer { order in
+                        for position in order.indices
+                        where Self.scanShaped(spans[order[position]], literals, segments, line, into: &record, dates: &dates) {
+                            return position
+                        }
+                        return nil
+                    }
+                }
+            }
         }
         if let replayed {
-            if replayed > 0 { shapes.swapAt(0, replayed) }
+            if replayed > 0 { order.swapAt(0, replayed) }
             return
         }
         for slot in wanted { record[slot.slot] = nil }
         var learner = ShapeLearner()
         try scanFully(line, into: &record, learner: &learner, dates: &dates)
         if let shape = learner.shape(line) {
-            if shapes.count >= Self.maxShapes { shapes.removeLast() }
-            shapes.insert(shape, at: 0)
+            if shapes.count >= Self.maxShapes {
+                let evicted = order.removeLast()
+                shapes[evicted] = shape
+                order.insert(evicted, at: 0)
+            } else {
+                shapes.append(shape)
+                order.insert(shapes.count - 1, at: 0)
+            }
+            flat = FlatShapes(shapes)
         }
     }
 
@@ -214,47 +236,45 @@ public struct JSONLineScanner: Sendable {
         }
     }
 
-    /// Replays `shape` on `line`: true when the line has that layout and its values read cleanly
+    /// Replays a remembered layout on `line`: true when the line has it and its values read cleanly
     /// (the record is then filled as the full scan would fill it); false sends it to the full scan.
-    private func scanShaped(_ shape: Shape, _ line: UnsafeBufferPointer<UInt8>, into record: inout EventRecord,
-                            dates: inout ISODateCache) -> Bool {
-        guard let base = line.baseAddress else { return false }
+    /// `span` locates the shape's segments in `segments`, whose offsets are into `literals`.
+    private static func scanShaped(_ span: FlatShapes.Span, _ literals: UnsafeBufferPointer<UInt8>,
+                                   _ segments: UnsafeBufferPointer<Shape.Segment>, _ line: UnsafeBufferPointer<UInt8>,
+                                   into record: inout EventRecord, dates: inout ISODateCache) -> Bool {
+        guard let base = line.baseAddress, let literalBase = literals.baseAddress else { return false }
         var c = Cursor(bytes: line)
         var time: Int64?
-        let replayed = shape.bytes.withUnsafeBufferPointer { literals in shape.segments.withUnsafeBufferPointer { segments -> Bool in
-            let literalBase = literals.baseAddress!
-            for segment in segments {
-                let length = Int(segment.length)
-                guard c.index + length <= line.count,
-                      WordBytes.same(base + c.index, literalBase + Int(segment.offset), length) else { return false }
-                c.index += length
-                let slot = Int(segment.slot), rank = Int(segment.timeRank)
-                do {
-                    if c.peek == UInt8(ascii: "{") {
-                        // As the full scan: objects are skipped unless the rules read inside them.
-                        if segment.nested { return false }
-                        try c.skipValue()
-                    } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
-                        if let parsed = try c.readTimeInPlace(dates: &dates) { time = parsed }
-                    } else if slot >= 0, rank < 0 {
-                        try c.readValue(into: &record, slot: slot)
-                    } else if slot >= 0 || rank >= 0 {
-                        let valueStart = c.index
-                        let value = try c.readValue()
-                        if slot >= 0 { record[slot] = value }
-                        if rank >= 0 { time = Self.parseTime(value, line, valueStart, dates: &dates) }
-                    } else {
-                        try c.skipValue()
-                    }
-                } catch {
-                    return false
+        for index in Int(span.start)..<Int(span.end) {
+            let segment = segments[index]
+            let length = Int(segment.length)
+            guard c.index + length <= line.count,
+                  WordBytes.same(base + c.index, literalBase + Int(segment.offset), length) else { return false }
+            c.index += length
+            let slot = Int(segment.slot), rank = Int(segment.timeRank)
+            do {
+                if c.peek == UInt8(ascii: "{") {
+                    // As the full scan: objects are skipped unless the rules read inside them.
+                    if segment.nested { return false }
+                    try c.skipValue()
+                } else if slot < 0, rank >= 0, c.peek == UInt8(ascii: "\"") {
+                    if let parsed = try c.readTimeInPlace(dates: &dates) { time = parsed }
+                } else if slot >= 0, rank < 0 {
+                    try c.readValue(into: &record, slot: slot)
+                } else if slot >= 0 || rank >= 0 {
+                    let valueStart = c.index
+                    let value = try c.readValue()
+                    if slot >= 0 { record[slot] = value }
+                    if rank >= 0 { time = Self.parseTime(value, line, valueStart, dates: &dates) }
+                } else {
+                    try c.skipValue()
                 }
+            } catch {
+                return false
             }
-            return true
-        } }
-        guard replayed else { return false }
+        }
         c.skipSpace()
-        if shape.complete {
+        if span.complete {
             guard c.peek == UInt8(ascii: "}") else { return false }
             c.index += 1
             c.skipSpace()
@@ -311,6 +331,35 @@ struct Shape: Sendable {
     let segments: [Segment]
     /// Whether the scan reached the end of the object (else it stopped early, at a comma).
     let complete: Bool
+}
+
+/// Shapes in one set of arrays: all their literal bytes, all their segments (offsets into the
+/// bytes of all), and where each shape's segments are.
+struct FlatShapes: Sendable {
+    struct Span: Sendable {
+        let start: Int32
+        let end: Int32
+        let complete: Bool
+    }
+
+    var bytes: [UInt8] = []
+    var segments: [Shape.Segment] = []
+    /// By index in the array of shapes flattened.
+    var spans: [Span] = []
+
+    init() {}
+
+    init(_ shapes: [Shape]) {
+        for shape in shapes {
+            let base = Int32(bytes.count)
+            spans.append(Span(start: Int32(segments.count), end: Int32(segments.count + shape.segments.count), complete: shape.complete))
+            for segment in shape.segments {
+                segments.append(Shape.Segment(offset: base + segment.offset, length: segment.length, slot: segment.slot,
+                                              timeRank: segment.timeRank, nested: segment.nested))
+            }
+            bytes += shape.bytes
+        }
+    }
 }
 
 /// Records a line's layout during a full scan (see ``Shape``).

@@ -4,28 +4,43 @@
 /// case-insensitively); attributes the rule leaves out match anything. A stream that lacks an
 /// attribute the rule states is not matched: a `product: linux` rule never runs on a web access log.
 public struct LogSource: Hashable, Sendable, CustomStringConvertible {
-    public var category: String?
-    public var product: String?
-    public var service: String?
+    /// The attributes, shared by copies: comparing a stream with a copy of itself, which the
+    /// decoder and the engine do for every event, is one pointer comparison.
+    @usableFromInline
+    final class Storage: Sendable {
+        @usableFromInline let category: String?
+        @usableFromInline let product: String?
+        @usableFromInline let service: String?
+
+        init(category: String?, product: String?, service: String?) {
+            self.category = category
+            self.product = product
+            self.service = service
+        }
+    }
+
+    @usableFromInline let storage: Storage
+
+    public var category: String? { storage.category }
+    public var product: String? { storage.product }
+    public var service: String? { storage.service }
 
     public init(category: String? = nil, product: String? = nil, service: String? = nil) {
-        self.category = category?.lowercased()
-        self.product = product?.lowercased()
-        self.service = service?.lowercased()
+        storage = Storage(category: category?.lowercased(), product: product?.lowercased(), service: service?.lowercased())
     }
 
-    /// Equal when every attribute is. Written out (rather than derived) so that comparing, which
-    /// the engine does for every event, copies no strings.
+    /// Equal when every attribute is (copies of one value share their storage and compare at once).
     @inlinable
     public static func == (lhs: LogSource, rhs: LogSource) -> Bool {
-        same(lhs.category, rhs.category) && same(lhs.product, rhs.product) && same(lhs.service, rhs.service)
+        if lhs.storage === rhs.storage { return true }
+        let l = lhs.storage, r = rhs.storage
+        return l.category == r.category && l.product == r.product && l.service == r.service
     }
 
-    @inlinable @inline(__always)
-    static func same(_ a: String?, _ b: String?) -> Bool {
-        if a == nil { return b == nil }
-        if b == nil { return false }
-        return a.unsafelyUnwrapped == b.unsafelyUnwrapped
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(category)
+        hasher.combine(product)
+        hasher.combine(service)
     }
 
     /// Whether a rule with this logsource applies to events of `stream`.

@@ -393,7 +393,7 @@ extension CorrelationTests {
         #expect(alerts.count == 1)
         #expect(alerts.first?.eventCount == 20_000)
         #expect(alerts.first?.events.count == Alert.maxReferences)
-        #expect(MemoryLayout<CorrelationGroup.Stamp>.stride == 16)
+        #expect(MemoryLayout<CountGroup.Stamp>.stride == 16)
     }
 }
 

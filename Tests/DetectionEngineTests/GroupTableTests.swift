@@ -20,11 +20,13 @@ struct GroupTableTests {
             let realHash = Self.hash(key, hasher)
             if random.next() % 3 == 0, model[key] != nil {
                 // Remove: find the slot by looking the key up, then delete it.
-                let slot = table.slot(for: key, hash: realHash) { Issue.record("present key missing"); return CorrelationGroup(stepCount: 0) }
+                let before = table.count
+                let slot = table.slot(for: key, hash: realHash)
+                #expect(table.count == before, "present key missing")
                 table.remove(slot: slot)
                 model[key] = nil
             } else {
-                let slot = table.slot(for: key, hash: realHash) { CorrelationGroup(stepCount: 0) }
+                let slot = table.slot(for: key, hash: realHash)
                 if let time = model[key] {
                     #expect(table.lastTime(slot) == time, "step \(step): \(key) lost its state")
                 }
@@ -43,7 +45,9 @@ struct GroupTableTests {
             }
         }
         for (key, time) in model {
-            let slot = table.slot(for: key, hash: Self.hash(key, hasher)) { Issue.record("\(key) missing at the end"); return CorrelationGroup(stepCount: 0) }
+            let before = table.count
+            let slot = table.slot(for: key, hash: Self.hash(key, hasher))
+            #expect(table.count == before, "\(key) missing at the end")
             #expect(table.lastTime(slot) == time)
         }
     }

@@ -1,0 +1,14 @@
+/// What one observation of a group did (plain data: the window's evidence is read afterwards, and
+/// only when an alert opens, with ``GroupTable/windowEvidence(slot:now:store:)``).
+struct GroupOutcome {
+    init(openingTime: Int64) { self.openingTime = openingTime }
+    var holds = false
+    /// Temporal types: when the completed match began.
+    var openingTime: Int64
+    /// Temporal types: the events of the completed match (the evidence of the alert or chained hit).
+    var chain = Evidence()
+    /// The alert that was open before this observation (negative: an untracked episode).
+    var openAlert: Int?
+    /// An alert that ended because the window had emptied before this event.
+    var expiredAlert: Int?
+}
