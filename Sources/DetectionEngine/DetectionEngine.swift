@@ -226,12 +226,10 @@ public struct DetectionEngine: Sendable {
         let number = valueSymbol != 0 && correlationPlans[c].window.type.needsNumber ? symbols[valueSymbol].number : nil
         let window = correlationPlans[c].window
         let now = time.microseconds
-        let slot = groups[c].slot(for: key, hash: keyHasher.hash(key))
-        let previousTime = groups[c].lastTime(slot)
         var outcome = GroupOutcome(openingTime: now)
-        groups[c].observe(slot: slot, time: now, previousTime: previousTime, evidence: evidence, value: valueSymbol,
-                          number: number, positions: source.positions, rule: window, store: &evidenceStore, outcome: &outcome)
-        groups[c].setLastTime(now, slot: slot)
+        let slot = groups[c].observe(key: key, hash: keyHasher.hash(key), time: now, evidence: evidence, value: valueSymbol,
+                                     number: number, positions: source.positions, rule: window, store: &evidenceStore,
+                                     outcome: &outcome)
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {
             if let number = outcome.openAlert {

@@ -118,12 +118,27 @@ struct GroupTable: Sendable {
         return Int32(windows.count - 1)
     }
 
-    /// Observes an event in the group in `slot` (see ``CountGroup/observe(time:previousTime:evidence:value:number:rule:window:outcome:)``
-    /// and ``SequenceGroup/observe(time:previousTime:evidence:positions:rule:window:store:outcome:)``).
+    /// Observes an event at `time` in the group of `key` (created when absent), and records the
+    /// time as the group's last; returns the group's slot. See ``CountGroup/observe(time:previousTime:evidence:value:number:rule:window:outcome:)``
+    /// and ``SequenceGroup/observe(time:previousTime:evidence:positions:rule:window:store:outcome:)``.
+    /// One call does it all: each access to a table in the engine's array of tables checks that the
+    /// array is not shared.
     @inline(__always)
-    mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
+    mutating func observe(key: GroupKey, hash: UInt64, time: Int64, evidence: Evidence, value: UInt32, number: Double?,
                           positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
-                          outcome: inout GroupOutcome) {
+                          outcome: inout GroupOutcome) -> Int {
+        let slot = slot(for: key, hash: hash)
+        let previousTime = meta[slot].lastTime
+        observe(slot: slot, time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+                positions: positions, rule: rule, store: &store, outcome: &outcome)
+        meta[slot].lastTime = time
+        return slot
+    }
+
+    @inline(__always)
+    private mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
+                                  positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
+                                  outcome: inout GroupOutcome) {
         if isSequence {
             let window = Int(sequences[slot].window)
             if window >= 0 {
