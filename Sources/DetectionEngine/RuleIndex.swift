@@ -123,6 +123,10 @@ final class TextTable: Sendable {
     private let keyBytes: [UInt8]
     private let keyStarts: [Int]
     private let values: [[Int]]
+    /// `values` flattened: entry `i`'s rules are `rules[ruleStarts[i]..<ruleStarts[i + 1]]` (reading
+    /// an inner array in place retained it, on every event).
+    private let rules: [Int]
+    private let ruleStarts: [Int]
     /// Bucket -> entry + 1 (0 is empty).
     private let buckets: [Int32]
     private let mask: Int
@@ -136,6 +140,8 @@ final class TextTable: Sendable {
     init(_ entries: [String: [Int]]) {
         let keys = entries.keys.sorted()
         values = keys.map { entries[$0]! }
+        rules = values.flatMap { $0 }
+        ruleStarts = values.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         var bytes: [UInt8] = [], starts: [Int] = [0]
         for key in keys { bytes += Array(key.utf8); starts.append(bytes.count) }
         keyBytes = bytes
@@ -192,7 +198,8 @@ final class TextTable: Sendable {
     /// Calls `body` with the rule indices of `entry`, read in place.
     @inline(__always)
     func withRules(_ entry: Int, _ body: (UnsafeBufferPointer<Int>) -> Void) {
-        values.withUnsafeBufferPointer { lists in lists[entry].withUnsafeBufferPointer(body) }
+        let start = ruleStarts[entry], end = ruleStarts[entry + 1]
+        rules.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     @inline(__always)

@@ -29,12 +29,16 @@ public struct LogSource: Hashable, Sendable, CustomStringConvertible {
         storage = Storage(category: category?.lowercased(), product: product?.lowercased(), service: service?.lowercased())
     }
 
-    /// Equal when every attribute is (copies of one value share their storage and compare at once).
-    @inlinable
+    /// Equal when every attribute is (copies of one value share their storage and compare at once,
+    /// inline; others compare their attributes out of line).
+    @inlinable @inline(__always)
     public static func == (lhs: LogSource, rhs: LogSource) -> Bool {
-        if lhs.storage === rhs.storage { return true }
-        let l = lhs.storage, r = rhs.storage
-        return l.category == r.category && l.product == r.product && l.service == r.service
+        lhs.storage === rhs.storage || sameAttributes(lhs.storage, rhs.storage)
+    }
+
+    @usableFromInline
+    static func sameAttributes(_ l: Storage, _ r: Storage) -> Bool {
+        l.category == r.category && l.product == r.product && l.service == r.service
     }
 
     public func hash(into hasher: inout Hasher) {
