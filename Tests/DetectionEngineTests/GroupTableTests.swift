@@ -6,11 +6,13 @@ import Testing
 /// lookups, removals (backward-shift deletion), growth and compaction.
 @Suite("Group table")
 struct GroupTableTests {
-    @Test("behaves like a dictionary under random inserts and removals", arguments: [1, 2, 3])
-    func matchesDictionary(seed: UInt64) {
+    /// Count tables (0 steps), sequence tables of two steps (no window states) and of three (a
+    /// window state per group, returned to the pool on removal and moved by compaction).
+    @Test("behaves like a dictionary under random inserts and removals", arguments: [(1, 0), (2, 2), (3, 3), (4, 0)])
+    func matchesDictionary(seed: UInt64, steps: Int) {
         var random = SplitMix(seed: seed)
         let hasher = KeyHasher(seed: seed)
-        var table = GroupTable()
+        var table = GroupTable(stepCount: steps)
         var model: [GroupKey: Int64] = [:]
         for step in 0..<20_000 {
             let n = UInt64(random.next() % 3000)
