@@ -24,6 +24,14 @@ struct SymbolTableTests {
         #expect(!Array("1".utf8).withUnsafeBufferPointer { table.isText(symbols[1], $0) })
         #expect(table.count == kinds.count + 1)
         #expect(Array("".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == table.intern(.string("")))
+        // Texts of up to 16 bytes are compared by their first and last eight bytes as words; longer
+        // ones that share those differ only in the middle.
+        let sixteen = table.intern(.string("abcdefgh12345678"))
+        let long = table.intern(.string("abcdefghX12345678")), other = table.intern(.string("abcdefghY12345678"))
+        #expect(Set([sixteen, long, other]).count == 3)
+        #expect(Array("abcdefghY12345678".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == other)
+        #expect(Array("abcdefgh12345678".utf8).withUnsafeBufferPointer { table.intern(text: $0) } == sixteen)
+        #expect(Array("abcdefgh1234567".utf8).withUnsafeBufferPointer { table.intern(text: $0) } != sixteen)
     }
 
     @Test("collection frees what is not marked and keeps the symbols of what is", arguments: [1, 2, 3])
@@ -35,7 +43,8 @@ struct SymbolTableTests {
         for round in 0..<20 {
             for _ in 0..<2000 {
                 let n = Int(random.next() % 5000)
-                let value: FieldValue = n % 5 == 0 ? .int(Int64(n)) : .string("user-\(n)")
+                // Texts of up to 16 bytes are compared as two words, longer ones byte by byte.
+                let value: FieldValue = n % 5 == 0 ? .int(Int64(n)) : n % 7 == 0 ? .string("a-longer-user-name-\(n)") : .string("user-\(n)")
                 // Text comes both as values and as bytes (as the JSON decoder hands it over).
                 let symbol: UInt32
                 if case .string(let text) = value, random.next() % 2 == 0 {
