@@ -77,21 +77,14 @@ struct CountGroup: Sendable {
 
     /// Records an event at `time` (with its `evidence`) and evaluates the condition. `value` is the
     /// symbol of the aggregated field's value (0: none) and `number` its numeric value, for the
-    /// value types. `previousTime` is when the group last saw an event (its table keeps that:
-    /// ``GroupTable/lastTime(_:)``). `window` is the group's window state. The result is written to
-    /// `outcome`, which must be `GroupOutcome(openingTime: now)` (filled in place: returning it
-    /// would copy it, and that copy stalled on the narrow stores just made to it).
-    mutating func observe(time now: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
+    /// value types. `window` is the group's window state. The result is written to `outcome`,
+    /// which must be `GroupOutcome(openingTime: now)` (its table has filled in the alerts before
+    /// this event; filled in place: returning it would copy it, and that copy stalled on the
+    /// narrow stores just made to it).
+    mutating func observe(time now: Int64, evidence: Evidence, value: UInt32, number: Double?,
                           rule: CorrelationPlan.Window, window: inout WindowState, outcome: inout GroupOutcome) {
-        let span = rule.span
-        // An alert whose window emptied while its key was quiet has ended.
-        if let open = openAlert, previousTime < now - span {
-            outcome.expiredAlert = open
-            openAlert = nil
-        }
-        outcome.openAlert = openAlert
         // The window is inclusive: an event exactly one timespan earlier still counts.
-        let oldest = now - span
+        let oldest = now - rule.span
         if entries > 0, firstTime < oldest { expireEntries(before: oldest, type: rule.type, &window) }
         switch rule.type {
         case .eventCount:
@@ -191,8 +184,14 @@ struct CountGroup: Sendable {
         window.recent.append(Recent(time: oldest.time, weight: 1, evidence: Evidence(oldest.ref)))
         ringStart = UInt8((Int(ringStart) + 1) % Self.inlineCapacity)
         ringCount -= 1
-        if window.recent.count + Int(ringCount) + added > Alert.maxReferences {
-            // Beyond the newest events, an event keeps only its time and weight.
+        Self.keepReferencesBounded(&window, besides: Int(ringCount) + added)
+    }
+
+    /// Keeps references for the newest ``Alert/maxReferences`` events of the window, `others` of
+    /// them held elsewhere (inline, or about to be added): beyond them, an event keeps only its
+    /// time and weight.
+    private static func keepReferencesBounded(_ window: inout WindowState, besides others: Int) {
+        if window.recent.count + others > Alert.maxReferences {
             let first = window.recent.removeFirst()
             window.older.append(Stamp(time: first.time, weight: first.weight))
         }
@@ -208,11 +207,7 @@ struct CountGroup: Sendable {
         entries += 1
         if let valued { window.valued.append(valued) }
         window.recent.append(Recent(time: time, weight: evidence.count, evidence: evidence))
-        if window.recent.count > Alert.maxReferences {
-            // Beyond the newest events, an event keeps only its time and weight.
-            let first = window.recent.removeFirst()
-            window.older.append(Stamp(time: first.time, weight: first.weight))
-        }
+        Self.keepReferencesBounded(&window, besides: 0)
     }
 
     /// Marks the store lists this group's evidence uses (see ``EvidenceStore/collect(marking:)``).

@@ -84,7 +84,7 @@ struct GroupTable: Sendable {
             bucket = (bucket + 1) & mask
         }
         // Absent: take a vacant slot (or a new one) and fill the empty bucket found.
-        if (count + 1) * 3 > buckets.count * 2 {
+        if isFull {
             grow()
             return slot(for: key, hash: hash)
         }
@@ -119,8 +119,10 @@ struct GroupTable: Sendable {
     }
 
     /// Observes an event at `time` in the group of `key` (created when absent), and records the
-    /// time as the group's last; returns the group's slot. See ``CountGroup/observe(time:previousTime:evidence:value:number:rule:window:outcome:)``
-    /// and ``SequenceGroup/observe(time:previousTime:evidence:positions:rule:window:store:outcome:)``.
+    /// time as the group's last; returns the group's slot. An alert the group had open ends first
+    /// (in `outcome.expiredAlert`) if its window emptied while the key was quiet; then the group of
+    /// the table's kind observes the event: see ``CountGroup/observe(time:evidence:value:number:rule:window:outcome:)``
+    /// and ``SequenceGroup/observe(time:evidence:positions:rule:window:store:outcome:)``.
     /// One call does it all: each access to a table in the engine's array of tables checks that the
     /// array is not shared.
     @inline(__always)
@@ -128,31 +130,27 @@ struct GroupTable: Sendable {
                           positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
                           outcome: inout GroupOutcome) -> Int {
         let slot = slot(for: key, hash: hash)
-        let previousTime = meta[slot].lastTime
-        observe(slot: slot, time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
-                positions: positions, rule: rule, store: &store, outcome: &outcome)
-        meta[slot].lastTime = time
-        return slot
-    }
-
-    @inline(__always)
-    private mutating func observe(slot: Int, time: Int64, previousTime: Int64, evidence: Evidence, value: UInt32, number: Double?,
-                                  positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
-                                  outcome: inout GroupOutcome) {
+        if let open = openAlert(slot), meta[slot].lastTime < time - rule.span {
+            outcome.expiredAlert = open
+            setOpenAlert(nil, slot: slot)
+        }
+        outcome.openAlert = openAlert(slot)
         if isSequence {
             let window = Int(sequences[slot].window)
             if window >= 0 {
-                sequences[slot].observe(time: time, previousTime: previousTime, evidence: evidence, positions: positions, rule: rule,
+                sequences[slot].observe(time: time, evidence: evidence, positions: positions, rule: rule,
                                         window: &windows[window], store: &store, outcome: &outcome)
             } else {
-                sequences[slot].observe(time: time, previousTime: previousTime, evidence: evidence, positions: positions, rule: rule,
+                sequences[slot].observe(time: time, evidence: evidence, positions: positions, rule: rule,
                                         window: &scratch, store: &store, outcome: &outcome)
             }
         } else {
             let window = Int(counts[slot].window)
-            counts[slot].observe(time: time, previousTime: previousTime, evidence: evidence, value: value, number: number,
+            counts[slot].observe(time: time, evidence: evidence, value: value, number: number,
                                  rule: rule, window: &windows[window], outcome: &outcome)
         }
+        meta[slot].lastTime = time
+        return slot
     }
 
     /// The alert the group in `slot` has open (negative: an untracked episode of an intermediate
@@ -201,10 +199,6 @@ struct GroupTable: Sendable {
     /// When the group in `slot` last saw an event (`.min` before its first, `.max` when vacant).
     @inline(__always)
     func lastTime(_ slot: Int) -> Int64 { meta[slot].lastTime }
-
-    /// Records that the group in `slot` saw an event at `time`.
-    @inline(__always)
-    mutating func setLastTime(_ time: Int64, slot: Int) { meta[slot].lastTime = time }
 
     /// Removes the group in `slot`.
     mutating func remove(slot: Int) {
@@ -270,8 +264,8 @@ struct GroupTable: Sendable {
                 packed.windows.append(state)
                 window = Int32(packed.windows.count - 1)
             }
-            let newSlot = packed.meta.count
-            packed.insertBucket(meta[slot].hash, slot: newSlot)
+            if packed.isFull { packed.grow() }
+            packed.file(meta[slot].hash, slot: packed.meta.count)
             packed.meta.append(meta[slot])
             if isSequence {
                 var group = sequences[slot]
@@ -287,9 +281,11 @@ struct GroupTable: Sendable {
         self = packed
     }
 
-    /// Files the group about to fill `slot` (not counted yet) under its hash; its key must be absent.
-    private mutating func insertBucket(_ hash: UInt64, slot: Int) {
-        if (count + 1) * 3 > buckets.count * 2 { grow() }
+    /// Whether one more group would fill the buckets past two thirds (the table must grow first).
+    private var isFull: Bool { (count + 1) * 3 > buckets.count * 2 }
+
+    /// Files `slot` under `hash`, in the first empty bucket of its probe run (its key must be absent).
+    private mutating func file(_ hash: UInt64, slot: Int) {
         var bucket = home(hash)
         while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
         buckets[bucket] = Self.bucketEntry(hash, slot)
@@ -299,11 +295,7 @@ struct GroupTable: Sendable {
         let size = buckets.count * 2
         buckets = Array(repeating: 0, count: size)
         mask = size - 1
-        for slot in meta.indices where !isVacant(slot) {
-            var bucket = home(meta[slot].hash)
-            while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
-            buckets[bucket] = Self.bucketEntry(meta[slot].hash, slot)
-        }
+        for slot in meta.indices where !isVacant(slot) { file(meta[slot].hash, slot: slot) }
     }
 }
 

@@ -24,20 +24,13 @@ struct SequenceGroup: Sendable {
     static func needsWindow(stepCount: Int) -> Bool { stepCount > 2 }
 
     /// Records a match at `time` (with its `evidence`) of the rules at the set bits of `positions`
-    /// and evaluates the correlation. `previousTime` is when the group last saw an event (its
-    /// table keeps that: ``GroupTable/lastTime(_:)``); `window` is the group's window state (an
-    /// empty one for groups without). The result is written to `outcome`, which must be
-    /// `GroupOutcome(openingTime: now)`.
-    mutating func observe(time now: Int64, previousTime: Int64, evidence: Evidence, positions: UInt64,
+    /// and evaluates the correlation. `window` is the group's window state (an empty one for
+    /// groups without). The result is written to `outcome`, which must be
+    /// `GroupOutcome(openingTime: now)` (its table has filled in the alerts before this event).
+    mutating func observe(time now: Int64, evidence: Evidence, positions: UInt64,
                           rule: CorrelationPlan.Window, window: inout WindowState, store: inout EvidenceStore,
                           outcome: inout GroupOutcome) {
         let span = rule.span
-        // An alert whose window emptied while its key was quiet has ended.
-        if let open = openAlert, previousTime < now - span {
-            outcome.expiredAlert = open
-            openAlert = nil
-        }
-        outcome.openAlert = openAlert
         // Drops what began before the window (inclusive: an event exactly one timespan earlier
         // still counts).
         steps.expire(before: now - span, &window.moreSteps)

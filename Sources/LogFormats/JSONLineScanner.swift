@@ -16,13 +16,10 @@ public struct JSONLineScanner: Sendable {
         public let reason: String
     }
 
-    /// The layouts of recent lines, in the order they were learned (a new one replaces the least
-    /// recently used when there are ``maxShapes``).
+    /// The layouts of recent lines, most recently used first.
     private var shapes: [Shape] = []
-    /// Indices into `shapes`, most recently used first.
-    private var order: [Int] = []
-    /// `shapes` in one set of arrays, as ``scanShaped(_:_:_:_:into:dates:)`` replays them: reading a
-    /// `Shape` out of the array retained its two arrays, on every line.
+    /// `shapes` in one set of arrays, in the same order, as ``scanShaped(_:_:_:_:into:dates:)``
+    /// replays them: reading a `Shape` out of its array retained its two arrays, on every line.
     private var flat = FlatShapes()
     /// The date of the last time read (most lines of a log share their date with the previous one).
     private var dates = ISODateCache()
@@ -65,35 +62,25 @@ public struct JSONLineScanner: Sendable {
         // The remembered layouts, most recent first (the one that fits moves to the front).
         var dates = self.dates
         defer { self.dates = dates }
-        let replayed: Int? = flat.bytes.withUnsafeBufferPointer { literals in
-            flat.segments.withUnsafeBufferPointer { segments in
-                flat.spans.withUnsafeBufferPointer { spans in
-                    order.withUnsafeBufferPointer { order in
-                        for position in order.indices
-                        where Self.scanShaped(spans[order[position]], literals, segments, line, into: &record, dates: &dates) {
-                            return position
-                        }
-                        return nil
-                    }
-                }
+        let replayed: Int? = flat.withBuffers { literals, segments, spans in
+            for index in spans.indices where Self.scanShaped(spans[index], literals, segments, line, into: &record, dates: &dates) {
+                return index
             }
+            return nil
         }
         if let replayed {
-            if replayed > 0 { order.swapAt(0, replayed) }
+            if replayed > 0 {
+                shapes.swapAt(0, replayed)
+                flat.spans.swapAt(0, replayed)
+            }
             return
         }
         for slot in wanted { record[slot.slot] = nil }
         var learner = ShapeLearner()
         try scanFully(line, into: &record, learner: &learner, dates: &dates)
         if let shape = learner.shape(line) {
-            if shapes.count >= Self.maxShapes {
-                let evicted = order.removeLast()
-                shapes[evicted] = shape
-                order.insert(evicted, at: 0)
-            } else {
-                shapes.append(shape)
-                order.insert(shapes.count - 1, at: 0)
-            }
+            if shapes.count >= Self.maxShapes { shapes.removeLast() }
+            shapes.insert(shape, at: 0)
             flat = FlatShapes(shapes)
         }
     }
@@ -342,9 +329,9 @@ struct FlatShapes: Sendable {
         let complete: Bool
     }
 
-    var bytes: [UInt8] = []
-    var segments: [Shape.Segment] = []
-    /// By index in the array of shapes flattened.
+    private(set) var bytes: [UInt8] = []
+    private(set) var segments: [Shape.Segment] = []
+    /// By index in the array of shapes flattened (they may be reordered, as the shapes are).
     var spans: [Span] = []
 
     init() {}
@@ -358,6 +345,14 @@ struct FlatShapes: Sendable {
                                               timeRank: segment.timeRank, nested: segment.nested))
             }
             bytes += shape.bytes
+        }
+    }
+
+    /// Calls `body` with the three arrays, read in place.
+    @inline(__always)
+    func withBuffers<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Shape.Segment>, UnsafeBufferPointer<Span>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { bytes in
+            segments.withUnsafeBufferPointer { segments in spans.withUnsafeBufferPointer { body(bytes, segments, $0) } }
         }
     }
 }

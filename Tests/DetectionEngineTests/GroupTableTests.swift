@@ -14,6 +14,16 @@ struct GroupTableTests {
         let hasher = KeyHasher(seed: seed)
         var table = GroupTable(stepCount: steps)
         var model: [GroupKey: Int64] = [:]
+        // Observing through the engine's own call: counts and sequences of `steps` rules that never
+        // expire here, so that their windows fill, spill from the groups and go back to the pool.
+        let rule = CorrelationPlan.Window(type: steps > 0 ? .temporalOrdered : .eventCount, span: .max / 4,
+                                          condition: .init(nil), stepCount: steps)
+        var store = EvidenceStore()
+        func observe(_ key: GroupKey, _ hash: UInt64, at time: Int64) {
+            var outcome = GroupOutcome(openingTime: time)
+            _ = table.observe(key: key, hash: hash, time: time, evidence: Evidence(.line(source: 0, line: time)), value: 0,
+                              number: nil, positions: 1, rule: rule, store: &store, outcome: &outcome)
+        }
         for step in 0..<20_000 {
             let n = UInt64(random.next() % 3000)
             // One-symbol and two-symbol keys (the second symbol in the high half).
@@ -28,11 +38,10 @@ struct GroupTableTests {
                 table.remove(slot: slot)
                 model[key] = nil
             } else {
-                let slot = table.slot(for: key, hash: realHash)
                 if let time = model[key] {
-                    #expect(table.lastTime(slot) == time, "step \(step): \(key) lost its state")
+                    #expect(table.lastTime(table.slot(for: key, hash: realHash)) == time, "step \(step): \(key) lost its state")
                 }
-                table.setLastTime(Int64(step), slot: slot)
+                observe(key, realHash, at: Int64(step))
                 model[key] = Int64(step)
             }
             #expect(table.count == model.count)
