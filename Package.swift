@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
     ],
     targets: [
         // Pure: shared value types.
@@ -44,10 +48,13 @@ let package = Package(
         ], swiftSettings: hotPath),
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // Runtime: sinks with batching and a flush policy; file readers.
+        // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
+        // the activity log file, file readers; services run by swift-service-lifecycle.
         .target(name: "EventPipeline", dependencies: [
             "SecurityModel", "LogFormats", "DetectionEngine", "CZlib",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The Vapor application.
         .target(
@@ -60,6 +67,14 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "LeafKit", package: "leaf-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -78,12 +93,17 @@ let package = Package(
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
         // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "DetectionEngine", "LogFormats", "EventPipeline"], exclude: ["Fixtures"]),
-        .testTarget(name: "EventPipelineTests", dependencies: ["EventPipeline", "LogFormats"]),
+        .testTarget(name: "EventPipelineTests", dependencies: [
+            "EventPipeline", "LogFormats", "DetectionEngine", "SecurityModel",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(
             name: "AppTests",
             dependencies: [
                 "App", "LogFormats",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // A self-signed certificate and key made for the HTTPS test only (CN=127.0.0.1).

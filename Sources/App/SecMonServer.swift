@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import Logging
 import SecurityModel
+import ServiceLifecycle
 import Synchronization
 import Vapor
 
@@ -21,8 +22,11 @@ public enum SecMonServer {
                   database:      \(describe(config.database))
 
                 """)
+            // One service group runs the pipeline and the HTTP server, and on SIGINT or SIGTERM
+            // stops them in reverse order: requests first, then detection, then the writers.
+            let group = app.secmon.runtime.makeGroup(last: [HTTPServerService(app: app)], signals: [.sigterm, .sigint])
             do {
-                try await app.execute()
+                try await group.run()
             } catch {
                 throw StartupError("cannot serve on \(config.hostname):\(config.port): \(error). If another program uses the port, choose another with --port (SECMON_PORT).")
             }

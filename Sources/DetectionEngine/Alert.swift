@@ -60,6 +60,9 @@ public struct Alert: Sendable, Hashable {
 public enum AlertUpdate: Sendable, Hashable {
     /// A new alert (its condition started holding).
     case opened(Alert)
+    /// An open alert grew: more events, a later last time (reported only when the engine's
+    /// ``DetectionEngine/reportsExtensions`` is on).
+    case extended(Alert)
     /// An alert is final: its condition stopped holding, its state expired, or the input ended.
     case closed(Alert)
 }

@@ -33,6 +33,10 @@ public struct DetectionEngine: Sendable {
 
     public let rules: RuleSet
     public private(set) var statistics = Statistics()
+    /// Whether ``drainUpdates()`` also reports open alerts that grew (``AlertUpdate/extended(_:)``).
+    /// Off by default: a batch run reads alerts only when they close, and tracking growth costs a
+    /// little per extending event. Live detection turns it on so stored alerts follow their episode.
+    public var reportsExtensions = false
 
     private var buffer: ReorderBuffer
     private var groups: [GroupTable]
@@ -53,6 +57,8 @@ public struct DetectionEngine: Sendable {
     private var earliestSweep: Int64 = .min
     private var open: [Int: Alert] = [:]
     private var updates: [AlertUpdate] = []
+    /// Numbers of open alerts extended since the last drain (when ``reportsExtensions``; may repeat).
+    private var extended: [Int] = []
     private var indexes: [LogSource: RuleIndex] = [:]
     /// The index of the last event's stream, without reference counting (`indexes` holds it).
     private var lastIndex: Unmanaged<RuleIndex>?
@@ -138,13 +144,25 @@ public struct DetectionEngine: Sendable {
     }
 
     /// Returns and forgets the updates since the last call, in order.
+    /// An alert opened and extended in the same period is reported as opened, then extended (with
+    /// its newest state) after every other update; an alert that closed is reported only as closed.
     public mutating func drainUpdates() -> [AlertUpdate] {
         defer { updates.removeAll(keepingCapacity: true) }
+        if !extended.isEmpty {
+            var seen = Set<Int>()
+            for number in extended where seen.insert(number).inserted {
+                if let alert = open[number] { updates.append(.extended(alert)) }
+            }
+            extended.removeAll(keepingCapacity: true)
+        }
         return updates
     }
 
     /// Whether ``drainUpdates()`` has something to return.
-    public var hasUpdates: Bool { !updates.isEmpty }
+    public var hasUpdates: Bool { !updates.isEmpty || !extended.isEmpty }
+
+    /// The alerts open now (their condition still holds), in the order they opened.
+    public var openAlerts: [Alert] { open.values.sorted { $0.number < $1.number } }
 
 
     // MARK: - Internals
@@ -244,7 +262,10 @@ public struct DetectionEngine: Sendable {
         let eventRefs = temporal ? outcome.chain : evidence
         let isNew = outcome.openAlert == nil
         if let number = outcome.openAlert {
-            if number >= 0 { open[number]?.extend(at: time, with: eventRefs, in: evidenceStore) }
+            if number >= 0 {
+                open[number]?.extend(at: time, with: eventRefs, in: evidenceStore)
+                if reportsExtensions { extended.append(number) }
+            }
         } else if correlationPlans[c].emitsAlerts {
             statistics.alerts += 1
             let number = statistics.alerts

@@ -31,6 +31,13 @@ public struct ActivityEvent: Hashable, Sendable {
     /// For `LOGIN_FAILURE`: the user name that was tried (truncated), for spraying and enumeration rules.
     public var attemptedUsername: String?
 
+    /// About how many bytes the event holds in memory (what bounded queues count).
+    public var estimatedBytes: Int {
+        var total = 256 &+ ipAddress.utf8.count &+ username.utf8.count &+ eventID.utf8.count
+        for text in [userID, sessionRef, method, path, userAgent, attemptedUsername] { total &+= text?.utf8.count ?? 0 }
+        return total
+    }
+
     /// The name written for requests without a logged-in user.
     public static let anonymous = "anonymous"
 

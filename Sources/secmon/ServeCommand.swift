@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("TLS private key (PEM). [env: SECMON_TLS_KEY]", valueName: "path"))
     var tlsKey: String?
 
+    @Option(name: .long, help: ArgumentHelp("This node's name, carried by the alerts it raises; give each node sharing a database its own. [env: SECMON_NODE] (default: the host name)", valueName: "name"))
+    var node: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -69,6 +72,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.tlsKeyPath = tlsKey ?? env["SECMON_TLS_KEY"]
         guard (config.tlsCertificatePath == nil) == (config.tlsKeyPath == nil) else {
             throw CommandLineError("give both --tls-cert and --tls-key, or neither")
+        }
+        if let name = node ?? env["SECMON_NODE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard name.utf8.count <= 128 else { throw CommandLineError("--node must be at most 128 bytes") }
+            config.nodeName = name
         }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

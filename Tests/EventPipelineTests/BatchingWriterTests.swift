@@ -25,8 +25,8 @@ struct BatchingWriterTests {
     @Test("every submitted item is written once, in batches no larger than the limit")
     func batches() async throws {
         let sink = Sink()
-        let writer = BatchingWriter<Int>(maxBatch: 100, maxDelay: 0.01, logger: Logger(label: "test")) { try await sink.write($0) }
-        writer.start()
+        let writer = BatchingWriter<Int>(maxBatch: 100, maxDelay: 0.01, bytes: { _ in 8 }, logger: Logger(label: "test")) { try await sink.write($0) }
+        let running = Task { try await writer.run() }
         await withTaskGroup(of: Void.self) { group in
             for t in 0..<10 { group.addTask { for i in 0..<1000 { writer.submit(t * 1000 + i) } } }
         }
@@ -34,15 +34,16 @@ struct BatchingWriterTests {
         #expect(sink.items.sorted() == Array(0..<10_000))
         #expect(sink.batches.withLock { $0.allSatisfy { $0.count <= 100 } })
         #expect(writer.stats.written == 10_000)
-        await writer.shutdown()
+        writer.stop()
+        try await running.value
     }
 
     @Test("a failed batch is retried, not lost")
     func retry() async throws {
         let sink = Sink()
         sink.failuresLeft.withLock { $0 = 3 }
-        let writer = BatchingWriter<Int>(maxBatch: 10, maxDelay: 0.005, logger: Logger(label: "test")) { try await sink.write($0) }
-        writer.start()
+        let writer = BatchingWriter<Int>(maxBatch: 10, maxDelay: 0.005, bytes: { _ in 8 }, logger: Logger(label: "test")) { try await sink.write($0) }
+        let running = Task { try await writer.run() }
         for i in 0..<50 { writer.submit(i) }
         var attempts = 0
         while writer.stats.written < 50 && attempts < 400 {
@@ -52,15 +53,17 @@ struct BatchingWriterTests {
         #expect(sink.items.sorted() == Array(0..<50))
         #expect(writer.stats.failures == 3)
         #expect(writer.stats.dropped == 0)
-        await writer.shutdown()
+        writer.stop()
+        try await running.value
     }
 
-    @Test("beyond capacity the oldest items are dropped and counted")
+    @Test("beyond the byte budget the oldest items are dropped and counted")
     func capacity() async throws {
         let sink = Sink()
-        let writer = BatchingWriter<Int>(maxBatch: 10, maxDelay: 0.01, capacity: 100, logger: Logger(label: "test")) { try await sink.write($0) }
+        let writer = BatchingWriter<Int>(maxBatch: 10, maxDelay: 0.01, budgetBytes: 800, bytes: { _ in 8 }, logger: Logger(label: "test")) { try await sink.write($0) }
         for i in 0..<150 { writer.submit(i) }
         #expect(writer.stats.dropped == 50)
+        #expect(writer.stats.queuedBytes == 800)
         try await writer.flush()
         #expect(sink.items == Array(50..<150))
     }
@@ -68,10 +71,11 @@ struct BatchingWriterTests {
     @Test("shutdown writes what is pending")
     func shutdownFlushes() async throws {
         let sink = Sink()
-        let writer = BatchingWriter<Int>(maxBatch: 1000, maxDelay: 5, logger: Logger(label: "test")) { try await sink.write($0) }
-        writer.start()
+        let writer = BatchingWriter<Int>(maxBatch: 1000, maxDelay: 5, bytes: { _ in 8 }, logger: Logger(label: "test")) { try await sink.write($0) }
+        let running = Task { try await writer.run() }
         for i in 0..<10 { writer.submit(i) }
-        await writer.shutdown()
+        writer.stop()
+        try await running.value
         #expect(sink.items.sorted() == Array(0..<10))
     }
 }

@@ -66,10 +66,21 @@ public struct SecMonConfig: Sendable {
     /// Whether to run detection live at all (a named `rulesPath` that is missing or broken stops
     /// startup; the default pack not being found only turns detection off, with a warning).
     public var liveDetection = true
-    /// How far out of order activity events may arrive and still be correlated, in seconds.
-    public var detectionLatenessSeconds = 2.0
-    /// How often the live engine's clock advances without events, in seconds.
+    /// How often the live engine's clock advances without events, in seconds (quiet alerts close
+    /// within this long after their window empties).
     public var detectionTickSeconds = 1.0
+    /// The name this `secmon serve` gives the alerts it raises; alerts it left open are closed when
+    /// it starts again. Give each node sharing a database its own.
+    public var nodeName = ProcessInfo.processInfo.hostName
+    /// Most bytes of events waiting for detection; beyond it events are refused by detection
+    /// (still logged and stored) and counted.
+    public var intakeQueueBytes = 32 << 20
+    /// Most bytes of alert updates waiting per sink while it is slow or failing; beyond it the
+    /// oldest are dropped and counted.
+    public var sinkQueueBytes = 8 << 20
+    /// Most bytes of `events` rows waiting while the database is slow or failing; beyond it the
+    /// oldest are dropped and counted (the activity log still has them).
+    public var eventQueueBytes = 64 << 20
 
     public init() {}
 

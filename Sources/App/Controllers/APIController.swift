@@ -44,9 +44,6 @@ struct APIController {
         var users: [Item]
     }
 
-    struct Health: Content {
-        var status: String
-    }
 
     struct AlertList: Content {
         struct Item: Content {
@@ -55,15 +52,23 @@ struct APIController {
             var title: String
             var level: String
             var group: String
+            /// The group-by fields and values.
+            var groupBy: [GroupValue]
+            var entities: [String]
+            var node: String
             var firstTime: String
             var lastTime: String
             var eventCount: Int
             var events: [String]
             var status: String
             enum CodingKeys: String, CodingKey {
-                case id, rule, title, level, group, events, status
-                case firstTime = "first_time", lastTime = "last_time", eventCount = "event_count"
+                case id, rule, title, level, group, events, status, entities, node
+                case groupBy = "group_by", firstTime = "first_time", lastTime = "last_time", eventCount = "event_count"
             }
+        }
+        struct GroupValue: Content {
+            var field: String
+            var value: String?
         }
         var alerts: [Item]
         /// Whether live detection runs (false when no rules were found at startup).
@@ -86,14 +91,19 @@ struct APIController {
         let limit = (try? request.query.get(Int.self, at: "limit")) ?? 100
         let rows = try await AlertStore(database: sql).recent(limit: limit)
         return AlertList(alerts: rows.map { row in
-            .init(id: row.id, rule: row.rule, title: row.title, level: row.level.rawValue, group: row.group,
-                  firstTime: row.firstTime.iso8601 + "Z", lastTime: row.lastTime.iso8601 + "Z",
+            .init(id: row.id, rule: row.rule, title: row.title, level: row.level.rawValue, group: row.groupDescription,
+                  groupBy: row.group.map { .init(field: $0.field, value: $0.value) }, entities: row.entities.map(\.description),
+                  node: row.node, firstTime: row.firstTime.iso8601 + "Z", lastTime: row.lastTime.iso8601 + "Z",
                   eventCount: row.eventCount, events: row.events, status: row.status)
-        }, detection: request.application.secmon.recorder.detection != nil)
+        }, detection: request.secmon.runtime.detection != nil)
     }
 
-    @Sendable func health(_ request: Request) async throws -> Health {
-        Health(status: "ok")
+    /// The pipeline's health: `ok` or `degraded` with the warnings, and every stage's counters
+    /// (a failing sink's last error only for admins).
+    /// Always 200 while the server answers: a counter of past drops must not take a node out of
+    /// a load balancer; `status` says `degraded`.
+    @Sendable func health(_ request: Request) async throws -> PipelineHealth.Document {
+        request.secmon.runtime.health.document(detailed: request.principal?.role.includes(.admin) == true)
     }
 
     @Sendable func status(_ request: Request) async throws -> Status {

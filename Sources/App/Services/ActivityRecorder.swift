@@ -2,50 +2,77 @@ import EventPipeline
 import LogFormats
 import Logging
 import SecurityModel
+import Synchronization
 
-/// The one writer of activity: each event becomes a line of the activity log (awaited per the
-/// flush policy) and a row of `events` (batched, not awaited).
-public final class ActivityRecorder: Sendable {
+/// The web app's own activity: the pipeline's first source. Each event is stamped in the order it
+/// is recorded, handed to the pipeline's intake (for detection; never waited for), queued as a
+/// row of `events` (batched, not waited for), and written as a line of the activity log (waited
+/// for as the flush policy says).
+///
+/// Stamping at record time keeps the source ordered, so live detection holds nothing back; the
+/// time is when the request was answered (as the original app logged when its handler ran), and
+/// `duration_ms` says how long it took.
+public final class ActivityRecorder: EventSource, Sendable {
+    public let name = "activity"
+    public let isOrdered = true
     /// The log file.
     public let logFile: AppendOnlyLogFile
     /// The database batcher.
     public let rows: BatchingWriter<ActivityEvent>
-    /// The live detection engine, when rules are loaded.
-    public let detection: LiveDetection?
+    /// The pipeline's entry, when live detection runs.
+    public let intake: EventIntake?
     private let encoder = ActivityLogEncoder()
     private let logger: Logger
+    /// The last stamp, when there is no intake to stamp with.
+    private let lastStamp = Mutex(Int64.min)
 
-    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, detection: LiveDetection?, logger: Logger) {
+    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, intake: EventIntake?, logger: Logger) {
         self.logFile = logFile
         self.rows = rows
-        self.detection = detection
+        self.intake = intake
         self.logger = logger
     }
 
-    /// Writes `event` to the log (waiting as the flush policy says), queues its row, and runs it
-    /// through the live rules.
-    public func record(_ event: ActivityEvent) async {
+    /// A push source: requests call ``record(_:)``; there is nothing to run.
+    public func run(into intake: EventIntake) async throws {}
+
+    /// Stamps `event`, hands it to detection and the `events` batcher, and writes its log line
+    /// (waiting as the flush policy says). Returns the event as recorded.
+    @discardableResult
+    public func record(_ event: ActivityEvent) async -> ActivityEvent {
+        var event = event
+        if let intake {
+            var security = event.securityEvent
+            intake.submitStamped(&security)
+            event.timestamp = security.time
+        } else {
+            let now = Timestamp.now().microseconds
+            event.timestamp = Timestamp(microseconds: lastStamp.withLock { last in
+                last = last == .min ? now : max(now, last &+ 1)
+                return last
+            })
+        }
         rows.submit(event)
-        detection?.observe(event)
         do {
             try await logFile.append(encoder.encode(event))
         } catch {
             // The line stays queued in the writer and is retried; the request itself is not failed.
             logger.error("activity log write failed", metadata: ["error": "\(error)", "event_id": "\(event.eventID)"])
         }
+        return event
     }
 
     /// Waits until everything recorded so far is in the file and the database.
     public func flush() async throws {
         try await logFile.flush()
         try await rows.flush()
-        try await detection?.flush()
     }
 
-    /// Flushes and closes both sinks.
+    /// Writes what is pending and closes the log file.
     public func shutdown() async {
-        await rows.shutdown()
-        await detection?.shutdown()
+        do { try await rows.flush() } catch {
+            logger.error("events not written at shutdown", metadata: ["error": "\(error)", "pending": "\(rows.stats.queued)"])
+        }
         await logFile.close()
     }
 }

@@ -2,17 +2,83 @@ import Foundation
 import SecurityModel
 import SQLKit
 
-/// The `alerts` table: upserts from the live engine, and the newest alerts for the API.
+/// The `alerts` table: one row per alert (episode), written as the alert opens, grows and closes.
+///
+/// Rows are keyed by the alert's stable id. The table also refuses two open rows for one rule and
+/// group (a partial unique index): when two `secmon serve` nodes sharing PostgreSQL each detect
+/// the same attack, the second node's alert joins the first one's row instead of showing the
+/// attack twice. A closed row stays closed.
 public struct AlertStore: Sendable {
     public static let table = "alerts"
+    static let columns = [
+        "id", "rule", "title", "level", "group_key", "group_json", "entities", "first_ts", "last_ts",
+        "event_count", "events", "status", "node",
+    ]
 
-    /// One alert as stored.
+    let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) { self.database = database }
+
+    /// Writes one update of `alert`, whose row (if it already has one) is `rowID`. Returns the
+    /// id of the row that now holds it: `rowID` or the alert's own id, or another node's row for
+    /// the same rule and group.
+    public func save(_ alert: SecurityAlert, rowID: String?) async throws -> String {
+        let events = Self.json(alert.evidence)
+        let entities = Self.json(alert.entities.map { ["kind": $0.kind.rawValue, "value": $0.value] })
+        // Closed is final: an update never reopens a row (another node may have closed it).
+        if let updated = try await database.raw("""
+            UPDATE alerts SET
+              last_ts = CASE WHEN last_ts > \(bind: alert.lastTime.microseconds) THEN last_ts ELSE \(bind: alert.lastTime.microseconds) END,
+              first_ts = CASE WHEN first_ts < \(bind: alert.firstTime.microseconds) THEN first_ts ELSE \(bind: alert.firstTime.microseconds) END,
+              events = CASE WHEN event_count > \(bind: alert.eventCount) THEN events ELSE \(bind: events) END,
+              event_count = CASE WHEN event_count > \(bind: alert.eventCount) THEN event_count ELSE \(bind: alert.eventCount) END,
+              entities = \(bind: entities),
+              status = CASE WHEN status = 'closed' THEN 'closed' ELSE \(bind: alert.status.rawValue) END
+            WHERE id = \(bind: rowID ?? alert.id)
+            RETURNING id
+            """).first() {
+            return try updated.decode(column: "id", as: String.self)
+        }
+        let values: SQLQueryString = """
+            (\(bind: alert.id), \(bind: alert.rule), \(bind: alert.title), \(bind: alert.level.rawValue), \(bind: alert.groupDescription),
+             \(bind: Self.json(alert.group.map { ["field": $0.field, "value": $0.value] })), \(bind: entities),
+             \(bind: alert.firstTime.microseconds), \(bind: alert.lastTime.microseconds), \(bind: alert.eventCount), \(bind: events),
+             \(bind: alert.status.rawValue), \(bind: alert.node))
+            """
+        let columns = SQLQueryString(Self.columns.joined(separator: ", "))
+        if alert.status == .closed {
+            // Opened and closed before it was first written (a single-event rule).
+            try await database.raw("INSERT INTO alerts (\(columns)) VALUES \(values) ON CONFLICT (id) DO NOTHING").run()
+            return alert.id
+        }
+        let row = try await database.raw("""
+            INSERT INTO alerts (\(columns)) VALUES \(values)
+            ON CONFLICT (rule, group_key) WHERE status = 'open' DO UPDATE SET
+              last_ts = CASE WHEN alerts.last_ts > excluded.last_ts THEN alerts.last_ts ELSE excluded.last_ts END,
+              first_ts = CASE WHEN alerts.first_ts < excluded.first_ts THEN alerts.first_ts ELSE excluded.first_ts END,
+              events = CASE WHEN alerts.event_count > excluded.event_count THEN alerts.events ELSE excluded.events END,
+              event_count = CASE WHEN alerts.event_count > excluded.event_count THEN alerts.event_count ELSE excluded.event_count END
+            RETURNING id
+            """).first()
+        return try row?.decode(column: "id", as: String.self) ?? alert.id
+    }
+
+    /// Closes the alerts `node` left open (it stopped without closing them: a crash or a kill).
+    /// Returns how many.
+    public func closeOpen(node: String) async throws -> Int {
+        let rows = try await database.raw("UPDATE alerts SET status = 'closed' WHERE status = 'open' AND node = \(bind: node) RETURNING id").all()
+        return rows.count
+    }
+
+    /// One row, as read back.
     public struct Row: Sendable, Hashable {
         public var id: String
         public var rule: String
         public var title: String
         public var level: Severity
-        public var group: String
+        public var group: [SecurityAlert.GroupValue]
+        public var groupDescription: String
+        public var entities: [Entity]
         public var firstTime: Timestamp
         public var lastTime: Timestamp
         public var eventCount: Int
@@ -20,44 +86,59 @@ public struct AlertStore: Sendable {
         public var events: [String]
         /// `open` while the condition holds, `closed` after.
         public var status: String
-    }
-
-    let database: any SQLDatabase
-
-    public init(database: any SQLDatabase) { self.database = database }
-
-    /// Inserts or updates each row (by id), in order.
-    public func upsert(_ rows: [Row]) async throws {
-        for row in rows {
-            let events = String(decoding: try JSONEncoder().encode(row.events), as: UTF8.self)
-            try await database.insert(into: Self.table)
-                .columns("id", "rule", "title", "level", "group_key", "first_ts", "last_ts", "event_count", "events", "status")
-                .values(SQLBind(row.id), SQLBind(row.rule), SQLBind(row.title), SQLBind(row.level.rawValue), SQLBind(row.group),
-                        SQLBind(row.firstTime.microseconds), SQLBind(row.lastTime.microseconds), SQLBind(row.eventCount),
-                        SQLBind(events), SQLBind(row.status))
-                .onConflict(with: ["id"]) { conflict in
-                    conflict.set(excludedValueOf: "last_ts").set(excludedValueOf: "event_count")
-                        .set(excludedValueOf: "events").set(excludedValueOf: "status")
-                }
-                .run()
-        }
+        public var node: String
     }
 
     /// Newest first (by last event).
     public func recent(limit: Int) async throws -> [Row] {
-        let rows = try await database.select()
-            .columns("id", "rule", "title", "level", "group_key", "first_ts", "last_ts", "event_count", "events", "status")
+        let rows = try await database.select().columns(Self.columns.map { SQLColumn($0) })
             .from(Self.table).orderBy("last_ts", .descending).limit(max(1, min(limit, 500))).all()
-        return try rows.map { row in
-            Row(id: try row.decode(column: "id", as: String.self), rule: try row.decode(column: "rule", as: String.self),
-                title: try row.decode(column: "title", as: String.self),
-                level: Severity(rawValue: try row.decode(column: "level", as: String.self)) ?? .medium,
-                group: try row.decode(column: "group_key", as: String.self),
-                firstTime: Timestamp(microseconds: try row.decode(column: "first_ts", as: Int64.self)),
-                lastTime: Timestamp(microseconds: try row.decode(column: "last_ts", as: Int64.self)),
-                eventCount: try row.decode(column: "event_count", as: Int.self),
-                events: (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "events", as: String.self).utf8))) ?? [],
-                status: try row.decode(column: "status", as: String.self))
-        }
+        return try rows.map(Self.row)
+    }
+
+    /// The row with `id`, if any.
+    public func find(_ id: String) async throws -> Row? {
+        try await database.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
+            .where("id", .equal, SQLBind(id)).first().map(Self.row)
+    }
+
+    /// Rows for `rule` and exact group description, newest first (tests and diagnostics).
+    public func all(rule: String) async throws -> [Row] {
+        try await database.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
+            .where("rule", .equal, SQLBind(rule)).orderBy("first_ts", .descending).all().map(Self.row)
+    }
+
+    static func row(_ row: any SQLRow) throws -> Row {
+        let group = decode([[String: String?]].self, try row.decode(column: "group_json", as: String.self)) ?? []
+        let entities = decode([[String: String]].self, try row.decode(column: "entities", as: String.self)) ?? []
+        return Row(
+            id: try row.decode(column: "id", as: String.self), rule: try row.decode(column: "rule", as: String.self),
+            title: try row.decode(column: "title", as: String.self),
+            level: Severity(rawValue: try row.decode(column: "level", as: String.self)) ?? .medium,
+            group: group.compactMap { item in
+                guard let field = item["field"] ?? nil else { return nil }
+                return SecurityAlert.GroupValue(field: field, value: item["value"] ?? nil)
+            },
+            groupDescription: try row.decode(column: "group_key", as: String.self),
+            entities: entities.compactMap { item in
+                guard let kind = item["kind"].flatMap(Entity.Kind.init(rawValue:)), let value = item["value"] else { return nil }
+                return Entity(kind, value)
+            },
+            firstTime: Timestamp(microseconds: try row.decode(column: "first_ts", as: Int64.self)),
+            lastTime: Timestamp(microseconds: try row.decode(column: "last_ts", as: Int64.self)),
+            eventCount: try row.decode(column: "event_count", as: Int.self),
+            events: decode([String].self, try row.decode(column: "events", as: String.self)) ?? [],
+            status: try row.decode(column: "status", as: String.self),
+            node: try row.decode(column: "node", as: String.self))
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

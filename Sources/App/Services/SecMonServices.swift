@@ -9,11 +9,14 @@ public final class SecMonServices: Sendable {
     public let hasher: PasswordHasher
     public let sessions: SessionStore
     public let recorder: ActivityRecorder
+    /// The long-running services: the pipeline, the writers, the purger.
+    public let runtime: SecMonRuntime
     public let addresses: ClientAddressResolver
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
-    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder) {
+    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime) {
+        self.runtime = runtime
         self.config = config
         self.hasher = hasher
         self.sessions = sessions

@@ -4,6 +4,7 @@ import Fluent
 import Foundation
 import NIOCore
 import SecurityModel
+import ServiceLifecycle
 import SQLKit
 import Testing
 import Vapor
@@ -48,7 +49,6 @@ final class SecMonHarness: @unchecked Sendable {
         config.rulesPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules").path
         config.detectionTickSeconds = 0.1
-        config.detectionLatenessSeconds = 0.2
         adjust(&config)
         let app = try await Application.make(.testing)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
@@ -59,8 +59,15 @@ final class SecMonHarness: @unchecked Sendable {
         }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         var failure: (any Error)?
+        var running: Task<Void, any Error>?
+        var group: ServiceGroup?
         do {
             try await configure(app, config)
+            // The pipeline and writers run as in `secmon serve`; the HTTP server is started here
+            // on a free port instead of by the group.
+            let services = app.secmon.runtime.makeGroup()
+            group = services
+            running = Task { try await services.run() }
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = app.http.server.shared.localAddress?.port ?? 0
             let scheme = config.tlsCertificatePath == nil ? "http" : "https"
@@ -70,6 +77,10 @@ final class SecMonHarness: @unchecked Sendable {
             failure = error
         }
         await app.server.shutdown()
+        await group?.triggerGracefulShutdown()
+        if let running {
+            do { try await running.value } catch { if failure == nil { failure = error } }
+        }
         try? await http.shutdown()
         try? await app.asyncShutdown()
         if directory == nil { try? FileManager.default.removeItem(at: dir) }
@@ -79,8 +90,12 @@ final class SecMonHarness: @unchecked Sendable {
     /// A new cookie jar on this server.
     func client() -> TestClient { TestClient(http: http, baseURL: baseURL) }
 
-    /// Waits until every recorded event is in the log file and the database.
-    func flush() async throws { try await app.secmon.recorder.flush() }
+    /// Waits until every recorded event is in the log file and the database, and every alert it
+    /// raised is stored.
+    func flush() async throws {
+        try await app.secmon.recorder.flush()
+        try await app.secmon.runtime.flush()
+    }
 
     /// The activity log's lines, after a flush.
     func logLines() async throws -> [String] {

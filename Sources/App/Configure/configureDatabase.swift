@@ -1,0 +1,81 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import Vapor
+
+/// Opens the database (SQLite or PostgreSQL) and, when `migrate` is set, brings its tables up to
+/// date with every migration of ``SecMonMigrations``.
+func configureDatabase(_ app: Application, _ config: SecMonConfig, migrate: Bool) async throws {
+    try registerDatabase(app, config)
+    guard migrate else { return }
+    do {
+        try await app.autoMigrate()
+    } catch {
+        throw StartupError(databaseProblem(config, error))
+    }
+    if case .sqlite = config.database, let sql = app.db as? any SQLDatabase {
+        // WAL lets readers (pages) proceed while the event writer inserts.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+    }
+}
+
+/// Database only: for `secmon user` and `secmon migrate`, which need no web server.
+public func configureDatabaseOnly(_ app: Application, _ config: SecMonConfig, migrate: Bool = true) async throws {
+    try await configureDatabase(app, config, migrate: migrate)
+}
+
+func registerDatabase(_ app: Application, _ config: SecMonConfig) throws {
+    app.migrations.add(SecMonMigrations.all)
+    switch config.database {
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+    case .sqlite(let path):
+        let directory = (path as NSString).deletingLastPathComponent
+        try ensureDirectory(directory.isEmpty ? "." : directory, purpose: "the database", option: "--database-url sqlite:PATH or --data-dir (SECMON_DATA_DIR)")
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+    case .postgres(let url):
+        do {
+            var configuration = try SQLPostgresConfiguration(url: url)
+            configuration.searchPath = nil
+            app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4), as: .psql)
+        } catch {
+            throw StartupError("DATABASE_URL is not a usable PostgreSQL URL (\(error)). Use postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
+        }
+    }
+}
+
+func databaseProblem(_ config: SecMonConfig, _ error: any Error) -> String {
+    switch config.database {
+    case .postgres:
+        return "cannot prepare the PostgreSQL database: \(String(reflecting: error)). Check that the server is running, that DATABASE_URL names it, and that the user may create tables."
+    case .sqlite(let path):
+        return "cannot prepare the SQLite database at '\(path)': \(String(reflecting: error)). Check that the file and its directory are writable, or choose another with --data-dir."
+    case .sqliteMemory:
+        return "cannot prepare the in-memory database: \(String(reflecting: error))"
+    }
+}
+
+/// Creates `path` if needed and checks that it is a writable directory.
+func ensureDirectory(_ path: String, purpose: String, option: String) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else {
+            throw StartupError("'\(path)' should be a directory for \(purpose) but is a file. Remove it or choose another path with \(option).")
+        }
+    } else {
+        do {
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            let reason = error.localizedDescription.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+            throw StartupError("cannot create the directory '\(path)' for \(purpose): \(reason). Create it yourself, or choose another path with \(option).")
+        }
+    }
+    guard manager.isWritableFile(atPath: path) else {
+        throw StartupError("the directory '\(path)' for \(purpose) is not writable by this user. Fix its permissions, or choose another path with \(option).")
+    }
+}
+

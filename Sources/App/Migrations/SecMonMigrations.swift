@@ -1,0 +1,9 @@
+import Fluent
+
+/// Every migration, in the order they run: the one list `configure` and `secmon migrate` use.
+/// Add new ones at the end; never reorder or remove one that has shipped.
+enum SecMonMigrations {
+    static let all: [any Migration] = [
+        CreateUsers(), CreateSessions(), CreateEvents(), CreateAlerts(), AddAlertDetails(),
+    ]
+}

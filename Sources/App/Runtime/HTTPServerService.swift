@@ -1,0 +1,16 @@
+import ServiceLifecycle
+import Vapor
+
+/// Vapor's HTTP server as a service: listens until graceful shutdown, then stops accepting and
+/// finishes the requests in progress. Last in the service group, so it stops first and the
+/// pipeline behind it can drain what the last requests recorded.
+struct HTTPServerService: Service {
+    let app: Application
+
+    func run() async throws {
+        try await app.asyncBoot()
+        try await app.server.start(address: nil)
+        try? await gracefulShutdown()
+        await app.server.shutdown()
+    }
+}

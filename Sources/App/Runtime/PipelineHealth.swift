@@ -1,0 +1,103 @@
+import EventPipeline
+import SecurityModel
+import Vapor
+
+/// The pipeline's counters and what they mean for an admin: for `/healthz` and the dashboard.
+///
+/// Anything dropped anywhere is a warning, as is a sink whose last write failed: a monitoring
+/// system that silently loses events is worse than one that says so.
+public struct PipelineHealth: Sendable {
+    public var intake: EventIntake.Statistics?
+    public var detection: DetectionStage.Statistics?
+    public var sinks: [AlertBus.SinkStatistics]
+    public var eventRows: BatchingWriter<ActivityEvent>.Stats
+
+    /// Sentences for an admin, one per problem; empty when all is well. `detailed` adds a failing
+    /// sink's last error (which may name internals: for admins only).
+    public func warnings(detailed: Bool) -> [String] {
+        var out: [String] = []
+        if let intake, intake.dropped > 0 {
+            out.append("detection intake dropped \(intake.dropped) event(s): its \(intake.budgetBytes)-byte queue was full; those events were logged and stored but not run through the rules")
+        }
+        if let detection, detection.engine.late > 0 {
+            out.append("detection skipped \(detection.engine.late) late event(s) (older than events already correlated)")
+        }
+        for sink in sinks {
+            if sink.dropped > 0 { out.append("alert sink '\(sink.name)' dropped \(sink.dropped) update(s)") }
+            if sink.failures > 0, let error = sink.lastError, sink.queued > 0 {
+                out.append("alert sink '\(sink.name)' is failing (\(sink.failures) failed write(s), \(sink.queued) waiting)" + (detailed ? ": \(error)" : ""))
+            }
+        }
+        if eventRows.dropped > 0 {
+            out.append("the events table writer dropped \(eventRows.dropped) row(s) while the database failed (the activity log has them)")
+        }
+        return out
+    }
+
+    /// The JSON form.
+    struct Document: Content {
+        struct Intake: Content {
+            var accepted: Int
+            var dropped: Int
+            var queued: Int
+            var queuedBytes: Int
+            var budgetBytes: Int
+            enum CodingKeys: String, CodingKey {
+                case accepted, dropped, queued, queuedBytes = "queued_bytes", budgetBytes = "budget_bytes"
+            }
+        }
+        struct Detection: Content {
+            var rules: Int
+            var events: Int
+            var matches: Int
+            var late: Int
+            var alerts: Int
+            var openAlerts: Int
+            var liveGroups: Int
+            enum CodingKeys: String, CodingKey {
+                case rules, events, matches, late, alerts, openAlerts = "open_alerts", liveGroups = "live_groups"
+            }
+        }
+        struct Sink: Content {
+            var name: String
+            var published: Int
+            var written: Int
+            var failures: Int
+            var dropped: Int
+            var queued: Int
+            var lastError: String?
+            enum CodingKeys: String, CodingKey {
+                case name, published, written, failures, dropped, queued, lastError = "last_error"
+            }
+        }
+        struct Writer: Content {
+            var written: Int
+            var failures: Int
+            var dropped: Int
+            var queued: Int
+        }
+        var status: String
+        var warnings: [String]
+        var intake: Intake?
+        var detection: Detection?
+        var sinks: [Sink]
+        var eventRows: Writer
+        enum CodingKeys: String, CodingKey {
+            case status, warnings, intake, detection, sinks, eventRows = "event_rows"
+        }
+    }
+
+    func document(detailed: Bool) -> Document {
+        let warnings = self.warnings(detailed: detailed)
+        return Document(
+            status: warnings.isEmpty ? "ok" : "degraded", warnings: warnings,
+            intake: intake.map { .init(accepted: $0.accepted, dropped: $0.dropped, queued: $0.queued, queuedBytes: $0.queuedBytes, budgetBytes: $0.budgetBytes) },
+            detection: detection.map {
+                .init(rules: $0.rules, events: $0.engine.events, matches: $0.engine.matches, late: $0.engine.late,
+                      alerts: $0.engine.alerts, openAlerts: $0.openAlerts, liveGroups: $0.engine.liveGroups)
+            },
+            sinks: sinks.map { .init(name: $0.name, published: $0.published, written: $0.written, failures: $0.failures,
+                                     dropped: $0.dropped, queued: $0.queued, lastError: detailed ? $0.lastError : nil) },
+            eventRows: .init(written: eventRows.written, failures: eventRows.failures, dropped: eventRows.dropped, queued: eventRows.queued))
+    }
+}

@@ -1,0 +1,38 @@
+import EventPipeline
+import SecurityModel
+import SQLKit
+import Synchronization
+
+/// Stores every alert update in the `alerts` table, as the alert opens, grows and closes.
+///
+/// Remembers, while an alert is open, which row holds it (its own, or another node's row for
+/// the same rule and group).
+final class AlertStoreSink: EventSink, Sendable {
+    let name = "alert-store"
+    private let database: @Sendable () -> (any SQLDatabase)?
+    private let rows = Mutex<[String: String]>([:])
+
+    init(database: @escaping @Sendable () -> (any SQLDatabase)?) {
+        self.database = database
+    }
+
+    func write(_ batch: [SecurityAlert]) async throws {
+        guard let sql = database() else {
+            throw SinkUnavailable(message: "the database is not an SQL database")
+        }
+        let store = AlertStore(database: sql)
+        for alert in batch {
+            let known = rows.withLock { $0[alert.id] }
+            let row = try await store.save(alert, rowID: known)
+            rows.withLock { rows in
+                if alert.status == .closed { rows[alert.id] = nil } else { rows[alert.id] = row }
+            }
+        }
+    }
+}
+
+/// A sink that cannot reach what it writes to.
+struct SinkUnavailable: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

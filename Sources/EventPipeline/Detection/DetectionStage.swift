@@ -1,0 +1,157 @@
+import DetectionEngine
+import Logging
+import SecurityModel
+import ServiceLifecycle
+import Synchronization
+
+/// The detection stage: owns the engine and its clock, takes events from the intake in batches,
+/// and publishes every alert update to the bus. The engine lives in this stage's task alone, so
+/// it needs no lock; other threads read a snapshot of its counters.
+///
+/// Ordered sources are stamped by the intake, so with `latenessSeconds` 0 nothing is held back:
+/// an event that completes a rule's condition is published as soon as its batch is handled.
+/// A tick every `tickSeconds` moves the clock without events, so quiet alerts close. On graceful
+/// shutdown the stage handles what is queued, closes every open alert, and publishes them.
+public final class DetectionStage: Service, Sendable {
+    /// Counters, for health reports.
+    public struct Statistics: Sendable, Equatable {
+        /// The engine's own counters (events, matches, late, alerts, live groups).
+        public var engine = DetectionEngine.Statistics()
+        /// Batches handled.
+        public var batches = 0
+        /// Alert updates published (opened, extended, closed).
+        public var published = 0
+        /// Alerts open now.
+        public var openAlerts = 0
+        /// Rules loaded.
+        public var rules = 0
+    }
+
+    /// The rules in use.
+    public let rules: RuleSet
+    private let intake: EventIntake
+    private let bus: AlertBus
+    private let latenessSeconds: Double
+    private let tickSeconds: Double
+    private let node: String
+    private let logger: Logger
+    private let snapshot: Mutex<Statistics>
+
+    /// - Parameters:
+    ///   - latenessSeconds: how far out of order events may arrive (0 when every source is ordered).
+    ///   - tickSeconds: how often the clock moves without events.
+    ///   - node: the name alerts carry as the node that raised them.
+    public init(rules: RuleSet, intake: EventIntake, bus: AlertBus, latenessSeconds: Double, tickSeconds: Double,
+                node: String, logger: Logger) {
+        self.rules = rules
+        self.intake = intake
+        self.bus = bus
+        self.latenessSeconds = latenessSeconds
+        self.tickSeconds = tickSeconds
+        self.node = node
+        self.logger = logger
+        var initial = Statistics()
+        initial.rules = rules.count
+        self.snapshot = Mutex(initial)
+    }
+
+    /// The counters as of the last batch.
+    public var statistics: Statistics { snapshot.withLock { $0 } }
+
+    public func run() async throws {
+        let intake = self.intake
+        let tickSeconds = self.tickSeconds
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(tickSeconds))
+                        if Task.isCancelled { break }
+                        intake.tick()
+                    }
+                }
+                // Cancelled rather than shut down gracefully: stop taking, close what is open.
+                await withTaskCancellationHandler {
+                    await self.detect()
+                } onCancel: {
+                    intake.finish()
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            intake.finish()
+        }
+    }
+
+    /// Takes batches until the intake is finished and empty, then closes every open alert.
+    private func detect() async {
+        var engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds)
+        engine.reportsExtensions = true
+        var projection = SecurityEventProjection(rules: rules)
+        var ids: [Int: String] = [:]
+        var stats = snapshot.withLock { $0 }
+        while true {
+            let batch = await intake.take()
+            if batch.isEmpty { break }
+            for item in batch {
+                switch item {
+                case .event(let event): engine.process(projection.project(event))
+                case .tick(let time): engine.advance(to: time)
+                }
+            }
+            publish(&engine, &ids, &stats)
+            stats.batches &+= 1
+            let current = stats
+            snapshot.withLock { $0 = current }
+            intake.batchDone()
+        }
+        engine.finish()
+        publish(&engine, &ids, &stats)
+        let final = stats
+        snapshot.withLock { $0 = final }
+        intake.batchDone()
+        logger.debug("detection stage stopped", metadata: ["events": "\(stats.engine.events)", "alerts": "\(stats.engine.alerts)"])
+    }
+
+    private func publish(_ engine: inout DetectionEngine, _ ids: inout [Int: String], _ stats: inout Statistics) {
+        defer {
+            stats.engine = engine.statistics
+            stats.openAlerts = ids.count
+        }
+        guard engine.hasUpdates else { return }
+        let updates = engine.drainUpdates()
+        var alerts: [SecurityAlert] = []
+        alerts.reserveCapacity(updates.count)
+        for update in updates {
+            let (alert, status): (Alert, SecurityAlert.Status)
+            switch update {
+            case .opened(let a), .extended(let a): (alert, status) = (a, .open)
+            case .closed(let a): (alert, status) = (a, .closed)
+            }
+            let id: String
+            if let known = ids[alert.number] { id = known } else {
+                id = EventID.make(at: alert.firstTime)
+                ids[alert.number] = id
+            }
+            if status == .closed { ids[alert.number] = nil }
+            alerts.append(Self.securityAlert(alert, id: id, status: status, node: node))
+        }
+        stats.published &+= alerts.count
+        bus.publish(alerts)
+    }
+
+    /// The published form of an engine alert.
+    static func securityAlert(_ alert: Alert, id: String, status: SecurityAlert.Status, node: String) -> SecurityAlert {
+        let group = alert.group.map { SecurityAlert.GroupValue(field: $0.field, value: $0.value) }
+        var entities: [Entity] = []
+        for value in alert.group {
+            guard let text = value.value, !text.isEmpty, let kind = Entity.Kind(field: value.field) else { continue }
+            let entity = Entity(kind, text)
+            if !entities.contains(entity) { entities.append(entity) }
+        }
+        return SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: group,
+                             entities: entities, firstTime: alert.firstTime, lastTime: alert.lastTime,
+                             eventCount: alert.eventCount, evidence: alert.events.map { $0.id ?? $0.description },
+                             status: status, node: node)
+    }
+}
