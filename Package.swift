@@ -92,7 +92,11 @@ let package = Package(
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
         // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "DetectionEngine", "LogFormats", "EventPipeline"], exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: [
+            "Analysis", "DetectionEngine", "LogFormats", "EventPipeline", "SecurityModel",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "EventPipelineTests", dependencies: [
             "EventPipeline", "LogFormats", "DetectionEngine", "SecurityModel",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -126,6 +126,7 @@ public final class AlertBus: Service, Sendable {
     private func work(_ worker: Worker) async {
         var backoff = 0.05
         var drainDeadline: ContinuousClock.Instant?
+        var failureLogged: ContinuousClock.Instant?
         while true {
             let (batch, stopping): ([SecurityAlert], Bool) = worker.state.withLock { state in
                 let batch = state.queue.removeFirst(upTo: maxBatch)
@@ -147,6 +148,10 @@ public final class AlertBus: Service, Sendable {
             let coalesced = Self.coalesce(batch)
             do {
                 try await withTimeout(seconds: writeTimeoutSeconds) { try await worker.sink.write(coalesced) }
+                if failureLogged != nil {
+                    failureLogged = nil
+                    logger.notice("alert sink recovered", metadata: ["sink": "\(worker.sink.name)"])
+                }
                 worker.state.withLock { state in
                     state.busy = false
                     state.stats.written &+= coalesced.count
@@ -163,10 +168,15 @@ public final class AlertBus: Service, Sendable {
                     state.stats.dropped &+= dropped
                     return dropped
                 }
-                logger.error("alert sink write failed; will retry", metadata: [
-                    "sink": "\(worker.sink.name)", "error": "\(message)", "alerts": "\(coalesced.count)", "dropped": "\(dropped)",
-                ])
-                if stopping {
+                // One error line when a sink starts failing, then at most one a minute.
+                if failureLogged.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                    failureLogged = ContinuousClock.now
+                    logger.error("alert sink write failed; will retry", metadata: [
+                        "sink": "\(worker.sink.name)", "error": "\(message)", "alerts": "\(coalesced.count)", "dropped": "\(dropped)",
+                    ])
+                }
+                var resume = ContinuousClock.now.advanced(by: .seconds(backoff))
+                if stopping || worker.state.withLock({ $0.stopping }) {
                     let deadline = drainDeadline ?? ContinuousClock.now.advanced(by: .seconds(drainSeconds))
                     drainDeadline = deadline
                     if ContinuousClock.now >= deadline {
@@ -178,8 +188,12 @@ public final class AlertBus: Service, Sendable {
                         logger.error("alert sink could not deliver at shutdown", metadata: ["sink": "\(worker.sink.name)", "dropped": "\(lost)"])
                         return
                     }
+                    resume = min(resume, deadline)
                 }
-                try? await Task.sleep(for: .seconds(backoff))
+                // In slices, so that a shutdown starting meanwhile does not wait out a long back-off.
+                while ContinuousClock.now < resume, drainDeadline != nil || !worker.state.withLock({ $0.stopping }) {
+                    try? await Task.sleep(for: min(.milliseconds(50), resume - ContinuousClock.now))
+                }
                 backoff = min(backoff * 2, 5)
             }
         }
