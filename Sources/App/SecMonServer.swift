@@ -71,7 +71,7 @@ public enum SecMonServer {
         }
     }
 
-    private static func makeApplication(logLevel: Logger.Level) async throws -> Application {
+    static func makeApplication(logLevel: Logger.Level) async throws -> Application {
         bootstrapLogging(level: logLevel)
         let environment = Environment(name: "production", arguments: ["secmon", "serve"])
         return try await Application.make(environment)

@@ -25,13 +25,16 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     var intake: EventIntake?
     var detection: DetectionStage?
     var bus: AlertBus?
+    var alertStore: AlertStoreSink?
     if let rules {
         if let sql = database() {
             let closed = try await AlertStore(database: sql).closeOpen(node: config.nodeName)
             if closed > 0 { app.logger.notice("closed \(closed) alert(s) left open by the last run of this node") }
         }
+        let store = AlertStoreSink(database: database)
+        alertStore = store
         let alertSinks: [any EventSink<SecurityAlert>] = [
-            AlertStoreSink(database: database),
+            store,
         ]
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger)
         let newIntake = EventIntake(budgetBytes: config.intakeQueueBytes)
@@ -56,7 +59,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         cacheSeconds: config.sessionCacheSeconds
     )
     let runtime = SecMonRuntime(
-        intake: intake, detection: detection, alerts: bus, eventRows: rows,
+        intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows,
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )
     return SecMonServices(

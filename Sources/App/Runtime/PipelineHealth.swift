@@ -11,6 +11,8 @@ public struct PipelineHealth: Sendable {
     public var detection: DetectionStage.Statistics?
     public var sinks: [AlertBus.SinkStatistics]
     public var eventRows: BatchingWriter<ActivityEvent>.Stats
+    /// From an alert's newest event to its row being stored.
+    public var alertLatency: LatencyHistogram?
 
     /// Sentences for an admin, one per problem; empty when all is well. `detailed` adds a failing
     /// sink's last error (which may name internals: for admins only).
@@ -70,6 +72,12 @@ public struct PipelineHealth: Sendable {
                 case name, published, written, failures, dropped, queued, lastError = "last_error"
             }
         }
+        struct Latency: Content {
+            var count: Int
+            var p50: Double?
+            var p99: Double?
+            var max: Double?
+        }
         struct Writer: Content {
             var written: Int
             var failures: Int
@@ -82,8 +90,10 @@ public struct PipelineHealth: Sendable {
         var detection: Detection?
         var sinks: [Sink]
         var eventRows: Writer
+        /// Milliseconds from the event that opened or extended an alert to the alert being stored.
+        var alertLatencyMs: Latency?
         enum CodingKeys: String, CodingKey {
-            case status, warnings, intake, detection, sinks, eventRows = "event_rows"
+            case status, warnings, intake, detection, sinks, eventRows = "event_rows", alertLatencyMs = "alert_latency_ms"
         }
     }
 
@@ -98,6 +108,7 @@ public struct PipelineHealth: Sendable {
             },
             sinks: sinks.map { .init(name: $0.name, published: $0.published, written: $0.written, failures: $0.failures,
                                      dropped: $0.dropped, queued: $0.queued, lastError: detailed ? $0.lastError : nil) },
-            eventRows: .init(written: eventRows.written, failures: eventRows.failures, dropped: eventRows.dropped, queued: eventRows.queued))
+            eventRows: .init(written: eventRows.written, failures: eventRows.failures, dropped: eventRows.dropped, queued: eventRows.queued),
+            alertLatencyMs: alertLatency.map { .init(count: $0.count, p50: $0.percentile(0.5), p99: $0.percentile(0.99), max: $0.percentile(1)) })
     }
 }

@@ -18,11 +18,13 @@ public final class SecMonRuntime: Sendable {
     public let alerts: AlertBus?
     /// The `events` table writer.
     public let eventRows: BatchingWriter<ActivityEvent>
+    let alertStore: AlertStoreSink?
     private let background: [any Service]
     private let logger: Logger
 
-    init(intake: EventIntake?, detection: DetectionStage?, alerts: AlertBus?, eventRows: BatchingWriter<ActivityEvent>,
-         others: [any Service], logger: Logger) {
+    init(intake: EventIntake?, detection: DetectionStage?, alerts: AlertBus?, alertStore: AlertStoreSink?,
+         eventRows: BatchingWriter<ActivityEvent>, others: [any Service], logger: Logger) {
+        self.alertStore = alertStore
         self.intake = intake
         self.detection = detection
         self.alerts = alerts
@@ -57,6 +59,6 @@ public final class SecMonRuntime: Sendable {
     /// What the health endpoint and the dashboard show.
     public var health: PipelineHealth {
         PipelineHealth(intake: intake?.statistics, detection: detection?.statistics, sinks: alerts?.statistics ?? [],
-                       eventRows: eventRows.stats)
+                       eventRows: eventRows.stats, alertLatency: alertStore?.latency)
     }
 }

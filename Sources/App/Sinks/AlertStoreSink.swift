@@ -11,10 +11,17 @@ final class AlertStoreSink: EventSink, Sendable {
     let name = "alert-store"
     private let database: @Sendable () -> (any SQLDatabase)?
     private let rows = Mutex<[String: String]>([:])
+    private let latencies = Mutex(LatencyHistogram())
+    private let clock: @Sendable () -> Timestamp
 
-    init(database: @escaping @Sendable () -> (any SQLDatabase)?) {
+    init(database: @escaping @Sendable () -> (any SQLDatabase)?, clock: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.database = database
+        self.clock = clock
     }
+
+    /// From the event that opened or extended an alert (its last time, stamped before the request
+    /// was answered) to the alert being stored: the detection latency a user sees.
+    var latency: LatencyHistogram { latencies.withLock { $0 } }
 
     func write(_ batch: [SecurityAlert]) async throws {
         guard let sql = database() else {
@@ -24,6 +31,10 @@ final class AlertStoreSink: EventSink, Sendable {
         for alert in batch {
             let known = rows.withLock { $0[alert.id] }
             let row = try await store.save(alert, rowID: known)
+            if alert.status == .open {
+                let milliseconds = Double(clock().microseconds &- alert.lastTime.microseconds) / 1000
+                latencies.withLock { $0.record(milliseconds: milliseconds) }
+            }
             rows.withLock { rows in
                 if alert.status == .closed { rows[alert.id] = nil } else { rows[alert.id] = row }
             }

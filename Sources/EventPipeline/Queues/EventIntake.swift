@@ -83,6 +83,18 @@ public final class EventIntake: Sendable {
         return accepted
     }
 
+    /// Queues `event` if there is room, without counting a refusal as a drop: for a source that
+    /// can wait and offer it again (a replay, a file being read). Returns whether it was queued.
+    public func offer(_ event: SecurityEvent) -> Bool {
+        let bytes = event.estimatedBytes
+        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished, state.queue.counters.queuedBytes &+ bytes <= state.queue.budgetBytes else { return (false, nil) }
+            return Self.enqueue(.event(event), bytes: bytes, &state)
+        }
+        waiter?.resume()
+        return accepted
+    }
+
     /// Queues a clock tick at the current time (never earlier than the last stamp).
     public func tick() {
         let clock = now().microseconds
