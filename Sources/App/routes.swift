@@ -7,4 +7,5 @@ public func routes(_ app: Application) throws {
     DashboardController().register(app)
     APIController().register(app)
     UserAdminController().register(app)
+    RulesController().register(app)
 }

@@ -161,6 +161,16 @@ public struct DetectionEngine: Sendable {
     /// Whether ``drainUpdates()`` has something to return.
     public var hasUpdates: Bool { !updates.isEmpty || !extended.isEmpty }
 
+    /// Continues the cumulative counters (events, matches, late, alerts, ungrouped) of an engine
+    /// this one replaces (a rule reload), so totals and alert numbers go on from there.
+    public mutating func carryCounters(from previous: Statistics) {
+        statistics.events = previous.events
+        statistics.matches = previous.matches
+        statistics.late = previous.late
+        statistics.alerts = previous.alerts
+        statistics.ungrouped = previous.ungrouped
+    }
+
     /// The alerts open now (their condition still holds), in the order they opened.
     public var openAlerts: [Alert] { open.values.sorted { $0.number < $1.number } }
 

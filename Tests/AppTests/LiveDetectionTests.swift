@@ -212,6 +212,67 @@ struct LiveDetectionTests {
         }
     }
 
+    @Test("rules reload without a restart; a broken set is refused with its errors and the running rules stay", arguments: TestDatabase.all)
+    func reload(_ database: TestDatabase) async throws {
+        let rules = try Self.quickRules()
+        try await SecMonHarness.with(database, adjust: { $0.rulesPath = rules }) { h in
+            let admin = try await h.loggedIn(as: .admin)
+            // A broken file: refused, with the file and line; nothing changes.
+            let bad = URL(fileURLWithPath: rules).appendingPathComponent("bad.yml")
+            try "title: t\nid: X\ndetection:\n  sel:\n    a|nope: 1\n  condition: sel\nlevel: low\n".write(to: bad, atomically: true, encoding: .utf8)
+            var response = try await admin.postForm("/api/rules/reload", [:])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.contains("bad.yml:5"))
+            #expect(response.body.contains("refused"))
+            // The page says the same to a person.
+            response = try await admin.postForm("/rules/reload", [:])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.contains("The rules were not reloaded"))
+            #expect(response.body.contains("bad.yml:5"))
+            // The running rules still detect.
+            let attacker = h.client()
+            for _ in 0..<2 { _ = try await attacker.login("root", "wrong-password") }
+            try await h.flush()
+            let first = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.eventCount == 2 })
+            // Fixed and changed (a new id): reloaded; the old rule's open alert is closed.
+            try FileManager.default.removeItem(at: bad)
+            let quick = URL(fileURLWithPath: rules).appendingPathComponent("quick.yml")
+            try String(contentsOf: quick, encoding: .utf8).replacingOccurrences(of: "id: Q-01", with: "id: Q-02")
+                .write(to: quick, atomically: true, encoding: .utf8)
+            response = try await admin.postForm("/api/rules/reload", [:])
+            #expect(response.status == .ok, "\(response.body)")
+            #expect(response.body.contains("\"rules\":2"))
+            try await h.flush()
+            let closed = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.status == "closed" })
+            #expect(closed.id == first.id)
+            for _ in 0..<2 { _ = try await attacker.login("root", "wrong-password") }
+            try await h.flush()
+            let second = try #require(try await Self.waitFor(h, rule: "Q-02") { $0.eventCount == 2 })
+            #expect(second.status == "open")
+            // Analysts may not reload.
+            let analyst = try await h.loggedIn(as: .analyst)
+            #expect(try await analyst.postForm("/api/rules/reload", [:]).status == .forbidden)
+        }
+    }
+
+    @Test("the dashboard shows the detection pipeline to analysts and admins, with the reload button for admins only")
+    func dashboardPanel() async throws {
+        try await SecMonHarness.with(.sqlite) { h in
+            let admin = try await h.loggedIn(as: .admin)
+            var page = try await admin.get("/")
+            #expect(page.body.contains("id=\"pipeline\""))
+            #expect(page.body.contains("Rules loaded"))
+            #expect(page.body.contains("action=\"/rules/reload\""))
+            let analyst = try await h.loggedIn(as: .analyst)
+            page = try await analyst.get("/")
+            #expect(page.body.contains("id=\"pipeline\""))
+            #expect(!page.body.contains("action=\"/rules/reload\""))
+            let viewer = try await h.loggedIn(as: .viewer)
+            page = try await viewer.get("/")
+            #expect(!page.body.contains("id=\"pipeline\""))
+        }
+    }
+
     @Test("a broken rule directory stops startup with the problems listed")
     func brokenRules() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-badrules-\(UUID().uuidString)")

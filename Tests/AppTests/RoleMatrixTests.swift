@@ -18,6 +18,7 @@ struct RoleMatrixTests {
         "GET /api/users": .role(.admin), "GET /admin/users": .role(.admin), "POST /admin/users": .role(.admin),
         "POST /admin/users/:id/role": .role(.admin), "POST /admin/users/:id/lock": .role(.admin),
         "POST /admin/users/:id/unlock": .role(.admin), "POST /admin/users/:id/reset-password": .role(.admin),
+        "POST /rules/reload": .role(.admin), "POST /api/rules/reload": .role(.admin),
     ]
 
     enum Who: String, CaseIterable {

@@ -103,4 +103,42 @@ struct DetectionStageTests {
         #expect(stage.statistics.engine.events == 4)
         #expect(intake.isIdle)
     }
+
+    @Test("a reload takes effect behind the queued events, closes the old rules' open alerts, and keeps the counters going")
+    func reload() async throws {
+        let intake = EventIntake(budgetBytes: 1 << 20)
+        let sink = RecordingSink("memory")
+        let bus = AlertBus(sinks: [sink], logger: Logger(label: "test"))
+        let stage = DetectionStage(rules: Self.rules, intake: intake, bus: bus, latenessSeconds: 0, tickSeconds: 3600,
+                                   node: "n", logger: Logger(label: "test"))
+        let renamed = RuleLoader.load([RuleSource(path: "other.yml", text: """
+            title: Failed login
+            name: failed_login
+            logsource: {product: secmon, service: activity}
+            detection:
+              selection: {action: LOGIN_FAILURE}
+              condition: selection
+            level: medium
+            """)]).ruleSet
+        try await withServices([bus, stage]) {
+            for n in 1...2 {
+                var event = Self.failure(n)
+                intake.submitStamped(&event)
+            }
+            let summary = await stage.reload(renamed)
+            #expect(summary == DetectionStage.ReloadSummary(rules: 1, closedAlerts: 1, applied: true))
+            var event = Self.failure(3)
+            intake.submitStamped(&event)
+            try await eventually { sink.latest.values.contains { $0.rule == "failed_login" } }
+        }
+        let q01 = sink.latest.values.filter { $0.rule == "Q-01" }
+        #expect(q01.count == 1)
+        #expect(q01.first?.status == .closed)
+        #expect(q01.first?.eventCount == 2)
+        // The new rule set raises single-event alerts for its own rule, from the third event on.
+        let singles = sink.latest.values.filter { $0.rule == "failed_login" }
+        #expect(singles.map(\.evidence) == [["ev-3"]])
+        #expect(stage.rules.count == 1)
+        #expect(stage.statistics.engine.events == 3)
+    }
 }

@@ -34,6 +34,7 @@ struct EventIntakeTests {
                 switch item {
                 case .event(let event): times.append(event.time.microseconds)
                 case .tick(let time): tick = time.microseconds
+                case .reload: Issue.record("no reload was queued")
                 }
             }
             intake.batchDone()

@@ -60,6 +60,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     )
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows,
+        rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger),
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )
     return SecMonServices(

@@ -22,8 +22,10 @@ struct DashboardController {
         ]
         let recent = principal.role.includes(.analyst)
             ? try await store.recent(.init(limit: 15)).map(EventRow.init) : []
+        let pipeline = principal.role.includes(.analyst)
+            ? PipelinePanel(request.secmon.runtime.health, detailed: principal.role.includes(.admin)) : nil
         return try await request.view.render("dashboard", DashboardContext(
-            user: LayoutUser(principal), counts: tiles, recent: recent, version: SecMonVersion.current
+            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, version: SecMonVersion.current
         ))
     }
 

@@ -19,12 +19,15 @@ public final class SecMonRuntime: Sendable {
     /// The `events` table writer.
     public let eventRows: BatchingWriter<ActivityEvent>
     let alertStore: AlertStoreSink?
+    /// Reloads the live rules (admin action, `SIGHUP`).
+    public let rules: RuleReloader
     private let background: [any Service]
     private let logger: Logger
 
     init(intake: EventIntake?, detection: DetectionStage?, alerts: AlertBus?, alertStore: AlertStoreSink?,
-         eventRows: BatchingWriter<ActivityEvent>, others: [any Service], logger: Logger) {
+         eventRows: BatchingWriter<ActivityEvent>, rules: RuleReloader, others: [any Service], logger: Logger) {
         self.alertStore = alertStore
+        self.rules = rules
         self.intake = intake
         self.detection = detection
         self.alerts = alerts
@@ -33,6 +36,7 @@ public final class SecMonRuntime: Sendable {
         if let alerts { services.append(alerts) }
         services.append(eventRows)
         if let detection { services.append(detection) }
+        services.append(rules)
         services += others
         self.background = services
         self.logger = logger

@@ -12,7 +12,48 @@ struct DashboardContext: Encodable {
     var user: LayoutUser
     var counts: [CountTile]
     var recent: [EventRow]
+    /// The detection pipeline's state (analysts and admins).
+    var pipeline: PipelinePanel?
     var version: String
+}
+
+/// The dashboard's detection pipeline card: whether anything was lost, and how fast alerts land.
+struct PipelinePanel: Encodable {
+    struct Row: Encodable {
+        var label: String
+        var value: String
+        var bad: Bool
+    }
+    var status: String
+    var detection: Bool
+    var warnings: [String]
+    var rows: [Row]
+
+    init(_ health: PipelineHealth, detailed: Bool) {
+        let warnings = health.warnings(detailed: detailed)
+        status = warnings.isEmpty ? "ok" : "degraded"
+        detection = health.detection != nil
+        self.warnings = warnings
+        var rows: [Row] = []
+        if let detection = health.detection {
+            rows.append(Row(label: "Rules loaded", value: "\(detection.rules)", bad: false))
+            rows.append(Row(label: "Events run through the rules", value: "\(detection.engine.events)", bad: false))
+            rows.append(Row(label: "Alerts raised (open now)", value: "\(detection.engine.alerts) (\(detection.openAlerts))", bad: false))
+        }
+        if let intake = health.intake {
+            rows.append(Row(label: "Events refused by detection (queue full)", value: "\(intake.dropped)", bad: intake.dropped > 0))
+        }
+        for sink in health.sinks {
+            rows.append(Row(label: "Alert updates written by \(sink.name)", value: "\(sink.written)", bad: false))
+            rows.append(Row(label: "Alert updates dropped by \(sink.name) (failed writes)", value: "\(sink.dropped) (\(sink.failures))",
+                            bad: sink.dropped > 0 || sink.queued > 0 && sink.failures > 0))
+        }
+        rows.append(Row(label: "Event rows dropped (database failing)", value: "\(health.eventRows.dropped)", bad: health.eventRows.dropped > 0))
+        if let latency = health.alertLatency, let p50 = latency.percentile(0.5), let p99 = latency.percentile(0.99) {
+            rows.append(Row(label: "Event to stored alert, p50 / p99", value: "\(p50) ms / \(p99) ms", bad: p99 > 1000))
+        }
+        self.rows = rows
+    }
 }
 
 struct CountTile: Encodable {

@@ -27,8 +27,25 @@ public final class DetectionStage: Service, Sendable {
         public var rules = 0
     }
 
+    /// What a reload did.
+    public struct ReloadSummary: Sendable, Equatable {
+        /// Rules now loaded.
+        public var rules: Int
+        /// Alerts of the previous rules that were open and were closed by the switch.
+        public var closedAlerts: Int
+        /// False when the stage had already stopped (nothing changed).
+        public var applied: Bool
+
+        public init(rules: Int, closedAlerts: Int, applied: Bool) {
+            self.rules = rules
+            self.closedAlerts = closedAlerts
+            self.applied = applied
+        }
+    }
+
     /// The rules in use.
-    public let rules: RuleSet
+    public var rules: RuleSet { current.withLock { $0 } }
+    private let current: Mutex<RuleSet>
     private let intake: EventIntake
     private let bus: AlertBus
     private let latenessSeconds: Double
@@ -43,7 +60,7 @@ public final class DetectionStage: Service, Sendable {
     ///   - node: the name alerts carry as the node that raised them.
     public init(rules: RuleSet, intake: EventIntake, bus: AlertBus, latenessSeconds: Double, tickSeconds: Double,
                 node: String, logger: Logger) {
-        self.rules = rules
+        self.current = Mutex(rules)
         self.intake = intake
         self.bus = bus
         self.latenessSeconds = latenessSeconds
@@ -83,11 +100,22 @@ public final class DetectionStage: Service, Sendable {
         }
     }
 
+    /// Switches to `rules` once the events queued before this call have been handled. The open
+    /// alerts of the previous rules are closed (their windows do not carry over to the new engine).
+    public func reload(_ rules: RuleSet) async -> ReloadSummary {
+        await withCheckedContinuation { continuation in
+            if !intake.submitReload(rules, continuation) {
+                continuation.resume(returning: ReloadSummary(rules: self.rules.count, closedAlerts: 0, applied: false))
+            }
+        }
+    }
+
     /// Takes batches until the intake is finished and empty, then closes every open alert.
     private func detect() async {
-        var engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds)
+        let initial = rules
+        var engine = DetectionEngine(rules: initial, latenessSeconds: latenessSeconds)
         engine.reportsExtensions = true
-        var projection = SecurityEventProjection(rules: rules)
+        var projection = SecurityEventProjection(rules: initial)
         var ids: [Int: String] = [:]
         var stats = snapshot.withLock { $0 }
         while true {
@@ -97,6 +125,20 @@ public final class DetectionStage: Service, Sendable {
                 switch item {
                 case .event(let event): engine.process(projection.project(event))
                 case .tick(let time): engine.advance(to: time)
+                case .reload(let rules, let continuation):
+                    publish(&engine, &ids, &stats)
+                    let open = ids.count
+                    engine.finish()
+                    publish(&engine, &ids, &stats)
+                    let previous = engine.statistics
+                    engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds)
+                    engine.reportsExtensions = true
+                    engine.carryCounters(from: previous)
+                    projection = SecurityEventProjection(rules: rules)
+                    current.withLock { $0 = rules }
+                    stats.rules = rules.count
+                    logger.notice("detection rules reloaded", metadata: ["rules": "\(rules.count)", "closed_alerts": "\(open)"])
+                    continuation.resume(returning: ReloadSummary(rules: rules.count, closedAlerts: open, applied: true))
                 }
             }
             publish(&engine, &ids, &stats)
@@ -107,6 +149,7 @@ public final class DetectionStage: Service, Sendable {
         }
         engine.finish()
         publish(&engine, &ids, &stats)
+        // Reloads queued behind the end learn that nothing changed.
         let final = stats
         snapshot.withLock { $0 = final }
         intake.batchDone()

@@ -1,3 +1,4 @@
+import DetectionEngine
 import Foundation
 import SecurityModel
 import Synchronization
@@ -15,6 +16,8 @@ public final class EventIntake: Sendable {
         case event(SecurityEvent)
         /// The time is now this, even without events (quiet alerts may close).
         case tick(Timestamp)
+        /// Switch to these rules after the events queued before (the continuation learns how it went).
+        case reload(RuleSet, CheckedContinuation<DetectionStage.ReloadSummary, Never>)
     }
 
     /// Counters, for health reports.
@@ -93,6 +96,19 @@ public final class EventIntake: Sendable {
         }
         waiter?.resume()
         return accepted
+    }
+
+    /// Queues a rule reload behind the events queued so far (never refused for room: it is tiny).
+    /// Returns false when the intake has finished.
+    func submitReload(_ rules: RuleSet, _ continuation: CheckedContinuation<DetectionStage.ReloadSummary, Never>) -> Bool {
+        let (queued, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (false, nil) }
+            state.queue.append(.reload(rules, continuation), bytes: 1)
+            defer { state.waiter = nil }
+            return (true, state.waiter)
+        }
+        waiter?.resume()
+        return queued
     }
 
     /// Queues a clock tick at the current time (never earlier than the last stamp).

@@ -1,0 +1,61 @@
+import DetectionEngine
+import EventPipeline
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the live rules from the directory they were loaded from, without a restart: from the
+/// dashboard (admins), `POST /api/rules/reload`, or `SIGHUP`. The new set is validated first; a
+/// set with errors is refused with them and the running rules stay.
+public final class RuleReloader: Service, Sendable {
+    /// What a reload attempt gave.
+    public enum Outcome: Sendable, Equatable {
+        /// The new rules run: how many, and how many open alerts of the old ones were closed.
+        case reloaded(rules: Int, closedAlerts: Int)
+        /// Refused: the rule files' errors (`file:line: message`), the running rules unchanged.
+        case refused([String])
+        /// Live detection is off (no rules were found at startup): nothing to reload.
+        case detectionOff
+    }
+
+    /// The directory (or file) the rules come from.
+    public let path: String?
+    private let stage: DetectionStage?
+    private let logger: Logger
+
+    init(path: String?, stage: DetectionStage?, logger: Logger) {
+        self.path = path
+        self.stage = stage
+        self.logger = logger
+    }
+
+    /// Reads, validates and (when valid) switches to the rules at ``path``. `by` names who asked,
+    /// for the log.
+    public func reload(by who: String) async -> Outcome {
+        guard let path, let stage else { return .detectionOff }
+        let result = RuleDirectory.load(path)
+        let errors = result.errors.map { "\($0)" }
+        guard errors.isEmpty else {
+            logger.error("rule reload refused", metadata: ["by": "\(who)", "path": "\(path)", "errors": "\(errors.count)"])
+            return .refused(errors)
+        }
+        let summary = await stage.reload(result.ruleSet)
+        guard summary.applied else { return .refused(["the detection stage has stopped (the server is shutting down)"]) }
+        logger.notice("rules reloaded", metadata: ["by": "\(who)", "path": "\(path)", "rules": "\(summary.rules)"])
+        return .reloaded(rules: summary.rules, closedAlerts: summary.closedAlerts)
+    }
+
+    /// Reloads on every `SIGHUP` until graceful shutdown.
+    public func run() async throws {
+        guard stage != nil else {
+            try? await gracefulShutdown()
+            return
+        }
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try? await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                _ = await self.reload(by: "SIGHUP")
+            }
+        }
+    }
+}
