@@ -5,16 +5,9 @@ import SecurityModel
 /// Episode semantics: while a correlation's condition keeps holding for the same key, new events
 /// extend the open alert (count, last time, evidence) instead of raising another one.
 public struct Alert: Sendable, Hashable {
-    /// One group-by field and its value (`nil` when the events lacked the field).
-    public struct GroupValue: Sendable, Hashable {
-        public var field: String
-        public var value: String?
-
-        public init(field: String, value: String?) {
-            self.field = field
-            self.value = value
-        }
-    }
+    /// One group-by field and its value (`nil` when the events lacked the field): the same type
+    /// the pipeline publishes.
+    public typealias GroupValue = SecurityAlert.GroupValue
 
     /// Sequence number within the run (1-based, in the order alerts opened).
     public var number: Int

@@ -54,8 +54,20 @@ struct BrowserTests {
         try await browser.wait("the API request in recent activity", timeout: 12) {
             try await browser.text("#recent-activity").contains("GET /api/status")
         }
-        let png = try await browser.screenshot()
-        try png.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-dashboard-\(db).png"))
+        func png(_ data: Data, _ name: String) throws {
+            try data.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+        }
+        try png(await browser.screenshot(), "dashboard")
+
+        // The detection pipeline card, and reloading the rules from it (a form post with CSRF).
+        try await browser.open(h.baseURL + "/#pipeline")
+        #expect(try await browser.text("#pipeline").contains("Rules loaded"))
+        try png(await browser.screenshot(), "pipeline")
+        try await browser.click("#pipeline button[type=submit]")
+        try await browser.wait("the reload result") { try await browser.currentURL() == h.baseURL + "/rules/reload" }
+        #expect(try await browser.text("#reload-result").contains("rules are running now"))
+        try png(await browser.screenshot(), "reload")
+        try await browser.open(h.baseURL + "/")
 
         try await browser.click("#logout")
         try await browser.wait("the login page after logout") { try await browser.currentURL().hasSuffix("/login") }

@@ -185,14 +185,13 @@ public final class DetectionStage: Service, Sendable {
 
     /// The published form of an engine alert.
     static func securityAlert(_ alert: Alert, id: String, status: SecurityAlert.Status, node: String) -> SecurityAlert {
-        let group = alert.group.map { SecurityAlert.GroupValue(field: $0.field, value: $0.value) }
         var entities: [Entity] = []
         for value in alert.group {
             guard let text = value.value, !text.isEmpty, let kind = Entity.Kind(field: value.field) else { continue }
             let entity = Entity(kind, text)
             if !entities.contains(entity) { entities.append(entity) }
         }
-        return SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: group,
+        return SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: alert.group,
                              entities: entities, firstTime: alert.firstTime, lastTime: alert.lastTime,
                              eventCount: alert.eventCount, evidence: alert.events.map { $0.id ?? $0.description },
                              status: status, node: node)
