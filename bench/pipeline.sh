@@ -13,7 +13,8 @@
 #      answered) to the row being written, and /healthz reports p50 and p99.
 #
 # Prints one table. Options (environment): GEN_EVENTS (default 200000), RATE (default 20000), RUNS
-# (default 3), DURATION (default 20), CONNECTIONS (default 32), PROBES (default 4), SHARED (../shared).
+# (default 3), DURATION (default 20), CONNECTIONS (default 32), PROBES (default 4), SHARED (../shared),
+# PARTS ("throughput latency", the default, or either one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}
@@ -23,6 +24,7 @@ runs=${RUNS:-3}
 duration=${DURATION:-20}
 connections=${CONNECTIONS:-32}
 probes=${PROBES:-4}
+parts=${PARTS:-"throughput latency"}
 out=bench/out
 mkdir -p "$out"
 
@@ -44,6 +46,7 @@ field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 rows=()
 
 # 1. Throughput.
+if [[ " $parts " == *" throughput "* ]]; then
 best=""
 for i in $(seq 1 "$runs"); do
   rm -f "$work"/replay.sqlite*
@@ -55,8 +58,10 @@ rows+=("replay, as fast as taken (best of $runs)|$(echo "$best" | field events)|
 rm -f "$work"/replay.sqlite*
 paced=$("$bin" bench-pipeline "$log" --database-url "sqlite:$work/replay.sqlite" --rate "$rate")
 rows+=("replay, offered at $rate/s|$(echo "$paced" | field events)|$(echo "$paced" | field seconds)|$(echo "$paced" | field events_per_s)|$(echo "$paced" | field dropped)|$(echo "$paced" | field alerts)|$(echo "$paced" | field stored)")
+fi
 
 # 2. Latency under load.
+if [[ " $parts " == *" latency "* ]]; then
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 SECMON_ADMIN_PASSWORD=bench-initial-password SECMON_BCRYPT_COST=4 "$bin" serve --port "$port" --data-dir "$work/data" \
@@ -103,13 +108,17 @@ episodes=$(cat "$work/probe.out")
 read -r wrk_rps wrk_p99 < <(awk '/Requests\/sec/ {r=$2} /^ *99%/ {p=$2} END {print r, p}' "$work/wrk.out")
 latency=$(echo "$health" | python3 -c 'import json,sys; d=json.load(sys.stdin); l=d.get("alert_latency_ms") or {}; i=d.get("intake") or {}; print(l.get("count"), l.get("p50"), l.get("p99"), l.get("max"), i.get("accepted"), i.get("dropped"), d.get("status"))')
 read -r count p50 p99 max accepted dropped status <<<"$latency"
+fi
 
+if [ ${#rows[@]} -gt 0 ]; then
 printf '%-42s %10s %9s %10s %8s %8s %8s\n' "throughput" "events" "seconds" "events/s" "dropped" "alerts" "stored"
 for row in "${rows[@]}"; do
   IFS='|' read -r name events seconds eps dropped_ alerts stored <<<"$row"
   printf '%-42s %10s %9s %10s %8s %8s %8s\n' "$name" "$events" "$seconds" "$eps" "$dropped_" "$alerts" "$stored"
 done
 echo
+fi
+[[ " $parts " == *" latency "* ]] || exit 0
 printf '%-42s %s\n' "latency under load" ""
 printf '  %-40s %s req/s, p99 %s (wrk, %s connections, %ss)\n' "GET /login" "$wrk_rps" "$wrk_p99" "$connections" "$duration"
 printf '  %-40s %s episodes, %s events accepted by detection, %s dropped, health %s\n' "brute-force probe ($probes threads)" "$episodes" "$accepted" "$dropped" "$status"

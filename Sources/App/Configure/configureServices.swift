@@ -11,11 +11,11 @@ import Vapor
 ///
 /// Adding a sink is one line in `alertSinks`; adding a source is one file and one line here.
 func configureServices(_ app: Application, _ config: SecMonConfig) async throws -> SecMonServices {
-    // SQLite's statements (mostly the batched event inserts) and blocking file I/O run on Vapor's
-    // thread pool. Below the event loops' priority they yield the CPU to requests under load: the
-    // log file already holds every event, the rows may lag a little. Measured with 10 s wrk runs of
-    // GET /api/status, twice each way: p99 11.5 / 10.5 ms with it, 13.1 / 11.9 ms without.
-    ThreadPriority.lower(app.threadPool, threads: app.threadPool.numberOfThreads, nice: 10)
+    // The database threads run at normal priority. They used to run at nice 10 (to favour requests):
+    // under load that starved the alert writes behind the event inserts. bench/pipeline.sh, latency
+    // part, 15 s of wrk on GET /login, twice each way in one run: event to stored alert p50 40 / 36 ms,
+    // p99 200 / 148 ms at nice 10; p50 6.9 / 5.9 ms, p99 25.9 / 25.4 ms at nice 0, with GET /login at
+    // 8,100-8,900 req/s (p99 11.5-11.8 ms) and 8,600-9,900 req/s (p99 10.9-12.2 ms).
     let database: @Sendable () -> (any SQLDatabase)? = { app.db as? any SQLDatabase }
 
     // Rules first: a startup that fails on them has not opened the log yet (nothing to close).
