@@ -27,12 +27,36 @@ public struct DetectionEngine: Sendable {
         public var liveGroups = 0
         /// Distinct carried values (addresses, user names, ...) held as symbols now.
         public var symbols = 0
+        /// Groups removed before their window emptied because their correlation held
+        /// ``Limits/maxGroupsPerCorrelation`` groups and a new key came.
+        public var evictedGroups = 0
 
         public init() {}
     }
 
+    /// Bounds on the engine's live state.
+    public struct Limits: Sendable, Equatable {
+        /// Most groups (distinct `group-by` keys) one correlation keeps. A new key beyond it evicts
+        /// the least recently active of a few groups sampled at random (closing its alert, if open):
+        /// memory stays bounded when someone floods distinct keys, and the evictions are counted so
+        /// that the flood itself can be seen.
+        public var maxGroupsPerCorrelation: Int
+
+        /// 200,000 groups per correlation.
+        public static let `default` = Limits(maxGroupsPerCorrelation: 200_000)
+
+        public init(maxGroupsPerCorrelation: Int) {
+            self.maxGroupsPerCorrelation = max(1, maxGroupsPerCorrelation)
+        }
+    }
+
     public let rules: RuleSet
+    public let limits: Limits
     public private(set) var statistics = Statistics()
+    /// Groups evicted per correlation (by index in ``RuleSet/correlations``).
+    public private(set) var evictionsByCorrelation: [Int]
+    /// The state of the generator that samples eviction candidates.
+    private var sampler: UInt64 = 0x9E37_79B9_7F4A_7C15
     /// Whether ``drainUpdates()`` also reports open alerts that grew (``AlertUpdate/extended(_:)``).
     /// Off by default: a batch run reads alerts only when they close, and tracking growth costs a
     /// little per extending event. Live detection turns it on so stored alerts follow their episode.
@@ -69,8 +93,10 @@ public struct DetectionEngine: Sendable {
     /// - Parameters:
     ///   - rules: a compiled rule set.
     ///   - latenessSeconds: how far out of time order an event may arrive and still be correlated.
-    public init(rules: RuleSet, latenessSeconds: Double = 5) {
+    public init(rules: RuleSet, latenessSeconds: Double = 5, limits: Limits = .default) {
         self.rules = rules
+        self.limits = limits
+        self.evictionsByCorrelation = Array(repeating: 0, count: rules.correlations.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         let plans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
@@ -164,6 +190,7 @@ public struct DetectionEngine: Sendable {
     /// Continues the cumulative counters (events, matches, late, alerts, ungrouped) of an engine
     /// this one replaces (a rule reload), so totals and alert numbers go on from there.
     public mutating func carryCounters(from previous: Statistics) {
+        statistics.evictedGroups = previous.evictedGroups
         statistics.events = previous.events
         statistics.matches = previous.matches
         statistics.late = previous.late
@@ -254,8 +281,10 @@ public struct DetectionEngine: Sendable {
         let number = valueSymbol != 0 && correlationPlans[c].window.type.needsNumber ? symbols[valueSymbol].number : nil
         let window = correlationPlans[c].window
         let now = time.microseconds
+        let hash = keyHasher.hash(key)
+        if groups[c].count >= limits.maxGroupsPerCorrelation, !groups[c].contains(key: key, hash: hash) { evictOne(c) }
         var outcome = GroupOutcome(openingTime: now)
-        let slot = groups[c].observe(key: key, hash: keyHasher.hash(key), time: now, evidence: evidence, value: valueSymbol,
+        let slot = groups[c].observe(key: key, hash: hash, time: now, evidence: evidence, value: valueSymbol,
                                      number: number, positions: source.positions, rule: window, store: &evidenceStore,
                                      outcome: &outcome)
         if let expired = outcome.expiredAlert { close(expired) }
@@ -321,6 +350,44 @@ public struct DetectionEngine: Sendable {
             }
         }
         for parent in parents { correlate(time, node, refs, carried, parent) }
+    }
+
+    /// Makes room in correlation `c`'s full table: of up to 8 live groups sampled at random (all of
+    /// them in a table of at most 16 slots), the one whose last event is oldest goes (its alert, if
+    /// open, closes). Sampling keeps eviction O(1)
+    /// per new key however large the table, as approximated LRU does in Redis.
+    private mutating func evictOne(_ c: Int) {
+        let slots = groups[c].slotCount
+        guard slots > 0 else { return }
+        var victim = -1
+        var oldest = Int64.max
+        if slots <= 16 {
+            // A small table: look at every group.
+            for slot in 0..<slots where !groups[c].isVacant(slot) && groups[c].lastTime(slot) < oldest {
+                oldest = groups[c].lastTime(slot)
+                victim = slot
+            }
+        }
+        var sampled = victim >= 0 ? 8 : 0
+        for _ in 0..<64 where sampled < 8 {
+            sampler ^= sampler << 13
+            sampler ^= sampler >> 7
+            sampler ^= sampler << 17
+            let slot = Int(truncatingIfNeeded: sampler % UInt64(slots))
+            if groups[c].isVacant(slot) { continue }
+            sampled += 1
+            let last = groups[c].lastTime(slot)
+            if last < oldest { oldest = last; victim = slot }
+        }
+        if victim < 0 {
+            // Sampling found only vacant slots (a sparse table): take the first live one.
+            guard let first = (0..<slots).first(where: { !groups[c].isVacant($0) }) else { return }
+            victim = first
+        }
+        if let number = groups[c].openAlert(victim) { close(number) }
+        groups[c].remove(slot: victim)
+        statistics.evictedGroups += 1
+        evictionsByCorrelation[c] += 1
     }
 
     /// The values of a group key of `count` fields, in group-by order.

@@ -72,6 +72,18 @@ struct GroupTable: Sendable {
     @inline(__always)
     func isVacant(_ slot: Int) -> Bool { meta[slot].lastTime == .max }
 
+    /// Whether a group for `key` exists.
+    func contains(key: GroupKey, hash: UInt64) -> Bool {
+        var bucket = home(hash)
+        while true {
+            let entry = buckets[bucket]
+            if entry == 0 { return false }
+            let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+            if entry >> 32 == hash >> 32, meta[slot].key == key { return true }
+            bucket = (bucket + 1) & mask
+        }
+    }
+
     /// The slot holding `key`, with a new group when absent.
     @inline(__always)
     mutating func slot(for key: GroupKey, hash: UInt64) -> Int {

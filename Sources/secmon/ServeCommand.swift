@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("This node's name, carried by the alerts it raises; give each node sharing a database its own. [env: SECMON_NODE] (default: the host name)", valueName: "name"))
     var node: String?
 
+    @Option(name: .long, help: ArgumentHelp("Most groups (distinct group-by keys) one correlation keeps live; beyond it the least recently active are evicted and a SECMON-EVICTION alert is raised. [env: SECMON_MAX_GROUPS] (default: 200000)", valueName: "n"))
+    var maxGroups: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -76,6 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let name = node ?? env["SECMON_NODE"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard name.utf8.count <= 128 else { throw CommandLineError("--node must be at most 128 bytes") }
             config.nodeName = name
+        }
+        if let text = maxGroups.map(String.init) ?? env["SECMON_MAX_GROUPS"] {
+            guard let value = Int(text), value >= 1 else { throw CommandLineError("--max-groups must be a whole number of at least 1, not '\(text)'") }
+            config.maxGroupsPerCorrelation = value
         }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

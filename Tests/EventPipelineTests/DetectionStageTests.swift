@@ -141,4 +141,30 @@ struct DetectionStageTests {
         #expect(stage.rules.count == 1)
         #expect(stage.statistics.engine.events == 3)
     }
+
+    @Test("evictions at the cap raise a meta-alert, open while they go on and closed once they stop")
+    func evictionAlert() async throws {
+        let clock = ManualClock()
+        let intake = EventIntake(budgetBytes: 1 << 20, now: clock.now)
+        let sink = RecordingSink("memory")
+        let bus = AlertBus(sinks: [sink], logger: Logger(label: "test"))
+        let stage = DetectionStage(rules: Self.rules, intake: intake, bus: bus, latenessSeconds: 0, tickSeconds: 3600,
+                                   node: "n", limits: .init(maxGroupsPerCorrelation: 2), logger: Logger(label: "test"))
+        try await withServices([bus, stage]) {
+            for n in 1...5 {
+                var event = Self.failure(n, ip: "192.0.2.\(n)")
+                intake.submitStamped(&event)
+            }
+            try await eventually { sink.latest.values.contains { $0.rule == DetectionStage.evictionRule && $0.eventCount == 3 } }
+            let meta = try #require(sink.latest.values.first { $0.rule == DetectionStage.evictionRule })
+            #expect(meta.status == .open)
+            #expect(meta.level == .high)
+            #expect(meta.group == [.init(field: "rule", value: "Q-01")])
+            #expect(stage.statistics.evictions == ["Q-01": 3])
+            clock.advance(seconds: Double(DetectionStage.evictionQuietSeconds) + 1)
+            intake.tick()
+            try await eventually { sink.latest[meta.id]?.status == .closed }
+            #expect(sink.latest[meta.id]?.status == .closed)
+        }
+    }
 }

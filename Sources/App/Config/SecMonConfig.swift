@@ -1,3 +1,4 @@
+import DetectionEngine
 import EventPipeline
 import Foundation
 import SecurityModel
@@ -72,6 +73,9 @@ public struct SecMonConfig: Sendable {
     /// The name this `secmon serve` gives the alerts it raises; alerts it left open are closed when
     /// it starts again. Give each node sharing a database its own.
     public var nodeName = ProcessInfo.processInfo.hostName
+    /// Most groups (distinct `group-by` keys) one correlation keeps live; beyond it the least recently
+    /// active are evicted, counted, and reported as a `SECMON-EVICTION` alert.
+    public var maxGroupsPerCorrelation = DetectionEngine.Limits.default.maxGroupsPerCorrelation
     /// Most bytes of events waiting for detection; beyond it events are refused by detection
     /// (still logged and stored) and counted.
     public var intakeQueueBytes = 32 << 20

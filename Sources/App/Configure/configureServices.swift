@@ -40,7 +40,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         let newIntake = EventIntake(budgetBytes: config.intakeQueueBytes)
         // Every live source is ordered (stamped by the intake): detection holds nothing back.
         detection = DetectionStage(rules: rules.ruleSet, intake: newIntake, bus: newBus, latenessSeconds: 0,
-                                   tickSeconds: config.detectionTickSeconds, node: config.nodeName, logger: app.logger)
+                                   tickSeconds: config.detectionTickSeconds, node: config.nodeName,
+                                   limits: DetectionEngine.Limits(maxGroupsPerCorrelation: config.maxGroupsPerCorrelation), logger: app.logger)
         intake = newIntake
         bus = newBus
         app.logger.notice("live detection: \(rules.ruleSet.count) rules from \(rules.path)")

@@ -21,6 +21,10 @@ public struct PipelineHealth: Sendable {
         if let intake, intake.dropped > 0 {
             out.append("detection intake dropped \(intake.dropped) event(s): its \(intake.budgetBytes)-byte queue was full; those events were logged and stored but not run through the rules")
         }
+        if let detection, detection.engine.evictedGroups > 0 {
+            let rules = detection.evictions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            out.append("detection evicted \(detection.engine.evictedGroups) group(s) at its cap of \(detection.maxGroupsPerCorrelation) per correlation (\(rules)): many distinct keys, possibly a flood hiding an attack; their windows restarted empty")
+        }
         if let detection, detection.engine.late > 0 {
             out.append("detection skipped \(detection.engine.late) late event(s) (older than events already correlated)")
         }
@@ -56,8 +60,11 @@ public struct PipelineHealth: Sendable {
             var alerts: Int
             var openAlerts: Int
             var liveGroups: Int
+            var evictedGroups: Int
+            var maxGroupsPerCorrelation: Int
             enum CodingKeys: String, CodingKey {
                 case rules, events, matches, late, alerts, openAlerts = "open_alerts", liveGroups = "live_groups"
+                case evictedGroups = "evicted_groups", maxGroupsPerCorrelation = "max_groups_per_correlation"
             }
         }
         struct Sink: Content {
@@ -104,7 +111,8 @@ public struct PipelineHealth: Sendable {
             intake: intake.map { .init(accepted: $0.accepted, dropped: $0.dropped, queued: $0.queued, queuedBytes: $0.queuedBytes, budgetBytes: $0.budgetBytes) },
             detection: detection.map {
                 .init(rules: $0.rules, events: $0.engine.events, matches: $0.engine.matches, late: $0.engine.late,
-                      alerts: $0.engine.alerts, openAlerts: $0.openAlerts, liveGroups: $0.engine.liveGroups)
+                      alerts: $0.engine.alerts, openAlerts: $0.openAlerts, liveGroups: $0.engine.liveGroups,
+                      evictedGroups: $0.engine.evictedGroups, maxGroupsPerCorrelation: $0.maxGroupsPerCorrelation)
             },
             sinks: sinks.map { .init(name: $0.name, published: $0.published, written: $0.written, failures: $0.failures,
                                      dropped: $0.dropped, queued: $0.queued, lastError: detailed ? $0.lastError : nil) },

@@ -39,6 +39,8 @@ struct PipelinePanel: Encodable {
             rows.append(Row(label: "Rules loaded", value: "\(detection.rules)", bad: false))
             rows.append(Row(label: "Events run through the rules", value: "\(detection.engine.events)", bad: false))
             rows.append(Row(label: "Alerts raised (open now)", value: "\(detection.engine.alerts) (\(detection.openAlerts))", bad: false))
+            rows.append(Row(label: "Live groups (evicted at the cap of \(detection.maxGroupsPerCorrelation) per correlation)",
+                            value: "\(detection.engine.liveGroups) (\(detection.engine.evictedGroups))", bad: detection.engine.evictedGroups > 0))
         }
         if let intake = health.intake {
             rows.append(Row(label: "Events refused by detection (queue full)", value: "\(intake.dropped)", bad: intake.dropped > 0))

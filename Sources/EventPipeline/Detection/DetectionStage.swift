@@ -25,7 +25,16 @@ public final class DetectionStage: Service, Sendable {
         public var openAlerts = 0
         /// Rules loaded.
         public var rules = 0
+        /// Groups evicted at the cap, by the label of their correlation.
+        public var evictions: [String: Int] = [:]
+        /// The cap on groups per correlation.
+        public var maxGroupsPerCorrelation = 0
     }
+
+    /// The rule that names the meta-alert raised when detection state is evicted.
+    public static let evictionRule = "SECMON-EVICTION"
+    /// How long after the last eviction an eviction meta-alert stays open, in seconds.
+    public static let evictionQuietSeconds: Int64 = 300
 
     /// What a reload did.
     public struct ReloadSummary: Sendable, Equatable {
@@ -51,6 +60,7 @@ public final class DetectionStage: Service, Sendable {
     private let latenessSeconds: Double
     private let tickSeconds: Double
     private let node: String
+    private let limits: DetectionEngine.Limits
     private let logger: Logger
     private let snapshot: Mutex<Statistics>
 
@@ -58,8 +68,10 @@ public final class DetectionStage: Service, Sendable {
     ///   - latenessSeconds: how far out of order events may arrive (0 when every source is ordered).
     ///   - tickSeconds: how often the clock moves without events.
     ///   - node: the name alerts carry as the node that raised them.
+    ///   - limits: bounds on the engine's live state (groups per correlation).
     public init(rules: RuleSet, intake: EventIntake, bus: AlertBus, latenessSeconds: Double, tickSeconds: Double,
-                node: String, logger: Logger) {
+                node: String, limits: DetectionEngine.Limits = .default, logger: Logger) {
+        self.limits = limits
         self.current = Mutex(rules)
         self.intake = intake
         self.bus = bus
@@ -69,6 +81,7 @@ public final class DetectionStage: Service, Sendable {
         self.logger = logger
         var initial = Statistics()
         initial.rules = rules.count
+        initial.maxGroupsPerCorrelation = limits.maxGroupsPerCorrelation
         self.snapshot = Mutex(initial)
     }
 
@@ -113,25 +126,32 @@ public final class DetectionStage: Service, Sendable {
     /// Takes batches until the intake is finished and empty, then closes every open alert.
     private func detect() async {
         let initial = rules
-        var engine = DetectionEngine(rules: initial, latenessSeconds: latenessSeconds)
+        var engine = DetectionEngine(rules: initial, latenessSeconds: latenessSeconds, limits: limits)
         engine.reportsExtensions = true
         var projection = SecurityEventProjection(rules: initial)
         var ids: [Int: String] = [:]
+        var evictions = EvictionWatch()
         var stats = snapshot.withLock { $0 }
         while true {
             let batch = await intake.take()
             if batch.isEmpty { break }
             for item in batch {
                 switch item {
-                case .event(let event): engine.process(projection.project(event))
-                case .tick(let time): engine.advance(to: time)
+                case .event(let event):
+                    engine.process(projection.project(event))
+                    evictions.observe(time: event.time)
+                case .tick(let time):
+                    engine.advance(to: time)
+                    evictions.observe(time: time)
                 case .reload(let rules, let continuation):
                     publish(&engine, &ids, &stats)
                     let open = ids.count
                     engine.finish()
                     publish(&engine, &ids, &stats)
                     let previous = engine.statistics
-                    engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds)
+                    bus.publish(evictions.update(engine, node: node))
+                    evictions.rulesChanged(engine)
+                    engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds, limits: limits)
                     engine.reportsExtensions = true
                     engine.carryCounters(from: previous)
                     projection = SecurityEventProjection(rules: rules)
@@ -142,6 +162,8 @@ public final class DetectionStage: Service, Sendable {
                 }
             }
             publish(&engine, &ids, &stats)
+            bus.publish(evictions.update(engine, node: node))
+            stats.evictions = evictions.totals
             stats.batches &+= 1
             let current = stats
             snapshot.withLock { $0 = current }
@@ -149,7 +171,7 @@ public final class DetectionStage: Service, Sendable {
         }
         engine.finish()
         publish(&engine, &ids, &stats)
-        // Reloads queued behind the end learn that nothing changed.
+        bus.publish(evictions.closeAll(node: node))
         let final = stats
         snapshot.withLock { $0 = final }
         intake.batchDone()
