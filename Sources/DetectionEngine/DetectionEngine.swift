@@ -55,8 +55,7 @@ public struct DetectionEngine: Sendable {
     public private(set) var statistics = Statistics()
     /// Groups evicted per correlation (by index in ``RuleSet/correlations``).
     public private(set) var evictionsByCorrelation: [Int]
-    /// The state of the generator that samples eviction candidates.
-    private var sampler: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     /// Whether ``drainUpdates()`` also reports open alerts that grew (``AlertUpdate/extended(_:)``).
     /// Off by default: a batch run reads alerts only when they close, and tracking growth costs a
     /// little per extending event. Live detection turns it on so stored alerts follow their episode.
@@ -94,6 +93,11 @@ public struct DetectionEngine: Sendable {
     ///   - rules: a compiled rule set.
     ///   - latenessSeconds: how far out of time order an event may arrive and still be correlated.
     public init(rules: RuleSet, latenessSeconds: Double = 5, limits: Limits = .default) {
+        self.init(rules: rules, latenessSeconds: latenessSeconds, limits: limits, hasher: KeyHasher())
+    }
+
+    /// An engine whose keys hash with `hasher` (a reload hands its tables over, hashes included).
+    private init(rules: RuleSet, latenessSeconds: Double, limits: Limits, hasher: KeyHasher) {
         self.rules = rules
         self.limits = limits
         self.evictionsByCorrelation = Array(repeating: 0, count: rules.correlations.count)
@@ -101,9 +105,12 @@ public struct DetectionEngine: Sendable {
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         let plans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
         self.correlationPlans = plans
-        self.groups = plans.map { GroupTable(stepCount: $0.window.stepCount) }
+        self.groups = plans.map { plan in
+            var table = GroupTable(stepCount: plan.window.stepCount)
+            table.cap = limits.maxGroupsPerCorrelation
+            return table
+        }
         self.nodes = NodeTable(rules: rules)
-        let hasher = KeyHasher()
         self.keyHasher = hasher
         self.symbols = SymbolTable(hasher: hasher)
         self.lastValues = Array(repeating: nil, count: rules.fields.count)
@@ -187,15 +194,59 @@ public struct DetectionEngine: Sendable {
     /// Whether ``drainUpdates()`` has something to return.
     public var hasUpdates: Bool { !updates.isEmpty || !extended.isEmpty }
 
-    /// Continues the cumulative counters (events, matches, late, alerts, ungrouped) of an engine
-    /// this one replaces (a rule reload), so totals and alert numbers go on from there.
-    public mutating func carryCounters(from previous: Statistics) {
-        statistics.evictedGroups = previous.evictedGroups
-        statistics.events = previous.events
-        statistics.matches = previous.matches
-        statistics.late = previous.late
-        statistics.alerts = previous.alerts
-        statistics.ungrouped = previous.ungrouped
+    /// What ``replaceRules(_:)`` did.
+    public struct RuleChange: Sendable, Equatable {
+        /// Correlations that kept their state: the same id (or name), content and sources.
+        public var kept: [String]
+        /// Correlations of the previous rules that were removed or changed: their groups were
+        /// dropped and their open alerts closed.
+        public var reset: [String]
+    }
+
+    /// Switches to `newRules`, keeping the state (groups, windows, open alerts) of every
+    /// correlation whose id or name, content and sources did not change (``RuleSet/stateFingerprints``);
+    /// the others start empty under the new rules and their open alerts close (reported by
+    /// ``drainUpdates()``). Hits waiting for order are run first, under the previous rules.
+    public mutating func replaceRules(_ newRules: RuleSet) -> RuleChange {
+        while let hit = buffer.next(flushing: true) { run(hit) }
+        var next = DetectionEngine(rules: newRules, latenessSeconds: 0, limits: limits, hasher: keyHasher)
+        next.buffer = buffer
+        next.reportsExtensions = reportsExtensions
+        var previous: [String: Int] = [:]
+        for (c, correlation) in rules.correlations.enumerated() { previous[correlation.info.label] = c }
+        var change = RuleChange(kept: [], reset: [])
+        var keptPrevious = Set<Int>()
+        for (c2, correlation) in newRules.correlations.enumerated() {
+            guard let c = previous[correlation.info.label], !keptPrevious.contains(c),
+                  rules.stateFingerprints[rules.detections.count + c] == newRules.stateFingerprints[newRules.detections.count + c2]
+            else { continue }
+            keptPrevious.insert(c)
+            next.groups[c2] = groups[c]
+            next.groups[c2].cap = limits.maxGroupsPerCorrelation
+            next.nextSweep[c2] = nextSweep[c]
+            for slot in 0..<groups[c].slotCount where !groups[c].isVacant(slot) {
+                guard let number = groups[c].openAlert(slot), number >= 0, var alert = open.removeValue(forKey: number) else { continue }
+                alert.node = newRules.detections.count + c2
+                alert.rule = correlation.info
+                next.open[number] = alert
+            }
+            change.kept.append(correlation.info.label)
+        }
+        for c in rules.correlations.indices where !keptPrevious.contains(c) {
+            change.reset.append(rules.correlations[c].info.label)
+            for slot in 0..<groups[c].slotCount where !groups[c].isVacant(slot) {
+                if let number = groups[c].openAlert(slot) { close(number) }
+            }
+        }
+        next.updates = updates
+        next.extended = extended.filter { next.open[$0] != nil }
+        next.symbols = symbols
+        next.symbolsAfterCollection = symbolsAfterCollection
+        next.evidenceStore = evidenceStore
+        next.statistics = statistics
+        next.statistics.liveGroups = next.groups.reduce(0) { $0 + $1.count }
+        self = next
+        return change
     }
 
     /// The alerts open now (their condition still holds), in the order they opened.
@@ -282,11 +333,15 @@ public struct DetectionEngine: Sendable {
         let window = correlationPlans[c].window
         let now = time.microseconds
         let hash = keyHasher.hash(key)
-        if groups[c].count >= limits.maxGroupsPerCorrelation, !groups[c].contains(key: key, hash: hash) { evictOne(c) }
         var outcome = GroupOutcome(openingTime: now)
         let slot = groups[c].observe(key: key, hash: hash, time: now, evidence: evidence, value: valueSymbol,
                                      number: number, positions: source.positions, rule: window, store: &evidenceStore,
                                      outcome: &outcome)
+        if outcome.evicted {
+            statistics.evictedGroups += 1
+            evictionsByCorrelation[c] += 1
+            if let evicted = outcome.evictedAlert { close(evicted) }
+        }
         if let expired = outcome.expiredAlert { close(expired) }
         guard outcome.holds else {
             if let number = outcome.openAlert {
@@ -350,44 +405,6 @@ public struct DetectionEngine: Sendable {
             }
         }
         for parent in parents { correlate(time, node, refs, carried, parent) }
-    }
-
-    /// Makes room in correlation `c`'s full table: of up to 8 live groups sampled at random (all of
-    /// them in a table of at most 16 slots), the one whose last event is oldest goes (its alert, if
-    /// open, closes). Sampling keeps eviction O(1)
-    /// per new key however large the table, as approximated LRU does in Redis.
-    private mutating func evictOne(_ c: Int) {
-        let slots = groups[c].slotCount
-        guard slots > 0 else { return }
-        var victim = -1
-        var oldest = Int64.max
-        if slots <= 16 {
-            // A small table: look at every group.
-            for slot in 0..<slots where !groups[c].isVacant(slot) && groups[c].lastTime(slot) < oldest {
-                oldest = groups[c].lastTime(slot)
-                victim = slot
-            }
-        }
-        var sampled = victim >= 0 ? 8 : 0
-        for _ in 0..<64 where sampled < 8 {
-            sampler ^= sampler << 13
-            sampler ^= sampler >> 7
-            sampler ^= sampler << 17
-            let slot = Int(truncatingIfNeeded: sampler % UInt64(slots))
-            if groups[c].isVacant(slot) { continue }
-            sampled += 1
-            let last = groups[c].lastTime(slot)
-            if last < oldest { oldest = last; victim = slot }
-        }
-        if victim < 0 {
-            // Sampling found only vacant slots (a sparse table): take the first live one.
-            guard let first = (0..<slots).first(where: { !groups[c].isVacant($0) }) else { return }
-            victim = first
-        }
-        if let number = groups[c].openAlert(victim) { close(number) }
-        groups[c].remove(slot: victim)
-        statistics.evictedGroups += 1
-        evictionsByCorrelation[c] += 1
     }
 
     /// The values of a group key of `count` fields, in group-by order.

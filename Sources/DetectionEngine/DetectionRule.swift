@@ -55,6 +55,8 @@ struct CompiledFilter: Sendable {
     let logSource: LogSource
     let searches: [SearchIdentifier]
     let condition: ConditionExpression
+    /// The filter document's ``RuleInfo/fingerprint``.
+    let fingerprint: UInt64
 }
 
 /// A compiled Sigma correlation rule.

@@ -11,4 +11,8 @@ struct GroupOutcome {
     var openAlert: Int?
     /// An alert that ended because the window had emptied before this event.
     var expiredAlert: Int?
+    /// Whether making this event's group evicted another one (the table was at its cap), and the
+    /// evicted group's open alert.
+    var evicted = false
+    var evictedAlert: Int?
 }

@@ -45,6 +45,10 @@ struct GroupTable: Sendable {
     private var scratch = WindowState()
     /// Live groups.
     private(set) var count = 0
+    /// Most groups held; a new key beyond it evicts one.
+    var cap = Int.max
+    /// The state of the generator that samples eviction candidates.
+    private var sampler: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// A table for the groups of a correlation of `stepCount` rules when temporal (else 0).
     init(stepCount: Int = 0) {
@@ -72,21 +76,48 @@ struct GroupTable: Sendable {
     @inline(__always)
     func isVacant(_ slot: Int) -> Bool { meta[slot].lastTime == .max }
 
-    /// Whether a group for `key` exists.
-    func contains(key: GroupKey, hash: UInt64) -> Bool {
-        var bucket = home(hash)
-        while true {
-            let entry = buckets[bucket]
-            if entry == 0 { return false }
-            let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
-            if entry >> 32 == hash >> 32, meta[slot].key == key { return true }
-            bucket = (bucket + 1) & mask
+    /// Removes one group to make room: of up to 8 live groups sampled at random (every one in a
+    /// table of at most 16 slots), the one whose last event is oldest. Sampling keeps eviction O(1)
+    /// however large the table, as approximated LRU does in Redis. Returns the removed group's open
+    /// alert, if any (the caller closes it).
+    mutating func evictOne() -> Int? {
+        let slots = meta.count
+        var victim = -1
+        var oldest = Int64.max
+        if slots <= 16 {
+            for slot in 0..<slots where !isVacant(slot) && meta[slot].lastTime < oldest {
+                oldest = meta[slot].lastTime
+                victim = slot
+            }
+        } else {
+            var sampled = 0
+            for _ in 0..<64 where sampled < 8 {
+                sampler ^= sampler << 13
+                sampler ^= sampler >> 7
+                sampler ^= sampler << 17
+                let slot = Int(truncatingIfNeeded: sampler % UInt64(slots))
+                if isVacant(slot) { continue }
+                sampled += 1
+                if meta[slot].lastTime < oldest { oldest = meta[slot].lastTime; victim = slot }
+            }
+            if victim < 0 { victim = meta.indices.first { !isVacant($0) } ?? -1 }
         }
+        guard victim >= 0 else { return nil }
+        let alert = openAlert(victim)
+        remove(slot: victim)
+        return alert
     }
 
-    /// The slot holding `key`, with a new group when absent.
-    @inline(__always)
+    /// The slot holding `key`, with a new group when absent (evicting at the cap, unreported).
     mutating func slot(for key: GroupKey, hash: UInt64) -> Int {
+        var outcome = GroupOutcome(openingTime: 0)
+        return slot(for: key, hash: hash, outcome: &outcome)
+    }
+
+    /// The slot holding `key`, with a new group when absent. A new group in a table holding `cap`
+    /// groups first evicts one (``evictOne()``), reported in `outcome`.
+    @inline(__always)
+    mutating func slot(for key: GroupKey, hash: UInt64, outcome: inout GroupOutcome) -> Int {
         var bucket = home(hash)
         while true {
             let entry = buckets[bucket]
@@ -95,10 +126,16 @@ struct GroupTable: Sendable {
             if entry >> 32 == hash >> 32, meta[slot].key == key { return slot }
             bucket = (bucket + 1) & mask
         }
-        // Absent: take a vacant slot (or a new one) and fill the empty bucket found.
+        // Absent: make room at the cap (the probe starts again: the removal may have moved entries),
+        // then take a vacant slot (or a new one) and fill the empty bucket found.
+        if count >= cap, count > 0 {
+            outcome.evicted = true
+            if let alert = evictOne(), alert >= 0 { outcome.evictedAlert = alert }
+            return slot(for: key, hash: hash, outcome: &outcome)
+        }
         if isFull {
             grow()
-            return slot(for: key, hash: hash)
+            return slot(for: key, hash: hash, outcome: &outcome)
         }
         let window = needsWindow ? takeWindow() : -1
         let slot: Int
@@ -141,7 +178,7 @@ struct GroupTable: Sendable {
     mutating func observe(key: GroupKey, hash: UInt64, time: Int64, evidence: Evidence, value: UInt32, number: Double?,
                           positions: UInt64, rule: CorrelationPlan.Window, store: inout EvidenceStore,
                           outcome: inout GroupOutcome) -> Int {
-        let slot = slot(for: key, hash: hash)
+        let slot = slot(for: key, hash: hash, outcome: &outcome)
         if let open = openAlert(slot), meta[slot].lastTime < time - rule.span {
             outcome.expiredAlert = open
             setOpenAlert(nil, slot: slot)
@@ -253,7 +290,9 @@ struct GroupTable: Sendable {
 
     /// Removes every group.
     mutating func removeAll() {
+        let cap = self.cap
         self = GroupTable(stepCount: stepCount)
+        self.cap = cap
     }
 
     /// Number of slots (live and vacant), for iterating with ``isVacant(_:)``, ``openAlert(_:)``
@@ -265,6 +304,8 @@ struct GroupTable: Sendable {
     mutating func compactIfSparse() {
         guard meta.count > 1024, count * 4 < meta.count else { return }
         var packed = GroupTable(stepCount: stepCount)
+        packed.cap = cap
+        packed.sampler = sampler
         packed.meta.reserveCapacity(count * 2)
         for slot in meta.indices where !isVacant(slot) {
             // The live windows move along; the free ones are given back.

@@ -16,6 +16,9 @@ public struct RuleInfo: Sendable, Hashable {
     /// The file that defines the rule, and the line its document starts on.
     public var file: String
     public var line: Int
+    /// A hash of the rule's document content (not of where it stands): equal when the rule did not
+    /// change, so a reload can keep the state of unchanged rules.
+    public var fingerprint: UInt64 = 0
 
     /// How messages and tables name the rule: its id, else its name, else its title.
     public var label: String { id ?? name ?? title }

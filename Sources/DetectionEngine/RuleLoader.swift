@@ -188,7 +188,8 @@ public enum RuleLoader {
             do {
                 let logSource = try parseLogSource(draft.root)
                 let output = try DetectionCompiler.compile(body, ignoredKeys: ["rules"]) { fields.slot(for: $0) }
-                let filter = CompiledFilter(title: info.title, logSource: logSource, searches: output.searches, condition: output.condition)
+                let filter = CompiledFilter(title: info.title, logSource: logSource, searches: output.searches, condition: output.condition,
+                                            fingerprint: info.fingerprint)
                 for reference in references {
                     guard let index = byReference[reference] else {
                         if correlationKeys[reference] != nil {
@@ -259,7 +260,19 @@ public enum RuleLoader {
         }
         set.carriedSlots = (0..<set.detections.count).map { node in set.carried[node].map { fields.slot(for: $0) } }
         set.fields = fields
+        set.computeStateFingerprints()
         return RuleLoadResult(ruleSet: set, diagnostics: diagnostics)
+    }
+
+    /// FNV-1a of the document as Yams serialises it: the same for the same content wherever it
+    /// stands (comments and layout aside).
+    static func fingerprint(_ root: Node) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in ((try? Yams.serialize(node: root)) ?? "").utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
     }
 
     struct LoadFailure: Error { let message: String; let line: Int }
@@ -324,7 +337,7 @@ public enum RuleLoader {
                 level: level,
                 tags: YAMLAccess.value(root, "tags").flatMap(YAMLAccess.strings) ?? [],
                 falsePositives: YAMLAccess.value(root, "falsepositives").flatMap(YAMLAccess.strings) ?? [],
-                file: source.path, line: line)
+                file: source.path, line: line, fingerprint: fingerprint(root))
             drafts.append(Draft(info: info, root: root, kind: present[0].1))
         }
         if let failure = iterator.error {

@@ -17,6 +17,10 @@ public struct RuleSet: Sendable {
     var carried: [[String]] = []
     /// For detection nodes, the slots of the carried fields.
     var carriedSlots: [[Int]] = []
+    /// Per node: a hash of everything its matches depend on (its document, its filters', and for a
+    /// correlation its sources', recursively). Equal across two loads when the node would keep
+    /// exactly the same state.
+    public internal(set) var stateFingerprints: [UInt64] = []
 
     public init() {}
 
@@ -39,6 +43,29 @@ public struct RuleSet: Sendable {
             slots.formUnion(carriedSlots[index])
         }
         return Set(slots.map { fields.names[$0] })
+    }
+
+    /// Fills ``stateFingerprints`` (sources come before the correlations that use them).
+    mutating func computeStateFingerprints() {
+        func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            var x = a ^ (b &+ 0x9E37_79B9_7F4A_7C15 &+ (a << 6) &+ (a >> 2))
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            return x ^ (x >> 31)
+        }
+        var prints: [UInt64] = []
+        prints.reserveCapacity(count)
+        for rule in detections {
+            var print = mix(1, rule.info.fingerprint)
+            for filter in rule.filters.map(\.fingerprint).sorted() { print = mix(print, filter) }
+            prints.append(print)
+        }
+        for correlation in correlations {
+            var print = mix(2, correlation.info.fingerprint)
+            for source in correlation.sources { print = mix(print, source < prints.count ? prints[source] : 0) }
+            prints.append(print)
+        }
+        stateFingerprints = prints
     }
 
     /// Whether node `index` raises alerts of its own.

@@ -259,6 +259,9 @@ struct LiveDetectionTests {
             response = try await admin.postForm("/api/rules/reload", [:])
             #expect(response.status == .ok, "\(response.body)")
             #expect(response.body.contains("\"rules\":3"))
+            // Q-09 did not change: its state carried over. Q-01 became Q-02: a new, empty correlation.
+            #expect(response.body.contains("\"kept\":[\"Q-09\"]"), "\(response.body)")
+            #expect(response.body.contains("\"reset\":[\"Q-01\"]"), "\(response.body)")
             try await h.flush()
             let closed = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.status == "closed" })
             #expect(closed.id == first.id)

@@ -104,7 +104,7 @@ struct DetectionStageTests {
         #expect(intake.isIdle)
     }
 
-    @Test("a reload takes effect behind the queued events, closes the old rules' open alerts, and keeps the counters going")
+    @Test("a reload takes effect behind the queued events, closes the open alerts of a changed correlation, and keeps the counters going")
     func reload() async throws {
         let intake = EventIntake(budgetBytes: 1 << 20)
         let sink = RecordingSink("memory")
@@ -126,7 +126,7 @@ struct DetectionStageTests {
                 intake.submitStamped(&event)
             }
             let summary = await stage.reload(renamed)
-            #expect(summary == DetectionStage.ReloadSummary(rules: 1, closedAlerts: 1, applied: true))
+            #expect(summary == DetectionStage.ReloadSummary(rules: 1, closedAlerts: 1, applied: true, kept: [], reset: ["Q-01"]))
             var event = Self.failure(3)
             intake.submitStamped(&event)
             try await eventually { sink.latest.values.contains { $0.rule == "failed_login" } }

@@ -6,10 +6,14 @@ struct RulesController {
     struct ReloadResult: Content {
         var status: String
         var rules: Int?
+        /// Correlations whose windows and open alerts carried over.
+        var kept: [String]?
+        /// Correlations that were changed or removed: they start empty.
+        var reset: [String]?
         var closedAlerts: Int?
         var errors: [String]
         enum CodingKeys: String, CodingKey {
-            case status, rules, errors, closedAlerts = "closed_alerts"
+            case status, rules, kept, reset, errors, closedAlerts = "closed_alerts"
         }
     }
 
@@ -40,7 +44,8 @@ struct RulesController {
         let message: String
         switch result.status {
         case "reloaded":
-            message = "\(result.rules ?? 0) rules are running now; \(result.closedAlerts ?? 0) open alert(s) of the previous rules were closed."
+            message = "\(result.rules ?? 0) rules are running now. \(result.kept?.count ?? 0) correlation(s) kept their windows and open alerts; "
+                + "\(result.reset?.count ?? 0) changed or removed correlation(s) started empty, closing \(result.closedAlerts ?? 0) open alert(s)."
         case "refused":
             message = "The rules were not reloaded: \(result.errors.count) error(s). The previous rules are still running. Fix the files and reload again."
         default:
@@ -56,8 +61,8 @@ struct RulesController {
 
     static func result(_ outcome: RuleReloader.Outcome) -> (HTTPStatus, ReloadResult) {
         switch outcome {
-        case .reloaded(let rules, let closed):
-            return (.ok, ReloadResult(status: "reloaded", rules: rules, closedAlerts: closed, errors: []))
+        case .reloaded(let rules, let kept, let reset, let closed):
+            return (.ok, ReloadResult(status: "reloaded", rules: rules, kept: kept, reset: reset, closedAlerts: closed, errors: []))
         case .refused(let errors):
             return (.unprocessableEntity, ReloadResult(status: "refused", errors: errors))
         case .detectionOff:

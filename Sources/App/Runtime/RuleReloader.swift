@@ -10,8 +10,9 @@ import UnixSignals
 public final class RuleReloader: Service, Sendable {
     /// What a reload attempt gave.
     public enum Outcome: Sendable, Equatable {
-        /// The new rules run: how many, and how many open alerts of the old ones were closed.
-        case reloaded(rules: Int, closedAlerts: Int)
+        /// The new rules run: how many; the correlations whose state carried over and those that
+        /// started empty; how many open alerts of changed or removed correlations were closed.
+        case reloaded(rules: Int, kept: [String], reset: [String], closedAlerts: Int)
         /// Refused: the rule files' errors (`file:line: message`), the running rules unchanged.
         case refused([String])
         /// Live detection is off (no rules were found at startup): nothing to reload.
@@ -41,8 +42,9 @@ public final class RuleReloader: Service, Sendable {
         }
         let summary = await stage.reload(result.ruleSet)
         guard summary.applied else { return .refused(["the detection stage has stopped (the server is shutting down)"]) }
-        logger.notice("rules reloaded", metadata: ["by": "\(who)", "path": "\(path)", "rules": "\(summary.rules)"])
-        return .reloaded(rules: summary.rules, closedAlerts: summary.closedAlerts)
+        logger.notice("rules reloaded", metadata: ["by": "\(who)", "path": "\(path)", "rules": "\(summary.rules)",
+                                                   "kept": "\(summary.kept.count)", "reset": "\(summary.reset.count)"])
+        return .reloaded(rules: summary.rules, kept: summary.kept, reset: summary.reset, closedAlerts: summary.closedAlerts)
     }
 
     /// Reloads on every `SIGHUP` until graceful shutdown.

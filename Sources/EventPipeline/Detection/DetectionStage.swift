@@ -44,11 +44,17 @@ public final class DetectionStage: Service, Sendable {
         public var closedAlerts: Int
         /// False when the stage had already stopped (nothing changed).
         public var applied: Bool
+        /// Correlations whose state (windows, open alerts) carried over unchanged.
+        public var kept: [String]
+        /// Correlations removed or changed: they start empty.
+        public var reset: [String]
 
-        public init(rules: Int, closedAlerts: Int, applied: Bool) {
+        public init(rules: Int, closedAlerts: Int, applied: Bool, kept: [String] = [], reset: [String] = []) {
             self.rules = rules
             self.closedAlerts = closedAlerts
             self.applied = applied
+            self.kept = kept
+            self.reset = reset
         }
     }
 
@@ -113,8 +119,9 @@ public final class DetectionStage: Service, Sendable {
         }
     }
 
-    /// Switches to `rules` once the events queued before this call have been handled. The open
-    /// alerts of the previous rules are closed (their windows do not carry over to the new engine).
+    /// Switches to `rules` once the events queued before this call have been handled. Correlations
+    /// whose id, content and sources did not change keep their windows and open alerts; the others
+    /// start empty and their open alerts close.
     public func reload(_ rules: RuleSet) async -> ReloadSummary {
         await withCheckedContinuation { continuation in
             if !intake.submitReload(rules, continuation) {
@@ -145,20 +152,20 @@ public final class DetectionStage: Service, Sendable {
                     evictions.observe(time: time)
                 case .reload(let rules, let continuation):
                     publish(&engine, &ids, &stats)
-                    let open = ids.count
-                    engine.finish()
-                    publish(&engine, &ids, &stats)
-                    let previous = engine.statistics
                     bus.publish(evictions.update(engine, node: node))
                     evictions.rulesChanged(engine)
-                    engine = DetectionEngine(rules: rules, latenessSeconds: latenessSeconds, limits: limits)
-                    engine.reportsExtensions = true
-                    engine.carryCounters(from: previous)
+                    let before = ids.count
+                    let change = engine.replaceRules(rules)
+                    publish(&engine, &ids, &stats)
+                    let closed = before - ids.count
                     projection = SecurityEventProjection(rules: rules)
                     current.withLock { $0 = rules }
                     stats.rules = rules.count
-                    logger.notice("detection rules reloaded", metadata: ["rules": "\(rules.count)", "closed_alerts": "\(open)"])
-                    continuation.resume(returning: ReloadSummary(rules: rules.count, closedAlerts: open, applied: true))
+                    logger.notice("detection rules reloaded", metadata: [
+                        "rules": "\(rules.count)", "kept": "\(change.kept.count)", "reset": "\(change.reset.count)", "closed_alerts": "\(closed)",
+                    ])
+                    continuation.resume(returning: ReloadSummary(rules: rules.count, closedAlerts: closed, applied: true,
+                                                                 kept: change.kept, reset: change.reset))
                 }
             }
             publish(&engine, &ids, &stats)
