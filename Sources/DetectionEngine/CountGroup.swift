@@ -93,17 +93,20 @@ struct CountGroup: Sendable {
             } else {
                 append(now, evidence, nil, &window)
             }
+            if entries > rule.maxEntries { dropOldestEntry(type: rule.type, &window, &outcome) }
             outcome.holds = rule.condition.holds(Double(entries))
         case .valueCount:
             if value != 0 {
                 append(now, evidence, Valued(value: value, number: 0), &window)
                 window.distinct[value, default: 0] += 1
+                if entries > rule.maxEntries { dropOldestEntry(type: rule.type, &window, &outcome) }
             }
             outcome.holds = !window.distinct.isEmpty && rule.condition.holds(Double(window.distinct.count))
         case .valueSum, .valueAvg, .valuePercentile:
             guard value != 0, let number else { return }
             append(now, evidence, Valued(value: value, number: number), &window)
             sum += number
+            if entries > rule.maxEntries { dropOldestEntry(type: rule.type, &window, &outcome) }
             let measure: Double
             switch rule.type {
             case .valueSum: measure = sum
@@ -160,6 +163,34 @@ struct CountGroup: Sendable {
         entries = Int(ringCount)
         if ringCount > 0 { firstTime = inline(0).time }
         if entries == 0 { sum = 0 }
+    }
+
+    /// Drops the window's oldest entry, before its time: the window holds more entries than its cap
+    /// (a flood from one key). The window then stands for the newest `maxEntries` entries.
+    private mutating func dropOldestEntry(type: CorrelationType, _ window: inout WindowState, _ outcome: inout GroupOutcome) {
+        outcome.trimmed = true
+        if usesWindowState, !window.isEmpty {
+            let weight: Int
+            if let first = window.older.popFirst() { weight = first.weight } else { weight = window.recent.removeFirst().weight }
+            weightTotal -= weight
+            if type.needsField, let gone = window.valued.popFirst() {
+                if type == .valueCount {
+                    let remaining = window.distinct[gone.value, default: 1] - 1
+                    window.distinct[gone.value] = remaining == 0 ? nil : remaining
+                } else {
+                    sum -= gone.number
+                }
+            }
+            entries -= 1
+            firstTime = window.older.first?.time ?? window.recent.first?.time ?? (ringCount > 0 ? inline(0).time : firstTime)
+            return
+        }
+        guard ringCount > 0 else { return }
+        ringStart = UInt8((Int(ringStart) + 1) % Self.inlineCapacity)
+        ringCount -= 1
+        weightTotal -= 1
+        entries -= 1
+        if ringCount > 0 { firstTime = inline(0).time }
     }
 
     /// Appends an event of weight 1 inline; when the group holds ``inlineCapacity`` already, the

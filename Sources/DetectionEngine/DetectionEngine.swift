@@ -30,6 +30,10 @@ public struct DetectionEngine: Sendable {
         /// Groups removed before their window emptied because their correlation held
         /// ``Limits/maxGroupsPerCorrelation`` groups and a new key came.
         public var evictedGroups = 0
+        /// Window entries dropped before their time because the window held ``Limits/maxWindowEntries``.
+        public var trimmedEntries = 0
+        /// Carried values cut to ``Limits/maxValueBytes``.
+        public var truncatedValues = 0
 
         public init() {}
     }
@@ -41,12 +45,22 @@ public struct DetectionEngine: Sendable {
         /// memory stays bounded when someone floods distinct keys, and the evictions are counted so
         /// that the flood itself can be seen.
         public var maxGroupsPerCorrelation: Int
+        /// Most entries (events, or values for the value types) one count or value window holds:
+        /// beyond it the oldest are dropped before their time, counted. A flood from one key then
+        /// costs at most this much; a condition above it cannot be reached.
+        public var maxWindowEntries: Int
+        /// Longest carried value (group-by keys, aggregated values) kept, in UTF-8 bytes; longer ones
+        /// are cut to it (at a character boundary), counted, as Elasticsearch's `ignore_above` bounds
+        /// keywords.
+        public var maxValueBytes: Int
 
-        /// 200,000 groups per correlation.
+        /// 200,000 groups per correlation, 100,000 entries per window, values of 1 KiB.
         public static let `default` = Limits(maxGroupsPerCorrelation: 200_000)
 
-        public init(maxGroupsPerCorrelation: Int) {
+        public init(maxGroupsPerCorrelation: Int, maxWindowEntries: Int = 100_000, maxValueBytes: Int = 1024) {
             self.maxGroupsPerCorrelation = max(1, maxGroupsPerCorrelation)
+            self.maxWindowEntries = max(1, maxWindowEntries)
+            self.maxValueBytes = max(16, maxValueBytes)
         }
     }
 
@@ -103,7 +117,9 @@ public struct DetectionEngine: Sendable {
         self.evictionsByCorrelation = Array(repeating: 0, count: rules.correlations.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
-        let plans = rules.correlations.indices.map { CorrelationPlan(rules.correlations[$0], index: $0, rules: rules) }
+        let plans = rules.correlations.indices.map {
+            CorrelationPlan(rules.correlations[$0], index: $0, rules: rules, maxWindowEntries: limits.maxWindowEntries)
+        }
         self.correlationPlans = plans
         self.groups = plans.map { plan in
             var table = GroupTable(stepCount: plan.window.stepCount)
@@ -112,7 +128,7 @@ public struct DetectionEngine: Sendable {
         }
         self.nodes = NodeTable(rules: rules)
         self.keyHasher = hasher
-        self.symbols = SymbolTable(hasher: hasher)
+        self.symbols = SymbolTable(hasher: hasher, maxTextBytes: limits.maxValueBytes)
         self.lastValues = Array(repeating: nil, count: rules.fields.count)
         self.lastSymbols = Array(repeating: 0, count: rules.fields.count)
     }
@@ -174,6 +190,7 @@ public struct DetectionEngine: Sendable {
             groups[correlation].removeAll()
         }
         statistics.liveGroups = 0
+        statistics.truncatedValues = symbols.truncated
     }
 
     /// Returns and forgets the updates since the last call, in order.
@@ -337,6 +354,7 @@ public struct DetectionEngine: Sendable {
         let slot = groups[c].observe(key: key, hash: hash, time: now, evidence: evidence, value: valueSymbol,
                                      number: number, positions: source.positions, rule: window, store: &evidenceStore,
                                      outcome: &outcome)
+        if outcome.trimmed { statistics.trimmedEntries += 1 }
         if outcome.evicted {
             statistics.evictedGroups += 1
             evictionsByCorrelation[c] += 1
@@ -454,6 +472,7 @@ public struct DetectionEngine: Sendable {
             }
         }
         statistics.symbols = symbols.count
+        statistics.truncatedValues = symbols.truncated
     }
 
     /// Frees the symbols of values that no group key, window or waiting hit uses any more, so that

@@ -20,6 +20,8 @@ struct CorrelationPlan: Sendable {
         let span: Int64
         let condition: Condition
         let stepCount: Int
+        /// Most entries a count or value window holds (``DetectionEngine/Limits/maxWindowEntries``).
+        var maxEntries = Int.max
     }
 
     /// A correlation condition as up to two plain comparisons (`nil` condition: always true).
@@ -62,13 +64,13 @@ struct CorrelationPlan: Sendable {
     let parents: [Int]
     let emitsAlerts: Bool
 
-    init(_ rule: CorrelationRule, index: Int, rules: RuleSet) {
+    init(_ rule: CorrelationRule, index: Int, rules: RuleSet, maxWindowEntries: Int = .max) {
         node = rules.detections.count + index
         info = rule.info
         let temporal = rule.type == .temporal || rule.type == .temporalOrdered
         precondition(rule.sources.count <= 64, "a correlation references at most 64 rules (the loader checks)")
         window = Window(type: rule.type, span: rule.timespan.microseconds, condition: Condition(rule.condition),
-                        stepCount: temporal ? rule.sources.count : 0)
+                        stepCount: temporal ? rule.sources.count : 0, maxEntries: maxWindowEntries)
         groupBy = rule.groupBy
         let nodeCount = rules.count
         var sources = Array(repeating: Source(), count: nodeCount)

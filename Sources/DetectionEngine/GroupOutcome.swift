@@ -15,4 +15,6 @@ struct GroupOutcome {
     /// evicted group's open alert.
     var evicted = false
     var evictedAlert: Int?
+    /// Whether the window was over its cap of entries and its oldest one was dropped.
+    var trimmed = false
 }

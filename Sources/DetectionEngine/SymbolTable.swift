@@ -38,8 +38,15 @@ struct SymbolTable: Sendable {
     private(set) var count = 0
     /// Incremented by every collection (caches of symbols compare it).
     private(set) var generation = 0
+    /// Longest text kept, in UTF-8 bytes: longer values are cut (at a character boundary) to it.
+    let maxTextBytes: Int
+    /// Values cut to ``maxTextBytes``.
+    private(set) var truncated = 0
 
-    init(hasher: KeyHasher) { self.hasher = hasher }
+    init(hasher: KeyHasher, maxTextBytes: Int = .max) {
+        self.hasher = hasher
+        self.maxTextBytes = max(16, maxTextBytes)
+    }
 
     /// The symbol for `value` (0 for nil and null), interning it when new.
     /// Text is compared by its UTF-8 bytes, the same whether it comes as a `String` or as bytes.
@@ -70,6 +77,13 @@ struct SymbolTable: Sendable {
     /// The symbol of the text whose UTF-8 bytes are `bytes`, interning it when new.
     @inline(__always)
     mutating func intern(text bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if bytes.count > maxTextBytes {
+            // Cut at a character boundary: back over continuation bytes (10xxxxxx).
+            var end = maxTextBytes
+            while end > 0, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+            truncated &+= 1
+            return intern(text: UnsafeBufferPointer(rebasing: bytes[0..<end]))
+        }
         let hash = KeyHasher.bytes(bytes, KeyHasher.tagged(hasher.seed, 1))
         let (head, tail) = Self.words(bytes)
         var bucket = Int(truncatingIfNeeded: hash) & mask

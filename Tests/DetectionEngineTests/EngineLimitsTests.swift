@@ -73,4 +73,72 @@ struct EngineLimitsTests {
         #expect(engine.statistics.liveGroups <= 1000)
         #expect(engine.statistics.evictedGroups == 19_000)
     }
+
+    @Test("a window over its cap of entries drops its oldest early, counted: the condition sees at most the cap")
+    func windowCap() throws {
+        let rules = try Fixture.rules(Self.rules.replacingOccurrences(of: "gte: 3", with: "gte: 5"))
+        var engine = DetectionEngine(rules: rules, latenessSeconds: 0,
+                                     limits: .init(maxGroupsPerCorrelation: 10, maxWindowEntries: 4))
+        for i in 0..<10 {
+            engine.process(Self.failure(rules, ip: "10.0.0.1", at: Double(i), line: Int64(i)))
+        }
+        #expect(engine.openAlerts.isEmpty)
+        #expect(engine.statistics.trimmedEntries == 6)
+        // Within the cap the rule works as before.
+        var open = DetectionEngine(rules: try Fixture.rules(Self.rules), latenessSeconds: 0,
+                                   limits: .init(maxGroupsPerCorrelation: 10, maxWindowEntries: 4))
+        for i in 0..<10 {
+            open.process(Self.failure(rules, ip: "10.0.0.2", at: Double(i), line: Int64(i)))
+        }
+        #expect(open.openAlerts.first?.eventCount == 10)
+        #expect(open.statistics.trimmedEntries == 6)
+    }
+
+    @Test("a value_count window over its cap forgets its oldest values", arguments: [3, 100])
+    func distinctCap(_ cap: Int) throws {
+        let rules = try Fixture.rules("""
+            title: Failure
+            name: failure
+            logsource: {product: test}
+            detection:
+              selection: {action: FAIL}
+              condition: selection
+            level: low
+            ---
+            title: Spraying
+            id: V-1
+            correlation:
+              type: value_count
+              rules: [failure]
+              group-by: [ip]
+              timespan: 60s
+              condition: {gte: 5, field: user}
+            level: high
+            """)
+        var engine = DetectionEngine(rules: rules, latenessSeconds: 0, limits: .init(maxGroupsPerCorrelation: 10, maxWindowEntries: cap))
+        for i in 0..<6 {
+            engine.process(Fixture.event(rules, at: Double(i), line: Int64(i), source: LogSource(product: "test"),
+                                         ["action": s("FAIL"), "ip": s("10.0.0.3"), "user": s("user\(i)")]))
+        }
+        #expect(engine.openAlerts.isEmpty == (cap < 5))
+        #expect(engine.statistics.trimmedEntries == max(0, 6 - cap))
+    }
+
+    @Test("overlong values are cut to the byte cap at a character boundary, counted, and group together")
+    func valueCap() throws {
+        let rules = try Fixture.rules(Self.rules)
+        var engine = DetectionEngine(rules: rules, latenessSeconds: 0, limits: .init(maxGroupsPerCorrelation: 10, maxValueBytes: 16))
+        // 15 ASCII bytes then two-byte characters: the cut must not split one.
+        let prefix = String(repeating: "a", count: 15) + String(repeating: "é", count: 20)
+        for (i, tail) in ["x", "y", "z"].enumerated() {
+            engine.process(Self.failure(rules, ip: prefix + tail, at: Double(i), line: Int64(i)))
+        }
+        let alert = try #require(engine.openAlerts.first)
+        #expect(alert.eventCount == 3)
+        let value = try #require(alert.group.first?.value)
+        #expect(value == String(repeating: "a", count: 15))
+        #expect(value.utf8.count <= 16)
+        engine.finish()
+        #expect(engine.statistics.truncatedValues == 3)
+    }
 }

@@ -25,6 +25,9 @@ public struct PipelineHealth: Sendable {
             let rules = detection.evictions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             out.append("detection evicted \(detection.engine.evictedGroups) group(s) at its cap of \(detection.maxGroupsPerCorrelation) per correlation (\(rules)): many distinct keys, possibly a flood hiding an attack; their windows restarted empty")
         }
+        if let detection, detection.engine.trimmedEntries > 0 || detection.engine.truncatedValues > 0 {
+            out.append("detection dropped \(detection.engine.trimmedEntries) window entr(ies) early (a window held more than its cap of entries: a flood from one key) and cut \(detection.engine.truncatedValues) overlong value(s)")
+        }
         if let detection, detection.engine.late > 0 {
             out.append("detection skipped \(detection.engine.late) late event(s) (older than events already correlated)")
         }
@@ -61,10 +64,13 @@ public struct PipelineHealth: Sendable {
             var openAlerts: Int
             var liveGroups: Int
             var evictedGroups: Int
+            var trimmedWindowEntries: Int
+            var truncatedValues: Int
             var maxGroupsPerCorrelation: Int
             enum CodingKeys: String, CodingKey {
                 case rules, events, matches, late, alerts, openAlerts = "open_alerts", liveGroups = "live_groups"
                 case evictedGroups = "evicted_groups", maxGroupsPerCorrelation = "max_groups_per_correlation"
+                case trimmedWindowEntries = "trimmed_window_entries", truncatedValues = "truncated_values"
             }
         }
         struct Sink: Content {
@@ -112,7 +118,8 @@ public struct PipelineHealth: Sendable {
             detection: detection.map {
                 .init(rules: $0.rules, events: $0.engine.events, matches: $0.engine.matches, late: $0.engine.late,
                       alerts: $0.engine.alerts, openAlerts: $0.openAlerts, liveGroups: $0.engine.liveGroups,
-                      evictedGroups: $0.engine.evictedGroups, maxGroupsPerCorrelation: $0.maxGroupsPerCorrelation)
+                      evictedGroups: $0.engine.evictedGroups, trimmedWindowEntries: $0.engine.trimmedEntries,
+                      truncatedValues: $0.engine.truncatedValues, maxGroupsPerCorrelation: $0.maxGroupsPerCorrelation)
             },
             sinks: sinks.map { .init(name: $0.name, published: $0.published, written: $0.written, failures: $0.failures,
                                      dropped: $0.dropped, queued: $0.queued, lastError: detailed ? $0.lastError : nil) },
