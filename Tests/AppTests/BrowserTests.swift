@@ -63,6 +63,10 @@ struct BrowserTests {
         try await browser.open(h.baseURL + "/#pipeline")
         #expect(try await browser.text("#pipeline").contains("Rules loaded"))
         try png(await browser.screenshot(), "pipeline")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try await browser.open(h.baseURL + "/#pipeline")
+        try png(await browser.screenshot(), "pipeline-narrow")
+        try await browser.setWindowSize(width: 1280, height: 800)
         try await browser.click("#pipeline button[type=submit]")
         try await browser.wait("the reload result") { try await browser.currentURL() == h.baseURL + "/rules/reload" }
         #expect(try await browser.text("#reload-result").contains("rules are running now"))

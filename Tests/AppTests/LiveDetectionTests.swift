@@ -44,6 +44,15 @@ struct LiveDetectionTests {
             let ids = try #require(d01["events"] as? [String])
             let failures = try await h.logObjects().filter { $0["action"] as? String == "LOGIN_FAILURE" }.compactMap { $0["event_id"] as? String }
             #expect(ids == failures)
+            // Each evidence id opens its event (the API and the activity page filter by it).
+            let one = try await analyst.get("/api/events?event=\(ids[0])")
+            let events = try #require((try JSONSerialization.jsonObject(with: Data(one.body.utf8)) as? [String: Any])?["events"] as? [[String: Any]])
+            #expect(events.count == 1)
+            #expect(events.first?["event_id"] as? String == ids[0])
+            #expect(events.first?["action"] as? String == "LOGIN_FAILURE")
+            let page = try await analyst.get("/activity?event=\(ids[0])")
+            #expect(page.status == .ok)
+            #expect(page.body.components(separatedBy: "a-LOGIN_FAILURE").count == 2)
             let d05 = try #require(found.first { $0["rule"] as? String == "D-05" })
             #expect(d05["event_count"] as? Int == 5)
             // Viewers may not read alerts.
@@ -224,6 +233,9 @@ struct LiveDetectionTests {
             #expect(intake["dropped"] as? Int == 0)
             let detection = try #require(object["detection"] as? [String: Any])
             #expect((detection["rules"] as? Int ?? 0) > 10)
+            let log = try #require(object["activity_log"] as? [String: Any])
+            #expect((log["appended"] as? Int ?? 0) >= 1)
+            #expect(log["dropped"] as? Int == 0)
             let sinks = try #require(object["sinks"] as? [[String: Any]])
             #expect(sinks.map { $0["name"] as? String } == ["alert-store"])
         }

@@ -60,7 +60,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         cacheSeconds: config.sessionCacheSeconds
     )
     let runtime = SecMonRuntime(
-        intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows,
+        intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger),
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )

@@ -49,6 +49,8 @@ enum EventsQuery {
         var action: String?
         var before: String?
         var limit: Int?
+        /// One event by id (an alert's evidence).
+        var event: String?
     }
 
     static func filter(from request: Request) throws -> EventStore.Filter {
@@ -67,8 +69,11 @@ enum EventsQuery {
         if let limit = query.limit, !(1...1000).contains(limit) {
             throw Abort(.badRequest, reason: "Parameter 'limit' must be between 1 and 1000.")
         }
-        return EventStore.Filter(ipAddress: clean(query.ip), username: clean(query.user), action: clean(query.action)?.uppercased(),
-                                 before: before, limit: query.limit ?? 100)
+        var filter = EventStore.Filter(ipAddress: clean(query.ip), username: clean(query.user), action: clean(query.action)?.uppercased(),
+                                       before: before, limit: query.limit ?? 100)
+        filter.eventID = clean(query.event)
+        return filter
+
     }
 }
 

@@ -11,6 +11,8 @@ public struct PipelineHealth: Sendable {
     public var detection: DetectionStage.Statistics?
     public var sinks: [AlertBus.SinkStatistics]
     public var eventRows: BatchingWriter<ActivityEvent>.Stats
+    /// The activity log file's counters.
+    public var activityLog: AppendOnlyLogFile.Stats
     /// From an alert's newest event to its row being stored.
     public var alertLatency: LatencyHistogram?
 
@@ -36,6 +38,11 @@ public struct PipelineHealth: Sendable {
             if sink.failures > 0, let error = sink.lastError, sink.queued > 0 {
                 out.append("alert sink '\(sink.name)' is failing (\(sink.failures) failed write(s), \(sink.queued) waiting)" + (detailed ? ": \(error)" : ""))
             }
+        }
+        if activityLog.linesDropped > 0 {
+            out.append("the activity log dropped \(activityLog.linesDropped) line(s): its writes failed until its queue was full (\(activityLog.writeErrors) failed write(s))")
+        } else if activityLog.writeErrors > 0, activityLog.linesAppended > activityLog.linesWritten {
+            out.append("the activity log's writes are failing (\(activityLog.writeErrors) failed write(s)); lines wait in memory and are retried")
         }
         if eventRows.dropped > 0 {
             out.append("the events table writer dropped \(eventRows.dropped) row(s) while the database failed (the activity log has them)")
@@ -97,16 +104,27 @@ public struct PipelineHealth: Sendable {
             var dropped: Int
             var queued: Int
         }
+        struct Log: Content {
+            var appended: Int
+            var written: Int
+            var writeErrors: Int
+            var dropped: Int
+            enum CodingKeys: String, CodingKey {
+                case appended, written, dropped, writeErrors = "write_errors"
+            }
+        }
         var status: String
         var warnings: [String]
         var intake: Intake?
         var detection: Detection?
         var sinks: [Sink]
         var eventRows: Writer
+        var activityLog: Log
         /// Milliseconds from the event that opened or extended an alert to the alert being stored.
         var alertLatencyMs: Latency?
         enum CodingKeys: String, CodingKey {
             case status, warnings, intake, detection, sinks, eventRows = "event_rows", alertLatencyMs = "alert_latency_ms"
+            case activityLog = "activity_log"
         }
     }
 
@@ -124,6 +142,8 @@ public struct PipelineHealth: Sendable {
             sinks: sinks.map { .init(name: $0.name, published: $0.published, written: $0.written, failures: $0.failures,
                                      dropped: $0.dropped, queued: $0.queued, lastError: detailed ? $0.lastError : nil) },
             eventRows: .init(written: eventRows.written, failures: eventRows.failures, dropped: eventRows.dropped, queued: eventRows.queued),
+            activityLog: .init(appended: activityLog.linesAppended, written: activityLog.linesWritten, writeErrors: activityLog.writeErrors,
+                               dropped: activityLog.linesDropped),
             alertLatencyMs: alertLatency.map { .init(count: $0.count, p50: $0.percentile(0.5), p99: $0.percentile(0.99), max: $0.percentile(1)) })
     }
 }

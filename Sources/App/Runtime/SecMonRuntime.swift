@@ -19,14 +19,18 @@ public final class SecMonRuntime: Sendable {
     /// The `events` table writer.
     public let eventRows: BatchingWriter<ActivityEvent>
     let alertStore: AlertStoreSink?
+    /// The activity log file (its counters are part of the health report).
+    let activityLog: AppendOnlyLogFile
     /// Reloads the live rules (admin action, `SIGHUP`).
     public let rules: RuleReloader
     private let background: [any Service]
     private let logger: Logger
 
     init(intake: EventIntake?, detection: DetectionStage?, alerts: AlertBus?, alertStore: AlertStoreSink?,
-         eventRows: BatchingWriter<ActivityEvent>, rules: RuleReloader, others: [any Service], logger: Logger) {
+         eventRows: BatchingWriter<ActivityEvent>, activityLog: AppendOnlyLogFile, rules: RuleReloader, others: [any Service],
+         logger: Logger) {
         self.alertStore = alertStore
+        self.activityLog = activityLog
         self.rules = rules
         self.intake = intake
         self.detection = detection
@@ -63,6 +67,6 @@ public final class SecMonRuntime: Sendable {
     /// What the health endpoint and the dashboard show.
     public var health: PipelineHealth {
         PipelineHealth(intake: intake?.statistics, detection: detection?.statistics, sinks: alerts?.statistics ?? [],
-                       eventRows: eventRows.stats, alertLatency: alertStore?.latency)
+                       eventRows: eventRows.stats, activityLog: activityLog.currentStats, alertLatency: alertStore?.latency)
     }
 }

@@ -37,6 +37,8 @@ public struct EventStore: Sendable {
         public var action: String?
         /// Only events strictly before this time (for paging backwards).
         public var before: Timestamp?
+        /// Only the event with this id (an alert's evidence).
+        public var eventID: String?
         public var limit: Int
 
         public init(ipAddress: String? = nil, username: String? = nil, action: String? = nil, before: Timestamp? = nil, limit: Int = 50) {
@@ -55,6 +57,7 @@ public struct EventStore: Sendable {
         if let user = filter.username { query = query.where("username", .equal, SQLBind(user)) }
         if let action = filter.action { query = query.where("action", .equal, SQLBind(action)) }
         if let before = filter.before { query = query.where("ts", .lessThan, SQLBind(before.microseconds)) }
+        if let id = filter.eventID { query = query.where("id", .equal, SQLBind(id)) }
         let rows = try await query.orderBy("ts", .descending).limit(max(1, min(filter.limit, 1000))).all()
         return try rows.map(EventStore.event(from:))
     }

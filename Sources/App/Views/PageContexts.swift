@@ -51,6 +51,8 @@ struct PipelinePanel: Encodable {
                             bad: sink.dropped > 0 || sink.queued > 0 && sink.failures > 0))
         }
         rows.append(Row(label: "Event rows dropped (database failing)", value: "\(health.eventRows.dropped)", bad: health.eventRows.dropped > 0))
+        rows.append(Row(label: "Activity log lines dropped (failed writes)", value: "\(health.activityLog.linesDropped) (\(health.activityLog.writeErrors))",
+                        bad: health.activityLog.linesDropped > 0))
         if let latency = health.alertLatency, let p50 = latency.percentile(0.5), let p99 = latency.percentile(0.99) {
             rows.append(Row(label: "Event to stored alert, p50 / p99", value: "\(p50) ms / \(p99) ms", bad: p99 > 1000))
         }

@@ -58,6 +58,11 @@ final class WebDriver: @unchecked Sendable {
 
     func open(_ url: String) async throws { _ = try await command(.POST, "/url", ["url": url]) }
 
+    /// Resizes the browser window (to look at a page at a phone's width, say).
+    func setWindowSize(width: Int, height: Int) async throws {
+        _ = try await command(.POST, "/window/rect", ["width": width, "height": height])
+    }
+
     func currentURL() async throws -> String { try await command(.GET, "/url", nil) as? String ?? "" }
 
     /// The element matching `css`, waiting up to `timeout` seconds for it to appear.
