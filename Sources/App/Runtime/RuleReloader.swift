@@ -37,7 +37,8 @@ public final class RuleReloader: Service, Sendable {
         let result = RuleDirectory.load(path)
         let errors = result.errors.map { "\($0)" }
         guard errors.isEmpty else {
-            logger.error("rule reload refused", metadata: ["by": "\(who)", "path": "\(path)", "errors": "\(errors.count)"])
+            logger.error("rule reload refused; the running rules stay", metadata: ["by": "\(who)", "path": "\(path)", "errors": "\(errors.count)"])
+            for error in errors.prefix(20) { logger.error("rule error", metadata: ["error": "\(error)"]) }
             return .refused(errors)
         }
         let summary = await stage.reload(result.ruleSet)
