@@ -10,6 +10,9 @@ public struct ActivityAction: RawRepresentable, Hashable, Codable, Sendable, Cus
     public static let loginSuccess = ActivityAction(rawValue: "LOGIN_SUCCESS")
     /// A login attempt that was refused, whatever the reason (unknown user, wrong password, locked).
     public static let loginFailure = ActivityAction(rawValue: "LOGIN_FAILURE")
+    /// A login form post refused before any password was checked (its CSRF token was missing or
+    /// wrong): not a login attempt, so not a `LOGIN_FAILURE`.
+    public static let loginRejected = ActivityAction(rawValue: "LOGIN_REJECTED")
     /// A request for a page (HTML), including form posts and requests that were refused.
     public static let pageVisit = ActivityAction(rawValue: "PAGE_VISIT")
     /// A request to the JSON API under `/api/`.
@@ -18,7 +21,7 @@ public struct ActivityAction: RawRepresentable, Hashable, Codable, Sendable, Cus
     public static let logout = ActivityAction(rawValue: "LOGOUT")
 
     /// The actions the web application writes.
-    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .pageVisit, .apiRequest, .logout]
+    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .loginRejected, .pageVisit, .apiRequest, .logout]
 
     public var description: String { rawValue }
 }

@@ -16,8 +16,8 @@ struct AnalyzeCommand: ParsableCommand {
             Inputs are read in the order given as one stream: give rotated logs oldest first. \
             Lines that cannot be decoded are counted and listed with file, line and reason.
 
-            Exit status: 0, or 1 when --fail-on is given and an alert at or above that level fired, \
-            or 2 when the rules have errors or an input could not be read.
+            Exit status: 0; 1 when --fail-on is given and an alert at or above that level fired; \
+            2 when the rules have errors or an input could not be read; 64 for a bad option value.
             """
     )
 
@@ -49,6 +49,16 @@ struct AnalyzeCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        do {
+            try analyze()
+        } catch let error as CommandLineError {
+            // Each documented status exactly: a script must tell broken rules (2) from an attack (1).
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    private func analyze() throws {
         let style = try parse(output, as: AlertRenderer.Style.self, "--output")
         let forcedFormat = try format.map { try parse($0, as: LogFormat.self, "--format") }
         let threshold = try failOn.map { try parse($0, as: Severity.self, "--fail-on") }
@@ -56,7 +66,14 @@ struct AnalyzeCommand: ParsableCommand {
         let untilTime = try until.map { try time($0, "--until") }
         guard lateness >= 0 else { throw CommandLineError("--lateness must be zero or more seconds") }
 
-        let ruleSet = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+        let ruleSet: RuleSet
+        do {
+            ruleSet = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+        } catch let error as CommandLineError {
+            throw error
+        } catch {
+            throw CommandLineError("\(error)", exitCode: 2)
+        }
         let options = Analyzer.Options(format: forcedFormat, since: sinceTime, until: untilTime, latenessSeconds: lateness,
                                        referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
         var analyzer = Analyzer(rules: ruleSet, options: options)

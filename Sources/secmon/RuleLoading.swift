@@ -11,7 +11,8 @@ enum RuleLoading {
             FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
         }
         if !result.errors.isEmpty {
-            throw CommandLineError("\(result.errors.count) error(s) in the rules under \(path); fix them or pass another --rules directory ('secmon rules validate \(path)' lists them)")
+            throw CommandLineError("\(result.errors.count) error(s) in the rules under \(path); fix them or pass another --rules directory ('secmon rules validate \(path)' lists them)",
+                                   exitCode: 2)
         }
         return result.ruleSet
     }

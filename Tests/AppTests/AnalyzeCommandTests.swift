@@ -45,7 +45,7 @@ struct AnalyzeCommandTests {
         #expect(try Self.run(["analyze", "--fail-on", "medium", Self.seedLog]).status == 1)
         #expect(try Self.run(["analyze", "--fail-on", "high", Self.seedLog]).status == 0)
         let bad = try Self.run(["analyze", "--fail-on", "severe", Self.seedLog])
-        #expect(bad.status != 0)
+        #expect(bad.status == 64)
         #expect(bad.error.contains("--fail-on 'severe' is not one of"))
     }
 
@@ -74,9 +74,12 @@ struct AnalyzeCommandTests {
         let bad = try Self.run(["rules", "validate", dir.path])
         #expect(bad.status == 1)
         #expect(bad.output.contains("bad.yml:5: error: [BAD-1] search 'sel': unknown modifier 'frobnicate'"))
-        let analyze = try Self.run(["analyze", "--rules", dir.path, Self.seedLog])
-        #expect(analyze.status != 0)
+        // Broken or missing rules: 2, never 1 (which --fail-on uses for "an alert fired").
+        let analyze = try Self.run(["analyze", "--rules", dir.path, "--fail-on", "low", Self.seedLog])
+        #expect(analyze.status == 2)
         #expect(analyze.error.contains("1 error(s) in the rules"))
+        let missing = try Self.run(["analyze", "--rules", dir.path + "/nowhere", Self.seedLog])
+        #expect(missing.status == 2)
     }
 
     @Test("rules list and rules test run over the bundled pack")

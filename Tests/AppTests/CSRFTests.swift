@@ -44,8 +44,10 @@ struct CSRFTests {
             #expect(response.status == .forbidden)
             #expect(client.cookie("secmon_session") == nil)
             let lines = try await h.logObjects()
-            #expect(lines.last?["action"] as? String == "LOGIN_FAILURE")
+            // Refused before any password was checked: not a failed login (brute-force rules do not see it).
+            #expect(lines.last?["action"] as? String == "LOGIN_REJECTED")
             #expect(lines.last?["status"] as? Int == 403)
+            #expect(!lines.contains { $0["action"] as? String == "LOGIN_FAILURE" })
         }
     }
 }

@@ -36,11 +36,14 @@ struct AuthController {
     @Sendable func login(_ request: Request) async throws -> Response {
         request.activity.action = .loginFailure
         let form = try request.content.decode(LoginForm.self)
-        let attempted = String((form.username ?? "").prefix(64))
+        let attempted = (form.username ?? "").prefix(utf8Bytes: AuthController.maxUsernameBytes)
         request.activity.attemptedUsername = attempted
         let next = AuthController.safeNext(form.next)
         guard let cookieToken = request.cookies[AuthController.loginCSRFCookie]?.string, let formToken = form.csrf_token,
               SessionToken.equal(cookieToken, formToken) else {
+            // No password was checked: this is not a failed login (it must not feed brute-force
+            // rules, nor let anyone write failures for any name without a form), it is a refused post.
+            request.activity.action = .loginRejected
             return try await renderLogin(request, status: .forbidden, next: next, username: attempted,
                                          error: "The login form expired. Please try again.")
         }
@@ -125,9 +128,22 @@ struct AuthController {
     }
 
     /// Only local paths (`/…`, not `//host` or `/\host`) are followed after login: no open redirect.
+    /// Where to go after logging in: `next` when it is a path on this server, else `/`.
+    ///
+    /// Only a same-origin path is accepted: it starts with one `/`, and holds no backslash, no
+    /// whitespace and no control character anywhere (browsers drop tabs and newlines inside URLs,
+    /// so `/<TAB>/evil.example` would become `//evil.example`, and treat `\` as `/`).
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), next.count <= 512,
-              !next.contains(where: { $0.isNewline }) else { return "/" }
+        guard let next, next.utf8.count <= 512, next.hasPrefix("/") else { return "/" }
+        let scalars = next.unicodeScalars
+        if scalars.count > 1, scalars[scalars.index(after: scalars.startIndex)] == "/" { return "/" }
+        for scalar in scalars {
+            if scalar == "\\" || scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .format { return "/" }
+        }
         return next
     }
+
+    /// Longest user name recorded for a failed login, in UTF-8 bytes.
+    static let maxUsernameBytes = 128
 }

@@ -33,10 +33,10 @@ struct DashboardController {
         let principal = try request.requirePrincipal()
         let filter = try EventsQuery.filter(from: request)
         let events = try await request.eventStore().recent(filter).map(EventRow.init)
-        let next = events.count == filter.limit ? events.last?.timestamp : nil
+        let older = events.count == filter.limit ? events.last.map { EventsQuery.olderLink(filter, before: $0.timestamp) } : nil
         return try await request.view.render("activity", ActivityContext(
             user: LayoutUser(principal), events: events, ip: filter.ipAddress ?? "", username: filter.username ?? "",
-            action: filter.action ?? "", actions: ActivityAction.applicationActions.map(\.rawValue), nextBefore: next
+            action: filter.action ?? "", actions: ActivityAction.applicationActions.map(\.rawValue), olderLink: older
         ))
     }
 }
@@ -53,11 +53,23 @@ enum EventsQuery {
         var event: String?
     }
 
+    /// The link to the next page of older events, with the same filters. Every value is
+    /// percent-encoded (`+` and `&` included): a user name or address typed into a filter cannot
+    /// add parameters.
+    static func olderLink(_ filter: EventStore.Filter, before: String) -> String {
+        var components = URLComponents()
+        components.path = "/activity"
+        components.queryItems = [("ip", filter.ipAddress), ("user", filter.username), ("action", filter.action), ("before", before)]
+            .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return components.string ?? "/activity"
+    }
+
     static func filter(from request: Request) throws -> EventStore.Filter {
         let query = try request.query.decode(Parameters.self)
         func clean(_ s: String?) -> String? {
             guard let s = s?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
-            return String(s.prefix(256))
+            return s.prefix(utf8Bytes: 256)
         }
         var before: Timestamp?
         if let text = clean(query.before) {

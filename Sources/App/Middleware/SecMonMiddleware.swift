@@ -55,9 +55,9 @@ struct SecMonMiddleware: AsyncMiddleware {
             userID: activity.userID ?? principal?.userID.uuidString.lowercased(),
             sessionRef: activity.sessionRef ?? principal?.sessionRef,
             method: request.method.rawValue,
-            path: String(request.url.path.prefix(2048)),
+            path: request.url.path.prefix(utf8Bytes: 2048),
             status: Int(response.status.code),
-            userAgent: request.headers.first(name: .userAgent).map { String($0.prefix(512)) },
+            userAgent: request.headers.first(name: .userAgent).map { $0.prefix(utf8Bytes: 512) },
             durationMs: Double(elapsed.nanoseconds) / 1_000_000,
             attemptedUsername: activity.attemptedUsername
         )

@@ -47,7 +47,7 @@ public final class SessionStore: Sendable {
         let now = nowSeconds
         let record = SessionRecord(
             id: digest, userID: try user.requireID(), csrfToken: SessionToken.random(), now: now,
-            expiresAt: now + maxSeconds, ipAddress: ipAddress, userAgent: String(userAgent.prefix(512))
+            expiresAt: now + maxSeconds, ipAddress: ipAddress, userAgent: userAgent.prefix(utf8Bytes: 512)
         )
         try await record.create(on: database())
         let principal = Principal(

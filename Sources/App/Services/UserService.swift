@@ -32,6 +32,10 @@ public struct UserService: Sendable {
     public static func check(password: String, username: String) throws {
         guard password.count >= 12 else { throw Refusal(message: "the password must have at least 12 characters") }
         guard password.utf8.count <= 72 else { throw Refusal(message: "the password must be at most 72 bytes long (bcrypt's limit)") }
+        // bcrypt stops at the first NUL: "NUL + 11 characters" would pass the length rule and hash as empty.
+        guard !password.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw Refusal(message: "the password must not contain control characters (NUL, tab, newline, escape)")
+        }
         guard password.lowercased() != username.lowercased() else { throw Refusal(message: "the password must not be the user name") }
     }
 

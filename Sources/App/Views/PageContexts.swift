@@ -74,7 +74,8 @@ struct ActivityContext: Encodable {
     var username: String
     var action: String
     var actions: [String]
-    var nextBefore: String?
+    /// The next page of older events, with every filter value percent-encoded.
+    var olderLink: String?
 }
 
 struct PasswordContext: Encodable {

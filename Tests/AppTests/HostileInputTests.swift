@@ -1,0 +1,99 @@
+@testable import App
+import Foundation
+import SecurityModel
+import Testing
+
+/// Regression tests for what the security review of issue 13 found (items 1 and 2).
+@Suite("Hostile input")
+struct HostileInputTests {
+    /// One letter and thousands of combining marks: one `Character`, tens of kilobytes.
+    static let heavyName = "a" + String(repeating: "\u{0301}", count: 20_000)
+
+    @Test("user-controlled text is cut by UTF-8 bytes, not characters, before it is logged or stored", arguments: TestDatabase.all)
+    func bytesNotCharacters(db: TestDatabase) async throws {
+        #expect(Self.heavyName.count == 1)
+        try await SecMonHarness.with(db, adjust: { $0.maxBodyBytes = 256 * 1024 }) { h in
+            let attacker = h.client()
+            _ = try await attacker.login(Self.heavyName, "wrong-password")
+            let agent = "x" + String(repeating: "\u{0308}", count: 5_000)
+            _ = try await attacker.send(.GET, "/login", headers: [("User-Agent", agent)], body: nil)
+            let lines = try await h.logLines()
+            #expect(lines.allSatisfy { $0.utf8.count < 4096 }, "\(lines.map(\.utf8.count))")
+            let objects = try await h.logObjects()
+            let failure = try #require(objects.first { $0["action"] as? String == "LOGIN_FAILURE" })
+            let attempted = try #require(failure["attempted_username"] as? String)
+            #expect(attempted.utf8.count <= AuthController.maxUsernameBytes)
+            #expect(attempted.unicodeScalars.starts(with: "a\u{0301}\u{0301}".unicodeScalars))
+            let agents = objects.compactMap { $0["user_agent"] as? String }
+            #expect(agents.allSatisfy { $0.utf8.count <= 512 })
+            let rows = try await h.eventRows()
+            #expect(rows.allSatisfy { ($0.attemptedUsername?.utf8.count ?? 0) <= AuthController.maxUsernameBytes && ($0.userAgent?.utf8.count ?? 0) <= 512 })
+        }
+    }
+
+    @Test("a byte prefix never splits a scalar", arguments: [0, 1, 2, 3, 4, 5, 10])
+    func prefixBoundary(_ bytes: Int) {
+        let text = "aé€😀"   // 1, 2, 3 and 4 bytes
+        let cut = text.prefix(utf8Bytes: bytes)
+        #expect(cut.utf8.count <= bytes)
+        #expect(text.hasPrefix(cut))
+        let expected = [0: "", 1: "a", 2: "a", 3: "aé", 4: "aé", 5: "aé", 10: "aé€😀"]
+        #expect(cut == expected[bytes])
+    }
+
+    @Test("after login only a path on this server is followed", arguments: [
+        ("/dashboard", "/dashboard"), ("/activity?ip=1.2.3.4&user=a", "/activity?ip=1.2.3.4&user=a"), ("/%09/evil.example", "/%09/evil.example"),
+        ("//evil.example", "/"), ("/\\evil.example", "/"), ("/\t/evil.example", "/"), ("/\n/evil.example", "/"),
+        ("/\r/evil.example", "/"), ("/ /evil.example", "/"), ("/a\\b", "/"), ("https://evil.example", "/"), (" /x", "/"),
+        ("/\u{0000}x", "/"), ("/\u{00A0}/evil.example", "/"), ("/\u{200B}/evil.example", "/"), ("/\u{2028}x", "/"), ("", "/"),
+        ("/" + String(repeating: "a", count: 600), "/"),
+    ])
+    func safeNext(_ next: String, _ expected: String) {
+        #expect(AuthController.safeNext(next) == expected)
+    }
+
+    @Test("a tab inside next does not redirect off-site after a real login", arguments: TestDatabase.all)
+    func openRedirect(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            try await h.createUser("carol", role: .viewer)
+            let client = h.client()
+            let page = try await client.get("/login")
+            let token = try #require(page.csrfToken)
+            let response = try await client.postForm("/login", [
+                "username": "carol", "password": "user-password-123", "next": "/\t/evil.example", "csrf_token": token,
+            ], csrf: false)
+            #expect(response.status == .seeOther)
+            #expect(response.headers.first(name: "location") == "/")
+        }
+    }
+}
+
+@Suite("Password policy against bcrypt's NUL")
+struct PasswordControlCharacterTests {
+    @Test("passwords with a NUL or another control character are refused", arguments: [
+        "\u{0000}abcdefghijk", "abcdefghijkl\u{0000}", "abcdef\tghijkl", "abcdef\nghijkl", "abc\u{1B}[31mdefghij",
+    ])
+    func refused(_ password: String) {
+        #expect(throws: UserService.Refusal.self) { try UserService.check(password: password, username: "alice") }
+    }
+
+    @Test("ordinary long passwords, spaces and non-ASCII letters included, are accepted")
+    func accepted() throws {
+        try UserService.check(password: "correct horse battery", username: "alice")
+        try UserService.check(password: "pässwörter-sind-lang", username: "alice")
+    }
+}
+
+@Suite("Activity paging link")
+struct OlderLinkTests {
+    @Test("filter values cannot add parameters to the Older link")
+    func encoded() throws {
+        let filter = EventStore.Filter(ipAddress: "10.0.0.1&action=LOGOUT", username: "a+b c#d", action: "PAGE_VISIT")
+        let link = EventsQuery.olderLink(filter, before: "2026-12-01T10:00:00.000001")
+        let components = try #require(URLComponents(string: link))
+        #expect(components.path == "/activity")
+        let items = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        #expect(items == ["ip": "10.0.0.1&action=LOGOUT", "user": "a+b c#d", "action": "PAGE_VISIT", "before": "2026-12-01T10:00:00.000001"])
+        #expect(!link.contains("+"))
+    }
+}
