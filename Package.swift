@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App", "Analysis", "EventPipeline", "DetectionEngine", "LogFormats",
+                "App", "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -66,9 +66,9 @@ public struct AlertRenderer: Sendable {
         guard !alerts.isEmpty else { return "No alerts.\n" }
         let header = ["LEVEL", "RULE", "TITLE", "GROUP", "FIRST (UTC)", "LAST (UTC)", "EVENTS", "EVIDENCE"]
         let rows = alerts.map { alert -> [String] in
-            [alert.level.rawValue, alert.rule.label, String(alert.rule.title.prefix(40)),
-             alert.groupDescription.isEmpty ? "-" : String(alert.groupDescription.prefix(48)),
-             Self.shortTime(alert.firstTime), Self.shortTime(alert.lastTime), String(alert.eventCount), evidence(alert)]
+            [alert.level.rawValue, TerminalText.safe(alert.rule.label), TerminalText.safe(String(alert.rule.title.prefix(40))),
+             alert.groupDescription.isEmpty ? "-" : TerminalText.safe(String(alert.groupDescription.prefix(48))),
+             Self.shortTime(alert.firstTime), Self.shortTime(alert.lastTime), String(alert.eventCount), TerminalText.safe(evidence(alert))]
         }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < row.count - 1 { widths[i] = max(widths[i], cell.count) } }
@@ -117,15 +117,15 @@ public struct AlertRenderer: Sendable {
     public func summary(_ report: AnalysisReport, elapsedSeconds: Double) -> String {
         var lines: [String] = []
         for input in report.inputs {
-            var text = "input \(input.name): "
-            if let failure = input.failure { text += "ERROR \(failure); " }
+            var text = "input \(TerminalText.safe(input.name)): "
+            if let failure = input.failure { text += "ERROR \(TerminalText.safe(failure)); " }
             text += "\(input.format?.rawValue ?? "unrecognised") format, \(input.lines) lines, \(input.events) events, \(input.rejected) rejected"
             if input.outsideRange > 0 { text += ", \(input.outsideRange) outside --since/--until" }
             lines.append(text)
         }
         lines.append("events: \(report.totalEvents) analysed, \(report.totalRejected) lines rejected, \(report.engine.late) late (beyond the lateness window, not correlated)")
         if !report.engine.lateEvents.isEmpty {
-            lines.append("first late events: " + report.engine.lateEvents.prefix(10).map(describe).joined(separator: ", "))
+            lines.append("first late events: " + TerminalText.safe(report.engine.lateEvents.prefix(10).map(describe).joined(separator: ", ")))
         }
         let engine = report.engine
         if engine.evictedGroups > 0 || engine.trimmedEntries > 0 || engine.truncatedValues > 0 {
@@ -134,10 +134,10 @@ public struct AlertRenderer: Sendable {
         if !report.rejectionReasons.isEmpty {
             lines.append("rejected lines by reason:")
             for (reason, count) in report.rejectionReasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }).prefix(10) {
-                lines.append("  \(count)  \(reason)")
+                lines.append("  \(count)  \(TerminalText.safe(reason))")
             }
             lines.append("first rejected lines:")
-            for rejection in report.rejections.prefix(10) { lines.append("  \(rejection)") }
+            for rejection in report.rejections.prefix(10) { lines.append("  \(TerminalText.safe(rejection.description))") }
         }
         lines.append("rules: \(report.rulesLoaded) loaded")
         let levels = report.alertsByLevel.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")

@@ -97,11 +97,7 @@ public enum SecMonServer {
     }
 
     /// The URL with its password replaced, for printing.
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
-    }
+    static func redacted(_ url: String) -> String { URLRedaction.redacted(url) }
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

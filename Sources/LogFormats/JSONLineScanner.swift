@@ -114,7 +114,7 @@ public struct JSONLineScanner: Sendable {
         guard let time else {
             throw Failure(reason: timeRank == Int.max
                 ? "no time field (looked for \(timeKeys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")))"
-                : "the time field is not an ISO-8601 time or epoch number")
+                : "the time field is not an ISO-8601 time or epoch number between the years 1970 and 9999")
         }
         record.timestamp = Timestamp(microseconds: time)
     }
@@ -281,7 +281,14 @@ public struct JSONLineScanner: Sendable {
         return end > 0 && line[end - 1] == UInt8(ascii: "}")
     }
 
+    /// The event time of `value` in microseconds, or nil when it is none or lies outside the years
+    /// 1970 to 9999 (checked arithmetic: `1e300` or a huge epoch is a rejected line, never a trap).
     private static func parseTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, dates: inout ISODateCache) -> Int64? {
+        guard let time = unboundedTime(value, bytes, start, dates: &dates), Timestamp.supportedRange.contains(time) else { return nil }
+        return time
+    }
+
+    private static func unboundedTime(_ value: FieldValue, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, dates: inout ISODateCache) -> Int64? {
         switch value {
         case .string:
             // Parse from the bytes between the quotes (no escapes in a timestamp).
@@ -290,9 +297,14 @@ public struct JSONLineScanner: Sendable {
             return Timestamp(iso8601Bytes: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<end]), cache: &dates)?.microseconds
         case .int(let number):
             // Epoch seconds, or milliseconds when too large to be seconds.
-            return number > 100_000_000_000 ? number * 1000 : number * 1_000_000
+            let (micros, overflow) = number.multipliedReportingOverflow(by: number > 100_000_000_000 ? 1000 : 1_000_000)
+            return overflow ? nil : micros
         case .double(let number):
-            return number > 100_000_000_000 ? Int64(number * 1000) : Int64((number * 1_000_000).rounded())
+            let micros = number > 100_000_000_000 ? number * 1000 : (number * 1_000_000).rounded()
+            // Int64(_:) traps on what it cannot represent: NaN, infinities and out-of-range values.
+            guard micros.isFinite, micros >= Double(Timestamp.supportedRange.lowerBound),
+                  micros <= Double(Timestamp.supportedRange.upperBound) else { return nil }
+            return Int64(micros)
         default: return nil
         }
     }

@@ -40,8 +40,14 @@ public struct SyslogDecoder: Sendable {
             p.skipSpaces()
             if p.peek == UInt8(ascii: "[") {
                 // Structured data: skip [..] groups, honouring escaped brackets.
+                // A line may end inside it: the cursor never passes the end (it used to, and the
+                // message range below then trapped).
                 while p.peek == UInt8(ascii: "[") {
-                    while !p.atEnd, p.peek != UInt8(ascii: "]") { if p.peek == UInt8(ascii: "\\") { p.index += 1 }; p.index += 1 }
+                    while !p.atEnd, p.peek != UInt8(ascii: "]") {
+                        if p.peek == UInt8(ascii: "\\") { p.index += 1 }
+                        if !p.atEnd { p.index += 1 }
+                    }
+                    guard !p.atEnd else { throw LineRejection("RFC 5424 structured data is not closed with ']'") }
                     p.index += 1
                 }
             } else {
@@ -49,7 +55,7 @@ public struct SyslogDecoder: Sendable {
             }
             p.skipSpaces()
             if p.index + 3 <= line.count, line[p.index] == 0xEF, line[p.index + 1] == 0xBB, line[p.index + 2] == 0xBF { p.index += 3 }
-            message = p.index..<line.count
+            message = min(p.index, line.count)..<line.count
         } else {
             guard let time = parseTime(&p) else {
                 throw LineRejection("not a syslog line: expected a time like 'Oct 11 22:14:15' or an ISO-8601 time")

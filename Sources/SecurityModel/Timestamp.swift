@@ -11,6 +11,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Creates a timestamp from microseconds since the Unix epoch.
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
+    /// The times decoders accept, in microseconds: from 1970-01-01 to the end of 9999.
+    public static let supportedRange: ClosedRange<Int64> = 0...253_402_300_799_999_999
+
     /// Creates a timestamp from seconds since the Unix epoch, rounded to the microsecond.
     public init(secondsSince1970 seconds: Double) {
         self.microseconds = Int64((seconds * 1_000_000).rounded())

@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Foundation
+import SecurityModel
 import Logging
 
 /// Options shared by every command that touches the database or the activity log.
@@ -40,7 +41,7 @@ struct StorageOptions: ParsableArguments {
             let path = String(url.dropFirst("sqlite:".count)).replacingOccurrences(of: "//", with: "", options: .anchored)
             config.database = path == ":memory:" ? .sqliteMemory : .sqlite(path: path)
         case let url?:
-            throw CommandLineError("unsupported database URL '\(url.prefix(40))'; use sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB")
+            throw CommandLineError("unsupported database URL scheme '\(URLRedaction.scheme(url))'; use sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB")
         }
         if let cost = env["SECMON_BCRYPT_COST"] {
             guard let value = Int(cost), (4...31).contains(value) else {

@@ -165,10 +165,22 @@ struct DecoderTests {
         ("Disconnected from invalid user admin 9.9.9.8 port 6 [preauth]", "disconnect", "admin", "9.9.9.8"),
         ("error: maximum authentication attempts exceeded for root from 7.7.7.7 port 1 ssh2 [preauth]", "max_attempts", "root", "7.7.7.7"),
         ("Connection from 8.8.8.8 port 3333 on 10.0.0.1 port 22 rdomain \"\"", "connect", nil, "8.8.8.8"),
+        ("Connection closed by 9.9.9.7 port 5 [preauth]", "disconnect", nil, "9.9.9.7"),
+        ("Received disconnect from 9.9.9.6 port 5:11: Bye Bye [preauth]", "disconnect", nil, "9.9.9.6"),
+        ("Failed password for invalid user  from 2001:db8::1 port 22 ssh2", "failure", "", "2001:db8::1"),
+        // The user name is the client's: a name that looks like a source does not choose the source.
+        ("Failed password for invalid user x from 198.51.100.7 port 22 from 203.0.113.5 port 4242 ssh2", "failure",
+         "x from 198.51.100.7 port 22", "203.0.113.5"),
+        ("Invalid user x from 198.51.100.7 port 22 from 203.0.113.5 port 4242", "invalid_user", "x from 198.51.100.7 port 22", "203.0.113.5"),
+        ("Connection closed by invalid user a 198.51.100.7 port 1 203.0.113.5 port 4242 [preauth]", "disconnect",
+         "a 198.51.100.7 port 1", "203.0.113.5"),
+        ("Received disconnect from 203.0.113.5 port 4242:11: from 198.51.100.7 port 22 [preauth]", "disconnect", nil, "203.0.113.5"),
+        ("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=x rhost=198.51.100.7",
+         "", "x rhost=198.51.100.7", "203.0.113.5"),
     ] as [(String, String, String?, String)])
     func sshdMessages(_ message: String, _ outcome: String, _ user: String?, _ ip: String) {
         let parsed = SSHDMessage(message)
-        #expect(parsed.outcome == outcome)
+        #expect(parsed.outcome == (outcome.isEmpty ? nil : outcome))
         #expect(parsed.user == user)
         #expect(parsed.sourceIP == ip)
     }
@@ -183,5 +195,34 @@ struct DecoderTests {
         #expect(detect(["hello", "world"]) == nil)
         // Mostly one format with a stray line: the majority wins.
         #expect(detect(["garbage", #"1.2.3.4 - - [22/Nov/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#, #"1.2.3.4 - - [22/Nov/2026:13:55:37 +0000] "GET /a HTTP/1.1" 200 1"#]) == .access)
+    }
+
+    @Test("an address that is not an IP address is not taken as the source", arguments: [
+        "Failed password for root from not-an-ip port 22 ssh2", "Invalid user bob from 999.1.1.1 port 22",
+    ])
+    func invalidAddress(_ message: String) {
+        #expect(SSHDMessage(message).sourceIP == nil)
+    }
+
+    @Test("crafted syslog and JSON lines are rejected with a reason, never a trap", arguments: [
+        (LogFormat.syslog, "<34>1 2026-11-22T10:00:00Z host app - - [a"),
+        (.syslog, "<34>1 2026-11-22T10:00:00Z host app - - [a\\"),
+        (.syslog, "<34>1 2026-11-22T10:00:00Z host app - - [a x=\"\\]\""),
+        (.json, #"{"timestamp": 1e300, "a": 1}"#),
+        (.json, #"{"timestamp": -1e300, "a": 1}"#),
+        (.json, #"{"timestamp": 9223372036854775807, "a": 1}"#),
+        (.json, #"{"timestamp": -9223372036854775807, "a": 1}"#),
+        (.json, #"{"ts": -5, "a": 1}"#),
+        (.json, #"{"time": 1e17, "a": 1}"#),
+    ])
+    func crafted(_ format: LogFormat, _ line: String) {
+        let reason = Self.rejection(format, Array(line.utf8))
+        #expect(reason != nil, "\(line) was accepted")
+    }
+
+    @Test("format detection runs every decoder on crafted first lines without trapping")
+    func detectionSurvives() {
+        let lines = ["<34>1 2026-11-22T10:00:00Z host app - - [a", #"{"timestamp": 1e300}"#, "<34>1 2026-11-22T10:00:00Z h a - - [x\\"]
+        _ = LogFormat.detect(lines.map { Array($0.utf8) }, referenceTime: Self.reference)
     }
 }

@@ -52,3 +52,26 @@ struct NetworkTests {
         #expect(Severity.critical > Severity.high && Severity.informational < Severity.low)
     }
 }
+
+@Suite("URL redaction")
+struct URLRedactionTests {
+    @Test("the password never appears, well-formed or not", arguments: [
+        ("postgres://secmon:s3cret@db:5432/secmon", "postgres://secmon:***@db:5432/secmon"),
+        ("postgres://secmon:s3cret@db:5432/secmon?sslmode=require", "postgres://secmon:***@db:5432/secmon?sslmode=require"),
+        ("postgres://secmon:s3c ret%%@@db/x", "postgres://secmon:***@db/x"),
+        ("postgres://secmon:s3cret@[::1:5432/x", "postgres://secmon:***@[::1:5432/x"),
+        ("postgres://db:5432/secmon", "postgres://db:5432/secmon"),
+        ("mysql:user:s3cret@host", "mysql:***"),
+    ])
+    func redacts(_ url: String, _ expected: String) {
+        let shown = URLRedaction.redacted(url)
+        #expect(shown == expected)
+        #expect(!shown.contains("s3c"))
+    }
+
+    @Test("a scheme is shown alone")
+    func scheme() {
+        #expect(URLRedaction.scheme("mysql://root:s3cret@db/x") == "mysql")
+        #expect(URLRedaction.scheme("://x") == "(none)")
+    }
+}

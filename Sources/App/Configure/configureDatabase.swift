@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import SecurityModel
 import SQLKit
 import Vapor
 
@@ -42,7 +43,8 @@ func registerDatabase(_ app: Application, _ config: SecMonConfig) throws {
             configuration.searchPath = nil
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4), as: .psql)
         } catch {
-            throw StartupError("DATABASE_URL is not a usable PostgreSQL URL (\(error)). Use postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
+            // The parser's error repeats the URL: print only its redacted form.
+            throw StartupError("DATABASE_URL '\(URLRedaction.redacted(url))' is not a usable PostgreSQL URL. Use postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
         }
     }
 }
