@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most groups (distinct group-by keys) one correlation keeps live; beyond it the least recently active are evicted and a SECMON-EVICTION alert is raised. [env: SECMON_MAX_GROUPS] (default: 200000)", valueName: "n"))
     var maxGroups: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Most requests one client address may have in progress at once; more get 429. [env: SECMON_MAX_IN_FLIGHT] (default: 128)", valueName: "n"))
+    var maxInFlight: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Close connections with nothing read or written for this many seconds (0: never). [env: SECMON_IDLE_TIMEOUT] (default: 60)", valueName: "seconds"))
+    var idleTimeout: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -83,6 +89,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let text = maxGroups.map(String.init) ?? env["SECMON_MAX_GROUPS"] {
             guard let value = Int(text), value >= 1 else { throw CommandLineError("--max-groups must be a whole number of at least 1, not '\(text)'") }
             config.maxGroupsPerCorrelation = value
+        }
+        if let text = maxInFlight.map(String.init) ?? env["SECMON_MAX_IN_FLIGHT"] {
+            guard let value = Int(text), value >= 1 else { throw CommandLineError("--max-in-flight must be a whole number of at least 1, not '\(text)'") }
+            config.maxInFlightPerSource = value
+        }
+        if let text = idleTimeout.map(String.init) ?? env["SECMON_IDLE_TIMEOUT"] {
+            guard let value = Int(text), value >= 0 else { throw CommandLineError("--idle-timeout must be a whole number of seconds, 0 or more, not '\(text)'") }
+            config.idleTimeoutSeconds = value == 0 ? nil : value
         }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

@@ -97,3 +97,55 @@ struct OlderLinkTests {
         #expect(!link.contains("+"))
     }
 }
+
+@Suite("Same origin")
+struct SameOriginTests {
+    @Test("origins are compared by scheme, host and port, IPv6 included", arguments: [
+        ("http://[::1]:8080", "[::1]:8080", nil as String?, true),
+        ("http://[::1]:8080", "[::1]:8081", nil, false),
+        ("http://[::1]", "[::1]", nil, true),
+        ("http://[::1]", "[::1]:80", nil, true),
+        ("https://[::1]", "[::1]", "https", true),
+        ("http://127.0.0.1:8080", "127.0.0.1:8080", nil, true),
+        ("http://127.0.0.1:9999", "127.0.0.1:8080", nil, false),
+        ("http://127.0.0.1", "127.0.0.1:8080", nil, false),
+        ("https://SecMon.Example", "secmon.example", nil, true),
+        ("https://secmon.example", "secmon.example", "http", false),
+        ("http://secmon.example.evil.example", "secmon.example", nil, false),
+        ("https://evil.example", "secmon.example", nil, false),
+        ("ftp://secmon.example", "secmon.example", nil, false),
+        ("http://user@secmon.example", "secmon.example", nil, false),
+        ("garbage", "secmon.example", nil, false),
+    ])
+    func matches(_ origin: String, _ host: String, _ scheme: String?, _ expected: Bool) {
+        #expect(SameOrigin.matches(origin: origin, host: host, scheme: scheme) == expected)
+    }
+}
+
+@Suite("Requests in progress per source")
+struct InFlightLimiterTests {
+    @Test("a source past its limit is refused until one of its requests ends; other sources are not affected")
+    func limits() {
+        let limiter = InFlightLimiter(limit: 2)
+        #expect(limiter.enter("198.51.100.1"))
+        #expect(limiter.enter("198.51.100.1"))
+        #expect(!limiter.enter("198.51.100.1"))
+        #expect(limiter.enter("198.51.100.2"))
+        limiter.leave("198.51.100.1")
+        #expect(limiter.enter("198.51.100.1"))
+        #expect(limiter.refused == 1)
+        for source in ["198.51.100.1", "198.51.100.1", "198.51.100.2"] { limiter.leave(source) }
+        #expect(limiter.activeSources == 0)
+    }
+
+    @Test("past the limit the answer is 429 with Retry-After, and it is logged")
+    func answers() async throws {
+        try await SecMonHarness.with(.sqlite, adjust: { $0.maxInFlightPerSource = 0 }) { h in
+            let response = try await h.client().get("/login")
+            #expect(response.status == .tooManyRequests)
+            #expect(response.headers.first(name: "retry-after") == "1")
+            let lines = try await h.logObjects()
+            #expect(lines.last?["status"] as? Int == 429)
+        }
+    }
+}

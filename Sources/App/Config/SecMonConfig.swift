@@ -50,6 +50,10 @@ public struct SecMonConfig: Sendable {
     public var secureCookies: Bool? = nil
     /// The first administrator's password (from `SECMON_ADMIN_PASSWORD`); random when `nil`.
     public var initialAdminPassword: String? = nil
+    /// A connection with nothing read or written for this long is closed, in seconds (`nil`: never).
+    public var idleTimeoutSeconds: Int? = 60
+    /// Most requests one client address may have in progress at once; more are answered 429.
+    public var maxInFlightPerSource = 128
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 64 * 1024
     /// Rows of the `events` table written per statement, at most.

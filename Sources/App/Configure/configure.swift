@@ -25,7 +25,8 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
     try configureHTTP(app, config)
     app.middleware = Middlewares()
     app.middleware.use(SecMonMiddleware(
-        authenticator: SessionAuthenticator(sessions: services.sessions), recorder: services.recorder, addresses: services.addresses
+        authenticator: SessionAuthenticator(sessions: services.sessions), recorder: services.recorder, addresses: services.addresses,
+        limiter: services.inFlight
     ))
     app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))
     try routes(app)

@@ -9,6 +9,8 @@ func configureHTTP(_ app: Application, _ config: SecMonConfig) throws {
     app.http.server.configuration.hostname = config.hostname
     app.http.server.configuration.port = config.port
     app.http.server.configuration.serverName = nil
+    // Vapor's only per-connection hook against slow clients: close connections idle this long.
+    app.http.server.configuration.idleTimeout = config.idleTimeoutSeconds.map { .seconds(Int64($0)) }
     app.routes.defaultMaxBodySize = ByteCount(integerLiteral: config.maxBodyBytes)
     if let cert = config.tlsCertificatePath, let key = config.tlsKeyPath {
         do {

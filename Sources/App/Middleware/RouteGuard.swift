@@ -68,14 +68,21 @@ struct RouteGuard: Middleware {
     static func checkCSRF(_ request: Request, sent: String?, expected: String) throws {
         if let origin = request.headers.first(name: .origin), origin != "null" {
             let host = request.headers.first(name: .host) ?? ""
-            let originHost = URL(string: origin)?.host.map { h in URL(string: origin)?.port.map { "\(h):\($0)" } ?? h }
-            guard let originHost, originHost == host || originHost == host.split(separator: ":").first.map(String.init) else {
+            guard SameOrigin.matches(origin: origin, host: host, scheme: knownScheme(request)) else {
                 throw Abort(.forbidden, reason: "Cross-origin request refused (Origin \(origin) is not this site).")
             }
         }
         guard let sent, SessionToken.equal(sent, expected) else {
             throw Abort(.forbidden, reason: "Missing or invalid CSRF token. Reload the page and try again.")
         }
+    }
+
+    /// How the request reached SecMon, when that is known: its own TLS, or a trusted proxy's word.
+    static func knownScheme(_ request: Request) -> String? {
+        if request.secmon.config.tlsCertificatePath != nil { return "https" }
+        guard request.secmon.addresses.isTrusted(request.remoteAddress?.ipAddress),
+              let proto = request.headers.first(name: "X-Forwarded-Proto")?.lowercased(), proto == "http" || proto == "https" else { return nil }
+        return proto
     }
 
     static func formToken(_ request: Request) -> String? {

@@ -19,6 +19,7 @@ struct SecMonMiddleware: AsyncMiddleware {
     let authenticator: SessionAuthenticator
     let recorder: ActivityRecorder
     let addresses: ClientAddressResolver
+    let limiter: InFlightLimiter
     let errors = ErrorRenderer()
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -28,11 +29,17 @@ struct SecMonMiddleware: AsyncMiddleware {
             peer: request.remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor]
         )
         let response: Response
-        do {
-            try await authenticator.authenticate(request)
-            response = try await next.respond(to: request)
-        } catch {
-            response = await errors.response(for: error, request: request)
+        if limiter.enter(request.clientIP) {
+            defer { limiter.leave(request.clientIP) }
+            do {
+                try await authenticator.authenticate(request)
+                response = try await next.respond(to: request)
+            } catch {
+                response = await errors.response(for: error, request: request)
+            }
+        } else {
+            response = await errors.response(for: Abort(.tooManyRequests, headers: ["Retry-After": "1"],
+                reason: "Too many requests from your address are in progress at once; wait for them to finish."), request: request)
         }
         SecurityHeaders.apply(to: response, for: request)
         let isStaticAsset = request.url.path.hasPrefix(StaticFilesMiddleware.prefix) && response.status.code < 400

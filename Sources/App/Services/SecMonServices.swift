@@ -12,6 +12,8 @@ public final class SecMonServices: Sendable {
     /// The long-running services: the pipeline, the writers, the purger.
     public let runtime: SecMonRuntime
     public let addresses: ClientAddressResolver
+    /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
+    let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
@@ -22,6 +24,7 @@ public final class SecMonServices: Sendable {
         self.sessions = sessions
         self.recorder = recorder
         self.addresses = ClientAddressResolver(trustedProxies: config.trustedProxies)
+        self.inFlight = InFlightLimiter(limit: config.maxInFlightPerSource)
     }
 
     /// Account management on `database`.
