@@ -29,6 +29,10 @@ public struct Analyzer: Sendable {
 
     /// Rejected lines listed one by one in the report (all are counted).
     public static let maxListedRejections = 50
+    /// Distinct rejection reasons counted one by one; the rest are counted together.
+    public static let maxRejectionReasons = 100
+    /// The reason under which rejections past ``maxRejectionReasons`` kinds are counted.
+    public static let otherReasons = "other reasons (more than 100 kinds)"
     /// Lines looked at to detect a format.
     public static let detectionSampleLines = 20
 
@@ -192,7 +196,11 @@ public struct Analyzer: Sendable {
         if stored.rejections.count < Self.maxListedRejections {
             stored.rejections.append(Rejection(input: stored.inputs[current].name, line: number, reason: reason))
         }
-        let key = reason.range(of: " at byte ").map { String(reason[..<$0.lowerBound]) } ?? reason
+        var key = reason.range(of: " at byte ").map { String(reason[..<$0.lowerBound]) } ?? reason
+        // Reasons may quote the line ("invalid number '…'"): the table of reasons stays bounded.
+        if stored.rejectionReasons[key] == nil, stored.rejectionReasons.count >= Self.maxRejectionReasons {
+            key = Self.otherReasons
+        }
         stored.rejectionReasons[key, default: 0] += 1
     }
 

@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most groups (distinct group-by keys) one correlation keeps live; beyond it the least recently active are evicted and a SECMON-EVICTION alert is raised. [env: SECMON_MAX_GROUPS] (default: 200000)", valueName: "n"))
     var maxGroups: Int?
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A host name (or address) this server answers for, as browsers send it in Host; repeatable. Others get 421. [env: SECMON_ALLOWED_HOSTS, comma-separated] (default: the loopback names when listening on loopback, else any)", valueName: "name"))
+    var allowedHost: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Most requests one client address may have in progress at once; more get 429. [env: SECMON_MAX_IN_FLIGHT] (default: 128)", valueName: "n"))
     var maxInFlight: Int?
 
@@ -90,6 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
             guard let value = Int(text), value >= 1 else { throw CommandLineError("--max-groups must be a whole number of at least 1, not '\(text)'") }
             config.maxGroupsPerCorrelation = value
         }
+        config.allowedHosts = (allowedHost + (env["SECMON_ALLOWED_HOSTS"]?.split(separator: ",").map(String.init) ?? []))
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if let text = maxInFlight.map(String.init) ?? env["SECMON_MAX_IN_FLIGHT"] {
             guard let value = Int(text), value >= 1 else { throw CommandLineError("--max-in-flight must be a whole number of at least 1, not '\(text)'") }
             config.maxInFlightPerSource = value

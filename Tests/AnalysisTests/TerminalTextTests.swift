@@ -31,3 +31,18 @@ struct TerminalTextTests {
         #expect(table.contains("\\u{1b}]0;pwned"))
     }
 }
+
+@Suite("Rejection reasons")
+struct RejectionReasonTests {
+    @Test("reasons that quote their lines are counted in a bounded table, every line still counted")
+    func bounded() throws {
+        let path = Paths.temporary("numbers.log")
+        // Each line fails with its own reason text (the bad time is quoted).
+        let lines = (0..<500).map { #"1.2.3.4 - - [not-a-time-\#($0)] "GET / HTTP/1.1" 200 1 "-" "curl""# }
+        try (lines.joined(separator: "\n") + "\n").write(to: path, atomically: true, encoding: .utf8)
+        let report = try analyze([path.path], options: .init(format: .access, referenceTime: Timestamp(iso8601: "2026-11-22T12:00:00Z")!))
+        #expect(report.totalRejected == 500)
+        #expect(report.rejectionReasons.count <= Analyzer.maxRejectionReasons + 1)
+        #expect(report.rejectionReasons.values.reduce(0, +) == 500)
+    }
+}

@@ -149,3 +149,84 @@ struct InFlightLimiterTests {
         }
     }
 }
+
+@Suite("Password change attempts")
+struct PasswordChangeAttemptTests {
+    @Test("wrong current passwords count as failed logins: the account locks and the session ends", arguments: TestDatabase.all)
+    func counted(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            try await h.createUser("dave", role: .viewer)
+            let client = h.client()
+            #expect(try await client.login("dave", "user-password-123").status == .seeOther)
+            var last: TestClient.Response?
+            for attempt in 0..<5 {
+                last = try await client.postForm("/account/password", [
+                    "current_password": "guess-\(attempt)-wrong", "new_password": "new-password-456", "confirm_password": "new-password-456",
+                ])
+            }
+            #expect(last?.status == .seeOther)
+            #expect(last?.headers.first(name: "location") == "/login")
+            // The session is gone, and the right password no longer logs in while locked.
+            #expect(try await client.get("/api/me").status == .unauthorized)
+            #expect(try await h.client().login("dave", "user-password-123").status == .unauthorized)
+        }
+    }
+}
+
+@Suite("Private files")
+struct PrivateFilesTests {
+    @Test("the data directory and the SQLite file SecMon creates are private; the log directory is readable by its group")
+    func modes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-modes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = dir.appendingPathComponent("data/secmon.sqlite").path
+        var modes: [Int] = []
+        try await SecMonHarness.with(.sqlite, directory: dir, databaseConfig: .sqlite(path: database)) { h in
+            for path in [dir.appendingPathComponent("data").path, database, dir.appendingPathComponent("logs").path, h.config.logPath] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: path)
+                modes.append((attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1)
+            }
+        }
+        #expect(modes.count == 4)
+        #expect(modes.prefix(3) == [0o700, 0o600, 0o750])
+        #expect((modes.last ?? 0) & 0o007 == 0)
+    }
+}
+
+@Suite("Host names")
+struct AllowedHostTests {
+    @Test("on loopback only loopback names are answered: a page elsewhere cannot reach it by DNS rebinding")
+    func loopback() async throws {
+        try await SecMonHarness.with(.sqlite) { h in
+            let client = h.client()
+            let port = URLComponents(string: h.baseURL)?.port ?? 0
+            #expect(try await client.send(.GET, "/login", headers: [("Host", "evil.example:\(port)")]).status == .misdirectedRequest)
+            #expect(try await client.send(.GET, "/login", headers: [("Host", "localhost:\(port)")]).status == .ok)
+            #expect(try await client.send(.GET, "/login", headers: [("Host", "[::1]:\(port)")]).status == .ok)
+            #expect(try await client.send(.GET, "/login").status == .ok)
+            let lines = try await h.logObjects()
+            #expect(lines.contains { $0["status"] as? Int == 421 })
+        }
+    }
+
+    @Test("configured names replace the defaults")
+    func configured() async throws {
+        try await SecMonHarness.with(.sqlite, adjust: { $0.allowedHosts = ["SecMon.Example"] }) { h in
+            let client = h.client()
+            let byAddress = try await client.send(.GET, "/login")
+            let byName = try await client.send(.GET, "/login", headers: [("Host", "secmon.example")])
+            #expect(byAddress.status == .misdirectedRequest)
+            #expect(byName.status == .ok)
+        }
+    }
+
+    @Test("listening on every address with no names configured, any host is answered")
+    func open() {
+        var config = SecMonConfig()
+        config.hostname = "0.0.0.0"
+        #expect(config.effectiveAllowedHosts == nil)
+        config.hostname = "127.0.0.1"
+        #expect(config.effectiveAllowedHosts?.contains("localhost") == true)
+    }
+}

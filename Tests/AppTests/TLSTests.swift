@@ -17,6 +17,7 @@ struct TLSTests {
             let client = h.client()
             let page = try await client.get("/login")
             #expect(page.status == .ok)
+            #expect(page.headers.first(name: "strict-transport-security") == "max-age=31536000")
             let loginCookie = try #require(page.headers["set-cookie"].first { $0.hasPrefix("secmon_login_csrf=") })
             #expect(loginCookie.contains("Secure") && loginCookie.contains("SameSite=Strict"))
             let login = try await client.postForm("/login", [
@@ -24,6 +25,14 @@ struct TLSTests {
             ], csrf: false)
             let session = try #require(login.headers["set-cookie"].first { $0.hasPrefix("secmon_session=") })
             #expect(session.contains("Secure") && session.contains("HttpOnly"))
+        }
+    }
+
+    @Test("plain HTTP sends no HSTS header")
+    func noHSTSOverHTTP() async throws {
+        try await SecMonHarness.with(.sqlite) { h in
+            let page = try await h.client().get("/login")
+            #expect(page.headers.first(name: "strict-transport-security") == nil)
         }
     }
 

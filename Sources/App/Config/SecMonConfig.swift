@@ -54,6 +54,10 @@ public struct SecMonConfig: Sendable {
     public var idleTimeoutSeconds: Int? = 60
     /// Most requests one client address may have in progress at once; more are answered 429.
     public var maxInFlightPerSource = 128
+    /// Host names (and addresses) this server answers for, from the `Host` header; a request naming
+    /// another gets 421 (DNS rebinding cannot drive a SecMon bound to loopback from a web page).
+    /// Empty: when listening on a loopback address, its loopback names; otherwise any.
+    public var allowedHosts: [String] = []
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 64 * 1024
     /// Rows of the `events` table written per statement, at most.
@@ -91,6 +95,15 @@ public struct SecMonConfig: Sendable {
     public var eventQueueBytes = 64 << 20
 
     public init() {}
+
+    /// The host names requests may name: `allowedHosts`, or for a loopback listener its loopback
+    /// names; `nil` when any is accepted.
+    public var effectiveAllowedHosts: Set<String>? {
+        if !allowedHosts.isEmpty { return Set(allowedHosts.map { $0.lowercased() }) }
+        let loopback: Set<String> = ["localhost", "127.0.0.1", "::1"]
+        if loopback.contains(hostname.lowercased()) || hostname.hasPrefix("127.") { return loopback.union([hostname.lowercased()]) }
+        return nil
+    }
 
     /// The URL users open to log in.
     public var loginURL: String {

@@ -26,7 +26,7 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
     app.middleware = Middlewares()
     app.middleware.use(SecMonMiddleware(
         authenticator: SessionAuthenticator(sessions: services.sessions), recorder: services.recorder, addresses: services.addresses,
-        limiter: services.inFlight
+        limiter: services.inFlight, allowedHosts: config.effectiveAllowedHosts
     ))
     app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))
     try routes(app)

@@ -16,7 +16,9 @@ func configureDatabase(_ app: Application, _ config: SecMonConfig, migrate: Bool
     } catch {
         throw StartupError(databaseProblem(config, error))
     }
-    if case .sqlite = config.database, let sql = app.db as? any SQLDatabase {
+    if case .sqlite(let path) = config.database, let sql = app.db as? any SQLDatabase {
+        // Readable by this user only (SQLite gives its -wal and -shm files the same mode).
+        try? FileManager.default.setAttributes([.posixPermissions: Int16(0o600)], ofItemAtPath: path)
         // WAL lets readers (pages) proceed while the event writer inserts.
         try await sql.raw("PRAGMA journal_mode=WAL").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
@@ -61,7 +63,10 @@ func databaseProblem(_ config: SecMonConfig, _ error: any Error) -> String {
 }
 
 /// Creates `path` if needed and checks that it is a writable directory.
-func ensureDirectory(_ path: String, purpose: String, option: String) throws {
+///
+/// A directory SecMon creates is private to its user (`permissions`, 0700 by default): the database
+/// holds password hashes and session digests.
+func ensureDirectory(_ path: String, purpose: String, option: String, permissions: Int16 = 0o700) throws {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
     if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -70,7 +75,7 @@ func ensureDirectory(_ path: String, purpose: String, option: String) throws {
         }
     } else {
         do {
-            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: permissions])
         } catch {
             let reason = error.localizedDescription.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
             throw StartupError("cannot create the directory '\(path)' for \(purpose): \(reason). Create it yourself, or choose another path with \(option).")

@@ -92,7 +92,9 @@ func loadLiveRules(_ app: Application, _ config: SecMonConfig) throws -> (ruleSe
 
 func openActivityLog(_ config: SecMonConfig) throws -> AppendOnlyLogFile {
     let directory = (config.logPath as NSString).deletingLastPathComponent
-    try ensureDirectory(directory.isEmpty ? "." : directory, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)")
+    // 0750: the log's group (a log shipper) may read it, as the file's own 0640 allows.
+    try ensureDirectory(directory.isEmpty ? "." : directory, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)",
+                        permissions: 0o750)
     do {
         return try AppendOnlyLogFile(path: config.logPath, policy: config.flushPolicy)
     } catch let error as PipelineError {

@@ -31,6 +31,13 @@ struct AccountController {
         let user = try await users.find(id: principal.userID)
         let newPassword = form.new_password ?? ""
         guard try await request.secmon.hasher.verify(form.current_password ?? "", against: user.passwordHash) else {
+            // Counted as a failed login: a stolen session cannot guess the password without limit.
+            if try await AuthController.recordFailure(of: user, on: request, now: Date()) {
+                try await request.secmon.sessions.endAll(userID: principal.userID)
+                let response = request.redirect(to: "/login", redirectType: .normal)
+                response.cookies[SessionAuthenticator.cookieName] = CookieFactory.expired(request: request)
+                return response
+            }
             return try await fail("The current password is not right.")
         }
         guard newPassword == form.confirm_password else { return try await fail("The two new passwords differ.") }

@@ -60,7 +60,7 @@ struct AuthController {
             return response
         }
         guard let user, passwordMatches, !user.isLocked(at: now) else {
-            if let user, !user.isLocked(at: now) { try await recordFailure(of: user, on: request, now: now) }
+            if let user, !user.isLocked(at: now) { _ = try await Self.recordFailure(of: user, on: request, now: now) }
             return try await renderLogin(request, status: .unauthorized, next: next, username: attempted,
                                          error: AuthController.genericFailure)
         }
@@ -98,21 +98,24 @@ struct AuthController {
         return response
     }
 
-    /// Counts a failure atomically (several nodes may see attempts at once) and locks the account
-    /// for `lockoutSeconds` when the count reaches `maxFailedLogins`.
-    private func recordFailure(of user: UserRecord, on request: Request, now: Date) async throws {
+    /// Counts a wrong password (at login, or as the current password when changing it) atomically
+    /// (several nodes may see attempts at once) and locks the account for `lockoutSeconds` when the
+    /// count reaches `maxFailedLogins`. Returns whether it locked the account.
+    static func recordFailure(of user: UserRecord, on request: Request, now: Date) async throws -> Bool {
         let config = request.secmon.config
-        guard config.maxFailedLogins > 0, let sql = request.db as? any SQLDatabase, let id = user.id else { return }
+        guard config.maxFailedLogins > 0, let sql = request.db as? any SQLDatabase, let id = user.id else { return false }
         try await sql.raw("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = \(bind: id)").run()
         let count = try await sql.raw("SELECT failed_logins FROM users WHERE id = \(bind: id)").first()?
             .decode(column: "failed_logins", as: Int.self) ?? 0
         if count >= config.maxFailedLogins {
-            guard let fresh = try await UserRecord.find(id, on: request.db) else { return }
+            guard let fresh = try await UserRecord.find(id, on: request.db) else { return false }
             fresh.failedLogins = 0
             fresh.lockedUntil = now.addingTimeInterval(Double(config.lockoutSeconds))
             try await fresh.save(on: request.db)
             request.logger.notice("account locked after failed logins", metadata: ["user": "\(user.username)", "failures": "\(count)"])
+            return true
         }
+        return false
     }
 
     private func renderLogin(_ request: Request, status: HTTPResponseStatus, next: String, username: String, error: String?) async throws -> Response {

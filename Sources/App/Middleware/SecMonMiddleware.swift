@@ -20,7 +20,15 @@ struct SecMonMiddleware: AsyncMiddleware {
     let recorder: ActivityRecorder
     let addresses: ClientAddressResolver
     let limiter: InFlightLimiter
+    /// Host names requests may name (`nil`: any).
+    let allowedHosts: Set<String>?
     let errors = ErrorRenderer()
+
+    /// Whether the `Host` header names one of `allowed` (any port).
+    static func names(_ host: String?, in allowed: Set<String>) -> Bool {
+        guard let host, let endpoint = SameOrigin.parseAuthority(Substring(host)) else { return false }
+        return allowed.contains(endpoint.host)
+    }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let started = NIODeadline.now()
@@ -29,7 +37,12 @@ struct SecMonMiddleware: AsyncMiddleware {
             peer: request.remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor]
         )
         let response: Response
-        if limiter.enter(request.clientIP) {
+        if let allowed = allowedHosts, !Self.names(request.headers.first(name: .host), in: allowed) {
+            let shown = String((request.headers.first(name: .host) ?? "(none)").prefix(100))
+            response = await errors.response(for: Abort(.misdirectedRequest,
+                reason: "This server does not answer for the host '\(shown)'. Open it by one of its names, or add this one with --allowed-host."),
+                request: request)
+        } else if limiter.enter(request.clientIP) {
             defer { limiter.leave(request.clientIP) }
             do {
                 try await authenticator.authenticate(request)

@@ -20,6 +20,10 @@ enum SecurityHeaders {
 
     static func apply(to response: Response, for request: Request) {
         for (name, value) in fixed { response.headers.replaceOrAdd(name: name, value: value) }
+        // Over HTTPS, tell browsers to use nothing else for a year (no downgrade by a network attacker).
+        if CookieFactory.isSecure(request) {
+            response.headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000")
+        }
         if !request.url.path.hasPrefix(StaticFilesMiddleware.prefix) {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         }
