@@ -4,7 +4,7 @@ import NIOHTTP1
 import SQLKit
 import Testing
 
-@Suite("Concurrency")
+@Suite("Concurrency", .timeLimit(.minutes(3)))
 struct ConcurrencyTests {
     @Test("thousands of concurrent requests give exactly as many well-formed lines and rows", arguments: TestDatabase.all)
     func concurrentRequests(db: TestDatabase) async throws {

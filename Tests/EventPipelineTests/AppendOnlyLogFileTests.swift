@@ -2,7 +2,7 @@ import EventPipeline
 import Foundation
 import Testing
 
-@Suite("Append-only log file")
+@Suite("Append-only log file", .timeLimit(.minutes(3)))
 struct AppendOnlyLogFileTests {
     static func tempPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("secmon-log-\(UUID().uuidString).log").path
