@@ -16,7 +16,10 @@ struct CSRFTests {
             let logout = try await admin.postForm("/logout", [:], csrf: false)
             #expect(logout.status == .forbidden)
             // The session is still alive and no user was created.
-            let users = try await admin.get("/api/users").json()["users"] as? [[String: Any]] ?? []
+            let listing = try await admin.get("/api/users")
+            #expect(listing.status == .ok)
+            let users = try #require(try listing.json()["users"] as? [[String: Any]])
+            #expect(users.contains { $0["username"] as? String == "admin" })
             #expect(!users.contains { $0["username"] as? String == "mallory" })
             // The token in a header works as well as the form field.
             let token = try await admin.sessionCSRFToken()

@@ -51,10 +51,23 @@ struct RoleMatrixTests {
                     let allowed = Self.allowedByPolicy(policy, who)
                     let denied = Self.isDenial(response)
                     #expect(denied == !allowed, "\(who) on \(key): status \(response.status.code), location \(response.location ?? "-"), expected \(allowed ? "allowed" : "denied")")
+                    // Allowed means handled: a server error is not "allowed".
+                    if allowed { #expect(response.status.code < 500, "\(who) on \(key): status \(response.status.code)") }
                     checked += 1
                 }
             }
             #expect(checked == Self.expected.count * Who.allCases.count)
+
+            // Every state-changing route of a session needs its CSRF token, even for an admin.
+            let admin = try await Self.client(.admin, h)
+            let posts = routes.filter { $0.method == .POST && $0.accessPolicy != .anyone }
+            #expect(posts.count >= 9)
+            for route in posts {
+                let path = "/" + route.path.map { $0 == .parameter("id") ? targetID : $0.description }.joined(separator: "/")
+                let response = try await admin.postForm(path, [:], csrf: false)
+                #expect(response.status == .forbidden, "POST \(path) without a token: \(response.status.code)")
+                #expect(response.body.contains("CSRF"), "POST \(path) without a token: \(response.body.prefix(200))")
+            }
         }
     }
 

@@ -43,7 +43,13 @@ public final class AppendOnlyLogFile: Sendable {
     /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
     /// - Throws: `PipelineError.cannotOpen` saying what to change.
     public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
-        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes)
+        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, onThreadExit: nil)
+    }
+
+    /// As ``init(path:policy:maxQueuedBytes:)``, calling `onThreadExit` when the writer thread ends
+    /// (tests observe their own files' threads, not every writer thread of the process).
+    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int = 64 << 20, onThreadExit: (@Sendable () -> Void)?) throws {
+        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, onThreadExit: onThreadExit)
     }
 
     /// A file released without ``close()`` still gets what was queued written, and its thread ends.
@@ -91,9 +97,11 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
     private var threadDone = false
     private var finished: CheckedContinuation<Void, Never>?
     private var stats = AppendOnlyLogFile.Stats()
+    private let onThreadExit: (@Sendable () -> Void)?
 
     /// See ``AppendOnlyLogFile/init(path:policy:maxQueuedBytes:)``.
-    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int) throws {
+    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int, onThreadExit: (@Sendable () -> Void)?) throws {
+        self.onThreadExit = onThreadExit
         self.path = path
         self.policy = policy
         self.maxQueuedBytes = maxQueuedBytes
@@ -377,6 +385,7 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
         condition.unlock()
         for waiter in leftover { waiter.resume(throwing: PipelineError(code: .closed, message: "the activity log is closed")) }
         finished?.resume()
+        onThreadExit?()
     }
 
     /// Writes `bytes`; returns how many were written and, if not all, why.
