@@ -222,6 +222,9 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         try enqueueLocked(line)
+        // Wake the writer thread: it writes within `maxDelay` (without this, buffered lines
+        // waited for the next flush, fsync or close).
+        condition.signal()
     }
 
     /// Queues `line` and takes the writer role if nobody has it; returns whether it did.
