@@ -2,7 +2,9 @@
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
 #   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver);
 #   - starts a throw-away PostgreSQL cluster on a free loopback port, and removes it at the end;
-#   - builds everything and runs `swift test` against SQLite and PostgreSQL.
+#   - builds everything and runs `swift test` against SQLite and PostgreSQL;
+#   - then (for the whole suite, without arguments) scripts/security-scan.sh's fast profile: sqlmap
+#     against the login form and the event filters of a server on loopback.
 # Extra arguments go to `swift test` (for example: scripts/test.sh --filter RoleMatrix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -qq
@@ -56,3 +59,6 @@ export SECMON_TEST_CHROMEDRIVER_URL="http://127.0.0.1:$driver_port"
 export SECMON_TEST_REQUIRE_ALL=1
 swift build --build-tests
 swift test "$@"
+if [ $# -eq 0 ]; then
+  scripts/security-scan.sh
+fi
