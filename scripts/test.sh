@@ -60,5 +60,7 @@ export SECMON_TEST_REQUIRE_ALL=1
 swift build --build-tests
 swift test "$@"
 if [ $# -eq 0 ]; then
+  # The libFuzzer target's seed corpus, replayed by the ordinary build (scripts/fuzz.sh fuzzes).
+  "$(swift build --show-bin-path)/secmon-fuzz" fuzz/corpus/*
   scripts/security-scan.sh
 fi
