@@ -43,4 +43,16 @@ struct SessionExpiryTests {
             #expect(try await SessionRecord.query(on: h.app.db).filter(\.$user.$id == user.requireID()).count() == 0)
         }
     }
+
+    @Test("the server ends sessions by its configured idle time, through real requests")
+    func configuredIdleTime() async throws {
+        try await SecMonHarness.with(.sqlite, adjust: { $0.sessionIdleSeconds = 2; $0.sessionCacheSeconds = 0 }) { h in
+            let client = try await h.loggedIn(as: .viewer)
+            let fresh = try await client.get("/api/me")
+            #expect(fresh.status == .ok)
+            try await Task.sleep(for: .milliseconds(3_000))
+            let idle = try await client.get("/api/me")
+            #expect(idle.status == .unauthorized)
+        }
+    }
 }
