@@ -92,8 +92,8 @@ let package = Package(
         .executableTarget(name: "secmon-fuzz", dependencies: ["LogFormats", "DetectionEngine", "SecurityModel"]),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
-        .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats"], exclude: ["Fixtures"]),
-        .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine"]),
+        .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine", "SecurityModel"]),
         // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
         .testTarget(name: "AnalysisTests", dependencies: [
             "Analysis", "DetectionEngine", "LogFormats", "EventPipeline", "SecurityModel",

@@ -7,17 +7,6 @@ import Testing
 /// its file and line, and a case that parses runs without trapping.
 @Suite("Fuzzing the rule test reader")
 struct RuleTestSpecFuzzTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seed = """
         tests:
           - name: brute force fires
@@ -36,7 +25,7 @@ struct RuleTestSpecFuzzTests {
 
     @Test("mutated test specs parse or fail with located errors; what parses runs")
     func mutations() {
-        var rng = Generator(state: 0x7E57)
+        var rng = SeededGenerator(seed: 0x7E57)
         for round in 0..<600 {
             var text = Array(Self.seed)
             for _ in 0..<Int.random(in: 1...4, using: &rng) {

@@ -6,17 +6,6 @@ import Testing
 /// condition or the correlation says, it reports errors with file and line and never traps.
 @Suite("Fuzzing the rule loader")
 struct RuleLoaderFuzzTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seed = """
         title: Failure
         id: F-1
@@ -71,7 +60,7 @@ struct RuleLoaderFuzzTests {
 
     @Test("mutated rule files load or fail with located errors, never a trap")
     func mutations() {
-        var rng = Generator(state: 0x51_6A_A0)
+        var rng = SeededGenerator(seed: 0x51_6A_A0)
         var withErrors = 0
         for round in 0..<800 {
             var text = Array(Self.seed)
