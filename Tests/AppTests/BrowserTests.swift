@@ -71,6 +71,9 @@ struct BrowserTests {
         try await browser.wait("the reload result") { try await browser.currentURL() == h.baseURL + "/rules/reload" }
         #expect(try await browser.text("#reload-result").contains("rules are running now"))
         try png(await browser.screenshot(), "reload")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try png(await browser.screenshot(), "reload-narrow")
+        try await browser.setWindowSize(width: 1280, height: 800)
         try await browser.open(h.baseURL + "/")
 
         try await browser.click("#logout")

@@ -102,7 +102,7 @@ public struct AlertStore: Sendable {
             .where("id", .equal, SQLBind(id)).first().map(Self.row)
     }
 
-    /// Rows for `rule` and exact group description, newest first (tests and diagnostics).
+    /// Rows of `rule`, newest episode first (tests and diagnostics).
     public func all(rule: String) async throws -> [Row] {
         try await database.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
             .where("rule", .equal, SQLBind(rule)).orderBy("first_ts", .descending).all().map(Self.row)

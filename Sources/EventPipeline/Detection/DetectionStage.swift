@@ -137,7 +137,7 @@ public final class DetectionStage: Service, Sendable {
         engine.reportsExtensions = true
         var projection = SecurityEventProjection(rules: initial)
         var ids: [Int: String] = [:]
-        var evictions = EvictionWatch()
+        var evictions = EvictionWatch(maxGroups: limits.maxGroupsPerCorrelation)
         var stats = snapshot.withLock { $0 }
         while true {
             let batch = await intake.take()
@@ -153,7 +153,7 @@ public final class DetectionStage: Service, Sendable {
                 case .reload(let rules, let continuation):
                     publish(&engine, &ids, &stats)
                     bus.publish(evictions.update(engine, node: node))
-                    evictions.rulesChanged(engine)
+                    evictions.rulesChanged()
                     let before = ids.count
                     let change = engine.replaceRules(rules)
                     publish(&engine, &ids, &stats)

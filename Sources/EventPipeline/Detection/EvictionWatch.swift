@@ -13,11 +13,15 @@ struct EvictionWatch {
         var count: Int
     }
 
+    /// The cap on groups per correlation, for the alert's title.
+    let maxGroups: Int
     /// Evictions so far, by correlation label (over every rule set this stage ran).
     private(set) var totals: [String: Int] = [:]
     private var seen: [Int] = []
     private var open: [String: Episode] = [:]
     private var now = Timestamp(microseconds: 0)
+
+    init(maxGroups: Int) { self.maxGroups = maxGroups }
 
     /// The time is now `time` (the newest event or tick).
     mutating func observe(time: Timestamp) {
@@ -39,32 +43,30 @@ struct EvictionWatch {
             episode.last = now
             episode.count += added
             open[label] = episode
-            out.append(alert(label, episode, .open, engine.limits, node))
+            out.append(alert(label, episode, .open, node))
         }
         for (label, episode) in open where now.microseconds - episode.last.microseconds > DetectionStage.evictionQuietSeconds * 1_000_000 {
             open[label] = nil
-            out.append(alert(label, episode, .closed, engine.limits, node))
+            out.append(alert(label, episode, .closed, node))
         }
         return out
     }
 
     /// The engine is replaced (a reload): its per-correlation counts start again.
-    mutating func rulesChanged(_ engine: DetectionEngine) {
+    mutating func rulesChanged() {
         seen = []
     }
 
     /// Closes every open meta-alert (the stage is stopping).
     mutating func closeAll(node: String) -> [SecurityAlert] {
         defer { open.removeAll() }
-        return open.map { alert($0.key, $0.value, .closed, nil, node) }
+        return open.map { alert($0.key, $0.value, .closed, node) }
     }
 
-    private func alert(_ label: String, _ episode: Episode, _ status: SecurityAlert.Status, _ limits: DetectionEngine.Limits?,
-                       _ node: String) -> SecurityAlert {
-        let cap = limits.map { " (cap: \($0.maxGroupsPerCorrelation) groups)" } ?? ""
-        return SecurityAlert(
+    private func alert(_ label: String, _ episode: Episode, _ status: SecurityAlert.Status, _ node: String) -> SecurityAlert {
+        SecurityAlert(
             id: episode.id, rule: DetectionStage.evictionRule,
-            title: "Detection state evicted for \(label)\(cap): many distinct keys, possibly a flood hiding an attack",
+            title: "Detection state evicted for \(label) (cap: \(maxGroups) groups): many distinct keys, possibly a flood hiding an attack",
             level: .high, group: [.init(field: "rule", value: label)], entities: [],
             firstTime: episode.first, lastTime: episode.last, eventCount: episode.count, evidence: [], status: status, node: node)
     }
