@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // Pure: shared value types.
@@ -46,6 +47,12 @@ let package = Package(
             "SecurityModel", "LogFormats", "DetectionEngine",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: hotPath),
+        // Pure: incident statuses and their transitions, severities, playbooks, response metrics,
+        // safe rendering of analysts' Markdown notes.
+        .target(name: "Incidents", dependencies: [
+            "SecurityModel",
+            .product(name: "Ink", package: "Ink"),
+        ]),
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -60,7 +67,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -93,6 +100,7 @@ let package = Package(
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "SecurityModel"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine", "SecurityModel"]),
         // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
         .testTarget(name: "AnalysisTests", dependencies: [
@@ -108,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats",
+                "App", "LogFormats", "Incidents",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
