@@ -85,10 +85,18 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        // `secmon simulate`: the original design's attack scenarios as real HTTP traffic, each
+        // attacker from its own loopback address.
+        .target(name: "Simulation", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App", "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
+                "App", "Simulation",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents",
+                "App", "LogFormats", "Incidents", "Simulation",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

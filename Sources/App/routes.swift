@@ -8,4 +8,8 @@ public func routes(_ app: Application) throws {
     APIController().register(app)
     UserAdminController().register(app)
     RulesController().register(app)
+    IncidentsController().register(app)
+    AlertsController().register(app)
+    AuditController().register(app)
+    PlaybooksController().register(app)
 }

@@ -19,6 +19,9 @@ public struct RuleInfo: Sendable, Hashable {
     /// A hash of the rule's document content (not of where it stands): equal when the rule did not
     /// change, so a reload can keep the state of unchanged rules.
     public var fingerprint: UInt64 = 0
+    /// The response playbook a new incident from this rule gets (SecMon's `playbook:` attribute;
+    /// Sigma keeps attributes it does not define).
+    public var playbook: String?
 
     /// How messages and tables name the rule: its id, else its name, else its title.
     public var label: String { id ?? name ?? title }

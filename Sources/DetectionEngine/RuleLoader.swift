@@ -329,7 +329,10 @@ public enum RuleLoader {
             if let idNode = YAMLAccess.value(root, "id"), YAMLAccess.scalarText(idNode) == nil {
                 error(YAMLAccess.line(idNode), "'id' must be a string"); continue
             }
-            let info = RuleInfo(
+            if let playbookNode = YAMLAccess.value(root, "playbook"), YAMLAccess.scalarText(playbookNode) == nil {
+                error(YAMLAccess.line(playbookNode), "'playbook' must be the name of a playbook, such as brute-force"); continue
+            }
+            var info = RuleInfo(
                 kind: present[0].1 == .correlation ? .correlation : .detection,
                 title: title, id: id, name: name,
                 status: YAMLAccess.value(root, "status").flatMap(YAMLAccess.scalarText),
@@ -338,6 +341,7 @@ public enum RuleLoader {
                 tags: YAMLAccess.value(root, "tags").flatMap(YAMLAccess.strings) ?? [],
                 falsePositives: YAMLAccess.value(root, "falsepositives").flatMap(YAMLAccess.strings) ?? [],
                 file: source.path, line: line, fingerprint: fingerprint(root))
+            info.playbook = YAMLAccess.value(root, "playbook").flatMap(YAMLAccess.scalarText)
             drafts.append(Draft(info: info, root: root, kind: present[0].1))
         }
         if let failure = iterator.error {

@@ -42,9 +42,13 @@ public struct SecurityAlert: Sendable, Hashable {
     public var status: Status
     /// The `secmon serve` node that raised it.
     public var node: String
+    /// The playbook its rule names (`brute-force`), if any.
+    public var playbook: String?
 
     public init(id: String, rule: String, title: String, level: Severity, group: [GroupValue], entities: [Entity],
-                firstTime: Timestamp, lastTime: Timestamp, eventCount: Int, evidence: [String], status: Status, node: String) {
+                firstTime: Timestamp, lastTime: Timestamp, eventCount: Int, evidence: [String], status: Status, node: String,
+                playbook: String? = nil) {
+        self.playbook = playbook
         self.id = id
         self.rule = rule
         self.title = title

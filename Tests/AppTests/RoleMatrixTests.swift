@@ -19,6 +19,12 @@ struct RoleMatrixTests {
         "POST /admin/users/:id/role": .role(.admin), "POST /admin/users/:id/lock": .role(.admin),
         "POST /admin/users/:id/unlock": .role(.admin), "POST /admin/users/:id/reset-password": .role(.admin),
         "POST /rules/reload": .role(.admin), "POST /api/rules/reload": .role(.admin),
+        "GET /incidents": .role(.viewer), "GET /incidents/:id": .role(.viewer), "GET /alerts": .role(.viewer),
+        "POST /incidents/:id/status": .role(.analyst), "POST /incidents/:id/severity": .role(.analyst),
+        "POST /incidents/:id/assign": .role(.analyst), "POST /incidents/:id/title": .role(.analyst),
+        "POST /incidents/:id/merge": .role(.analyst), "POST /incidents/:id/alerts/:alert/move": .role(.analyst),
+        "POST /incidents/:id/notes": .role(.analyst), "POST /incidents/:id/tasks/:position": .role(.analyst),
+        "GET /admin/audit": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -30,6 +36,11 @@ struct RoleMatrixTests {
         "POST /account/password": [400],     // an empty form
         "POST /admin/users": [400],          // no user name or role
         "POST /admin/users/:id/role": [400], // no role
+        // The matrix's :id is a user's id: no such incident.
+        "GET /incidents/:id": [404], "POST /incidents/:id/status": [404], "POST /incidents/:id/severity": [404],
+        "POST /incidents/:id/assign": [404], "POST /incidents/:id/title": [404], "POST /incidents/:id/merge": [404],
+        "POST /incidents/:id/alerts/:alert/move": [404], "POST /incidents/:id/notes": [404], "POST /incidents/:id/tasks/:position": [404],
+        "POST /admin/playbooks/:name": [400],  // no version
     ]
 
     enum Who: String, CaseIterable {

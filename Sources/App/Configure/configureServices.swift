@@ -22,6 +22,11 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let rules = try loadLiveRules(app, config)
     let logFile = try openActivityLog(config)
 
+    if let sql = database() {
+        let added = try await PlaybookStore(database: sql).seed()
+        if added > 0 { app.logger.notice("wrote \(added) bundled playbook(s)") }
+    }
+
     var intake: EventIntake?
     var detection: DetectionStage?
     var bus: AlertBus?
@@ -35,6 +40,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         alertStore = store
         let alertSinks: [any EventSink<SecurityAlert>] = [
             store,
+            IncidentSink(database: { app.db }),
         ]
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger)
         let newIntake = EventIntake(budgetBytes: config.intakeQueueBytes)
@@ -54,6 +60,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         guard let sql = database() else { return }
         try await EventStore(database: sql).insert(batch)
     }
+    let auditor = Auditor(database: database, logger: app.logger)
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit)
     let sessions = SessionStore(
         database: { app.db }, idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds,
@@ -61,12 +68,13 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     )
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
-        rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger),
+        rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
-        recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime
+        recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime,
+        auditor: auditor
     )
 }
 

@@ -33,11 +33,15 @@ struct AccountController {
         guard try await request.secmon.hasher.verify(form.current_password ?? "", against: user.passwordHash) else {
             // Counted as a failed login: a stolen session cannot guess the password without limit.
             if try await AuthController.recordFailure(of: user, on: request, now: Date()) {
+                await request.secmon.auditor.record(.init(actor: AuditTrail.Actor(name: "secmon", kind: .system, sourceIP: request.clientIP),
+                                                          action: "user.auto-lock", target: "user:\(user.username)",
+                                                          after: "locked after wrong current passwords on the password page"))
                 try await request.secmon.sessions.endAll(userID: principal.userID)
                 let response = request.redirect(to: "/login", redirectType: .normal)
                 response.cookies[SessionAuthenticator.cookieName] = CookieFactory.expired(request: request)
                 return response
             }
+            await request.audit("user.password-failure", target: "user:\(user.username)", after: "wrong current password")
             return try await fail("The current password is not right.")
         }
         guard newPassword == form.confirm_password else { return try await fail("The two new passwords differ.") }
@@ -47,6 +51,7 @@ struct AccountController {
         } catch let refusal as UserService.Refusal {
             return try await fail(refusal.message.prefix(1).uppercased() + refusal.message.dropFirst() + ".")
         }
+        await request.audit("user.password", target: "user:\(user.username)", after: "password changed by the user")
         // Every other session of this user ends; this one is replaced by a new id.
         let sessions = request.secmon.sessions
         try await sessions.endAll(userID: principal.userID)

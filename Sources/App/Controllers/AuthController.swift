@@ -60,7 +60,12 @@ struct AuthController {
             return response
         }
         guard let user, passwordMatches, !user.isLocked(at: now) else {
-            if let user, !user.isLocked(at: now) { _ = try await Self.recordFailure(of: user, on: request, now: now) }
+            if let user, !user.isLocked(at: now), try await Self.recordFailure(of: user, on: request, now: now) {
+                await request.secmon.auditor.record(.init(actor: AuditTrail.Actor(name: "secmon", kind: .system, sourceIP: request.clientIP),
+                                                          action: "user.auto-lock", target: "user:\(user.username)",
+                                                          after: "locked for \(request.secmon.config.lockoutSeconds) s after failed logins"))
+            }
+            await request.audit("login.failure", target: "user:\(attempted)", name: "anonymous")
             return try await renderLogin(request, status: .unauthorized, next: next, username: attempted,
                                          error: AuthController.genericFailure)
         }
@@ -76,6 +81,7 @@ struct AuthController {
             for: user, ipAddress: request.clientIP, userAgent: request.headers.first(name: .userAgent) ?? ""
         )
         request.principal = principal
+        await request.audit("login.success", target: "user:\(principal.username)", after: "session \(principal.sessionRef)")
         request.activity = ActivityOverride(
             action: .loginSuccess, username: principal.username, userID: principal.userID.uuidString.lowercased(),
             sessionRef: principal.sessionRef
@@ -91,6 +97,7 @@ struct AuthController {
     @Sendable func logout(_ request: Request) async throws -> Response {
         if let principal = request.principal {
             try await request.secmon.sessions.end(digest: principal.sessionDigest)
+            await request.audit("logout", target: "user:\(principal.username)")
         }
         request.activity.action = .logout
         let response = request.redirect(to: "/login", redirectType: .normal)

@@ -1,3 +1,4 @@
+import Incidents
 import SecurityModel
 import SQLKit
 import Vapor
@@ -24,19 +25,36 @@ struct DashboardController {
             ? try await store.recent(.init(limit: 15)).map(EventRow.init) : []
         let pipeline = principal.role.includes(.analyst)
             ? PipelinePanel(request.secmon.runtime.health, detailed: principal.role.includes(.admin)) : nil
+        let incidents = IncidentStore(database: request.db)
+        let openCounts = try await incidents.openCounts()
+        var newest = IncidentStore.Filter()
+        newest.statuses = IncidentStatus.openStatuses
+        newest.limit = 8
+        let panel = IncidentsPanel(
+            open: openCounts.values.reduce(0, +),
+            bySeverity: IncidentSeverity.allCases.reversed().map { CountTile(label: $0.label, value: openCounts[$0] ?? 0, tone: $0.rawValue) },
+            newest: try await incidents.list(newest).rows.map(IncidentRow.init))
         return try await request.view.render("dashboard", DashboardContext(
-            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, version: SecMonVersion.current
+            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, incidents: panel, version: SecMonVersion.current
         ))
     }
 
     @Sendable func activity(_ request: Request) async throws -> View {
         let principal = try request.requirePrincipal()
         let filter = try EventsQuery.filter(from: request)
+        let query = try request.query.decode(EventsQuery.Parameters.self)
         let events = try await request.eventStore().recent(filter).map(EventRow.init)
         let older = events.count == filter.limit ? events.last.map { EventsQuery.olderLink(filter, before: $0.timestamp) } : nil
+        let alerts = try await AlertStore(database: try request.sqlDatabase()).alerts(forEvents: events.map(\.eventID))
+        let rows = events.map { event in
+            ActivityRowView(event: event, alerts: (alerts[event.eventID] ?? []).map { alert in
+                AlertLink(rule: alert.rule, href: alert.incident.map { "/incidents/\($0)" } ?? "/alerts?rule=\(alert.rule)")
+            })
+        }
         return try await request.view.render("activity", ActivityContext(
-            user: LayoutUser(principal), events: events, ip: filter.ipAddress ?? "", username: filter.username ?? "",
-            action: filter.action ?? "", actions: ActivityAction.applicationActions.map(\.rawValue), olderLink: older
+            user: LayoutUser(principal), events: rows, ip: filter.ipAddress ?? "", username: filter.username ?? "",
+            action: filter.action ?? "", actions: ActivityAction.applicationActions.map(\.rawValue), olderLink: older,
+            since: query.since ?? "", until: query.until ?? "", path: filter.path ?? "", q: filter.text ?? ""
         ))
     }
 }
@@ -51,6 +69,13 @@ enum EventsQuery {
         var limit: Int?
         /// One event by id (an alert's evidence).
         var event: String?
+        /// Time range (`2026-12-01`, `2026-12-01T08:30` or ISO 8601; UTC unless a zone is given).
+        var since: String?
+        var until: String?
+        /// A prefix of the request path.
+        var path: String?
+        /// Free text: user, attempted user, address, path or user agent containing it.
+        var q: String?
     }
 
     /// The link to the next page of older events, with the same filters. Every value is
@@ -59,7 +84,8 @@ enum EventsQuery {
     static func olderLink(_ filter: EventStore.Filter, before: String) -> String {
         var components = URLComponents()
         components.path = "/activity"
-        components.queryItems = [("ip", filter.ipAddress), ("user", filter.username), ("action", filter.action), ("before", before)]
+        components.queryItems = [("ip", filter.ipAddress), ("user", filter.username), ("action", filter.action),
+                                 ("since", filter.since.map { $0.iso8601 }), ("path", filter.path), ("q", filter.text), ("before", before)]
             .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         return components.string ?? "/activity"
@@ -84,6 +110,16 @@ enum EventsQuery {
         var filter = EventStore.Filter(ipAddress: clean(query.ip), username: clean(query.user), action: clean(query.action)?.uppercased(),
                                        before: before, limit: query.limit ?? 100)
         filter.eventID = clean(query.event)
+        filter.path = clean(query.path)
+        filter.text = clean(query.q)
+        do {
+            filter.since = try FormValues.time(query.since, field: "since")
+            if let until = try FormValues.time(query.until, field: "until") {
+                filter.before = filter.before.map { min($0, until) } ?? until
+            }
+        } catch {
+            throw Abort(.badRequest, reason: "Parameter '\(error.field)': \(error.reason).")
+        }
         return filter
 
     }

@@ -32,7 +32,7 @@ struct RulesController {
 
     @Sendable func reloadAPI(_ request: Request) async throws -> Response {
         let principal = try request.requirePrincipal()
-        let (status, result) = Self.result(await request.secmon.runtime.rules.reload(by: principal.username))
+        let (status, result) = Self.result(await request.secmon.runtime.rules.reload(by: request.actor(principal)))
         let response = try await result.encodeResponse(for: request)
         response.status = status
         return response
@@ -40,7 +40,7 @@ struct RulesController {
 
     @Sendable func reloadPage(_ request: Request) async throws -> Response {
         let principal = try request.requirePrincipal()
-        let (status, result) = Self.result(await request.secmon.runtime.rules.reload(by: principal.username))
+        let (status, result) = Self.result(await request.secmon.runtime.rules.reload(by: request.actor(principal)))
         let message: String
         switch result.status {
         case "reloaded":

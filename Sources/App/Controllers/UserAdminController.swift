@@ -38,6 +38,7 @@ struct UserAdminController {
             let (user, password) = try await request.users.create(
                 username: form.username ?? "", role: role, password: nil, mustChangePassword: true
             )
+            await request.audit("user.create", target: "user:\(user.username)", after: "role \(role.rawValue)")
             return try await render(request, notice: "Created \(user.username) (\(role.rawValue)). Give them this one-time password; they must change it at first login:", secret: password)
         } catch let refusal as UserService.Refusal {
             return try await render(request, status: .badRequest, error: "Not created: \(refusal.message).")
@@ -50,8 +51,10 @@ struct UserAdminController {
         guard let role = Role(rawValue: form.role ?? "") else {
             return try await render(request, status: .badRequest, error: "Choose a role: viewer, analyst or admin.")
         }
+        let before = user.role.rawValue
         return try await apply(request, to: user, done: "\(user.username) is now \(role.rawValue).") {
             try await request.users.setRole(user, to: role)
+            await request.audit("user.role", target: "user:\(user.username)", before: before, after: role.rawValue)
             request.secmon.sessions.forget(userID: try user.requireID())
         }
     }
@@ -63,6 +66,7 @@ struct UserAdminController {
         }
         return try await apply(request, to: user, done: "\(user.username) is locked and logged out.") {
             try await request.users.setLocked(user, true)
+            await request.audit("user.lock", target: "user:\(user.username)", after: "locked")
             try await request.secmon.sessions.endAll(userID: try user.requireID())
         }
     }
@@ -71,6 +75,7 @@ struct UserAdminController {
         let user = try await target(request)
         return try await apply(request, to: user, done: "\(user.username) is unlocked.") {
             try await request.users.setLocked(user, false)
+            await request.audit("user.unlock", target: "user:\(user.username)", after: "unlocked")
         }
     }
 
@@ -79,6 +84,7 @@ struct UserAdminController {
         do {
             let password = try await request.users.setPassword(user, to: nil, mustChange: true)
             try await request.secmon.sessions.endAll(userID: try user.requireID())
+            await request.audit("user.reset-password", target: "user:\(user.username)", after: "one-time password issued; sessions ended")
             return try await render(request, notice: "New one-time password for \(user.username) (their sessions were ended; they must change it at next login):", secret: password)
         } catch let refusal as UserService.Refusal {
             return try await render(request, status: .badRequest, error: refusal.message)

@@ -1,3 +1,4 @@
+import Incidents
 import Vapor
 
 /// Turns every error into a response: JSON (`{"error": true, "status": 400, "reason": "…"}`) for the
@@ -35,6 +36,9 @@ struct ErrorRenderer: Sendable {
         case let refusal as UserService.Refusal:
             status = .badRequest
             reason = refusal.message
+        case let refusal as IncidentRefusal:
+            status = refusal.httpStatus
+            reason = "\(refusal.field): \(refusal.reason)"
         case is PasswordHasher.Busy:
             status = .tooManyRequests
             reason = "Too many logins are being checked right now; try again in a moment."

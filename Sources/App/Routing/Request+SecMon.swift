@@ -25,6 +25,18 @@ extension Request {
         set { storage[ClientIPKey.self] = newValue }
     }
 
+    /// The logged-in user as an actor of the audit trail (with the client address).
+    func actor(_ principal: Principal) -> AuditTrail.Actor {
+        .user(principal.username, ip: clientIP)
+    }
+
+    /// Appends an audit row for this request's user (or `name` when nobody is logged in yet, as
+    /// at login). A failure to write it is logged as an error; the action itself has happened.
+    func audit(_ action: String, target: String, before: String? = nil, after: String? = nil, name: String? = nil) async {
+        let actor = AuditTrail.Actor.user(name ?? principal?.username ?? "anonymous", ip: clientIP)
+        await secmon.auditor.record(.init(actor: actor, action: action, target: target, before: before, after: after))
+    }
+
     /// Whether the request wants JSON rather than a page: API paths, or an `Accept` that prefers JSON.
     var wantsJSON: Bool {
         url.path.hasPrefix("/api/") || (headers.first(name: .accept)?.contains("application/json") ?? false)

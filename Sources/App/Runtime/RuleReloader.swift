@@ -23,16 +23,31 @@ public final class RuleReloader: Service, Sendable {
     public let path: String?
     private let stage: DetectionStage?
     private let logger: Logger
+    private let audit: @Sendable (AuditTrail.Entry) async -> Void
 
-    init(path: String?, stage: DetectionStage?, logger: Logger) {
+    init(path: String?, stage: DetectionStage?, logger: Logger, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void = { _ in }) {
         self.path = path
         self.stage = stage
         self.logger = logger
+        self.audit = audit
     }
 
-    /// Reads, validates and (when valid) switches to the rules at ``path``. `by` names who asked,
-    /// for the log.
-    public func reload(by who: String) async -> Outcome {
+    /// Reads, validates and (when valid) switches to the rules at ``path``. `actor` is who asked,
+    /// for the log and the audit trail.
+    public func reload(by actor: AuditTrail.Actor) async -> Outcome {
+        let outcome = await attempt(by: actor.name)
+        let after: String
+        switch outcome {
+        case .reloaded(let rules, let kept, let reset, let closed):
+            after = "reloaded: \(rules) rules, kept \(kept.joined(separator: " ")), reset \(reset.joined(separator: " ")), \(closed) alerts closed"
+        case .refused(let errors): after = "refused: " + errors.prefix(20).joined(separator: "; ")
+        case .detectionOff: after = "live detection is off"
+        }
+        await audit(.init(actor: actor, action: "rules.reload", target: "rules:\(path ?? "-")", after: after))
+        return outcome
+    }
+
+    private func attempt(by who: String) async -> Outcome {
         guard let path, let stage else { return .detectionOff }
         let result = RuleDirectory.load(path)
         let errors = result.errors.map { "\($0)" }
@@ -57,7 +72,7 @@ public final class RuleReloader: Service, Sendable {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try? await cancelWhenGracefulShutdown {
             for await _ in signals {
-                _ = await self.reload(by: "SIGHUP")
+                _ = await self.reload(by: AuditTrail.Actor(name: "secmon (SIGHUP)", kind: .system, sourceIP: nil))
             }
         }
     }

@@ -108,6 +108,74 @@ public struct AlertStore: Sendable {
             .where("rule", .equal, SQLBind(rule)).orderBy("first_ts", .descending).all().map(Self.row)
     }
 
+    /// Records that `events` took part in alert `alertID` (the event search links each event to its
+    /// alerts). Already recorded pairs are skipped.
+    public static func link(events: [String], to alertID: String, on database: any SQLDatabase) async throws {
+        guard !events.isEmpty else { return }
+        var insert = database.insert(into: "alert_events").columns("event_id", "alert_id")
+        for event in events { insert = insert.values(SQLBind(event), SQLBind(alertID)) }
+        try await insert.ignoringConflicts().run()
+    }
+
+    /// The alerts each of `events` took part in: event id → alerts (id, rule, incident), oldest first.
+    public func alerts(forEvents events: [String]) async throws -> [String: [(id: String, rule: String, incident: String?)]] {
+        guard !events.isEmpty else { return [:] }
+        let rows = try await database.select().columns(SQLColumn("event_id", table: "alert_events"), SQLColumn("id", table: "alerts"), SQLColumn("rule", table: "alerts"),
+                                                       SQLColumn("incident_id", table: "incident_alerts"))
+            .from("alert_events").join("alerts", on: SQLColumn("alert_id", table: "alert_events"), .equal, SQLColumn("id", table: "alerts"))
+            .join("incident_alerts", method: SQLJoinMethod.left, on: SQLColumn("alert_id", table: "incident_alerts"), .equal, SQLColumn("id", table: "alerts"))
+            .where(SQLColumn("event_id", table: "alert_events"), .in, SQLBind.group(events))
+            .orderBy(SQLColumn("first_ts", table: "alerts")).all()
+        var out: [String: [(id: String, rule: String, incident: String?)]] = [:]
+        for row in rows {
+            out[try row.decode(column: "event_id", as: String.self), default: []]
+                .append((try row.decode(column: "id", as: String.self), try row.decode(column: "rule", as: String.self),
+                         try row.decode(column: "incident_id", as: String?.self)))
+        }
+        return out
+    }
+
+    /// What the alert list filters on.
+    public struct Filter: Sendable {
+        public var levels: [Severity] = []
+        /// `open` or `closed`.
+        public var status: String?
+        public var rule: String?
+        public var since: Timestamp?
+        public var until: Timestamp?
+        public var offset = 0
+        public var limit = 50
+        public init() {}
+    }
+
+    /// One page of alerts, newest activity first, with the incident each belongs to; and how many match.
+    public func list(_ filter: Filter) async throws -> (rows: [(alert: Row, incident: String?)], total: Int) {
+        func apply(_ query: SQLSelectBuilder) -> SQLSelectBuilder {
+            var query = query
+            if !filter.levels.isEmpty { query = query.where("level", .in, SQLBind.group(filter.levels.map(\.rawValue))) }
+            if let status = filter.status { query = query.where("status", .equal, SQLBind(status)) }
+            if let rule = filter.rule { query = query.where("rule", .equal, SQLBind(rule)) }
+            if let since = filter.since { query = query.where("last_ts", .greaterThanOrEqual, SQLBind(since.microseconds)) }
+            if let until = filter.until { query = query.where("first_ts", .lessThan, SQLBind(until.microseconds)) }
+            return query
+        }
+        let total = try await apply(database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table))
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+        let rows = try await apply(database.select().columns(Self.columns.map { SQLColumn($0, table: Self.table) })
+            .column(SQLColumn("incident_id", table: "incident_alerts"))
+            .from(Self.table)
+            .join("incident_alerts", method: SQLJoinMethod.left, on: SQLColumn("alert_id", table: "incident_alerts"), .equal, SQLColumn("id", table: Self.table)))
+            .orderBy("last_ts", .descending).limit(max(1, min(filter.limit, 500))).offset(max(0, filter.offset)).all()
+        return (try rows.map { (try Self.row($0), try $0.decode(column: "incident_id", as: String?.self)) }, total)
+    }
+
+    /// The rows with these ids, oldest first.
+    public func find(ids: [String]) async throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
+            .where("id", .in, SQLBind.group(ids)).orderBy("first_ts").all().map(Self.row)
+    }
+
     static func row(_ row: any SQLRow) throws -> Row {
         let group = decode([[String: String?]].self, try row.decode(column: "group_json", as: String.self)) ?? []
         let entities = decode([[String: String]].self, try row.decode(column: "entities", as: String.self)) ?? []

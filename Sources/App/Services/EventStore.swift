@@ -39,6 +39,14 @@ public struct EventStore: Sendable {
         public var before: Timestamp?
         /// Only the event with this id (an alert's evidence).
         public var eventID: String?
+        /// Only events at or after this time.
+        public var since: Timestamp?
+        /// A prefix of the request path.
+        public var path: String?
+        /// Text anywhere in the user, attempted user, address, path or user agent (case ignored).
+        public var text: String?
+        /// Only these events (an alert's or incident's evidence), at most 1,000.
+        public var eventIDs: [String]?
         public var limit: Int
 
         public init(ipAddress: String? = nil, username: String? = nil, action: String? = nil, before: Timestamp? = nil, limit: Int = 50) {
@@ -52,12 +60,28 @@ public struct EventStore: Sendable {
 
     /// Newest first.
     public func recent(_ filter: Filter) async throws -> [ActivityEvent] {
+        if let ids = filter.eventIDs, ids.isEmpty { return [] }
         var query = database.select().columns(EventStore.columns.map { SQLColumn($0) }).from(EventStore.table)
         if let ip = filter.ipAddress { query = query.where("ip_address", .equal, SQLBind(ip)) }
         if let user = filter.username { query = query.where("username", .equal, SQLBind(user)) }
         if let action = filter.action { query = query.where("action", .equal, SQLBind(action)) }
         if let before = filter.before { query = query.where("ts", .lessThan, SQLBind(before.microseconds)) }
         if let id = filter.eventID { query = query.where("id", .equal, SQLBind(id)) }
+        if let since = filter.since { query = query.where("ts", .greaterThanOrEqual, SQLBind(since.microseconds)) }
+        if let path = filter.path { query = query.where(SQLLike.prefix("path", path)) }
+        if let text = filter.text {
+            let text = text
+            query = query.where { group in
+                var group = group
+                for column in ["username", "attempted_username", "ip_address", "path", "user_agent"] {
+                    group = group.orWhere(SQLLike.contains(column, text))
+                }
+                return group
+            }
+        }
+        if let ids = filter.eventIDs {
+            query = query.where("id", .in, SQLBind.group(Array(ids.prefix(1000))))
+        }
         let rows = try await query.orderBy("ts", .descending).limit(max(1, min(filter.limit, 1000))).all()
         return try rows.map(EventStore.event(from:))
     }

@@ -12,12 +12,15 @@ public final class SecMonServices: Sendable {
     /// The long-running services: the pipeline, the writers, the purger.
     public let runtime: SecMonRuntime
     public let addresses: ClientAddressResolver
+    /// Writes audit rows for actions outside a transaction.
+    public let auditor: Auditor
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
-    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime) {
+    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor) {
+        self.auditor = auditor
         self.runtime = runtime
         self.config = config
         self.hasher = hasher

@@ -10,7 +10,8 @@ import Synchronization
 final class AlertStoreSink: EventSink, Sendable {
     let name = "alert-store"
     private let database: @Sendable () -> (any SQLDatabase)?
-    private let rows = Mutex<[String: String]>([:])
+    /// Open alert id → the row holding it, and how many of its evidence ids are linked in `alert_events`.
+    private let rows = Mutex<[String: (row: String, linked: Int)]>([:])
     private let latencies = Mutex(LatencyHistogram())
     private let clock: @Sendable () -> Timestamp
 
@@ -30,13 +31,16 @@ final class AlertStoreSink: EventSink, Sendable {
         let store = AlertStore(database: sql)
         for alert in batch {
             let known = rows.withLock { $0[alert.id] }
-            let row = try await store.save(alert, rowID: known)
+            let row = try await store.save(alert, rowID: known?.row)
+            // Evidence only grows (the first ids, up to the engine's cap): link the new ones.
+            let linked = min(known?.linked ?? 0, alert.evidence.count)
+            try await AlertStore.link(events: Array(alert.evidence[linked...]), to: row, on: sql)
             if alert.status == .open {
                 let milliseconds = Double(clock().microseconds &- alert.lastTime.microseconds) / 1000
                 latencies.withLock { $0.record(milliseconds: milliseconds) }
             }
             rows.withLock { rows in
-                if alert.status == .closed { rows[alert.id] = nil } else { rows[alert.id] = row }
+                if alert.status == .closed { rows[alert.id] = nil } else { rows[alert.id] = (row, alert.evidence.count) }
             }
         }
     }

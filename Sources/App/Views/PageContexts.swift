@@ -14,7 +14,15 @@ struct DashboardContext: Encodable {
     var recent: [EventRow]
     /// The detection pipeline's state (analysts and admins).
     var pipeline: PipelinePanel?
+    var incidents: IncidentsPanel
     var version: String
+}
+
+/// The dashboard's open incidents: how many by severity, the newest ones.
+struct IncidentsPanel: Encodable {
+    var open: Int
+    var bySeverity: [CountTile]
+    var newest: [IncidentRow]
 }
 
 /// The dashboard's detection pipeline card: whether anything was lost, and how fast alerts land.
@@ -66,16 +74,32 @@ struct CountTile: Encodable {
     var tone: String
 }
 
+/// An event of the event search and the alerts it took part in.
+struct ActivityRowView: Encodable {
+    var event: EventRow
+    var alerts: [AlertLink]
+}
+
+/// A link to an alert's incident (or to its rule's alerts when it has none yet).
+struct AlertLink: Encodable {
+    var rule: String
+    var href: String
+}
+
 struct ActivityContext: Encodable {
-    var title = "Activity"
+    var title = "Events"
     var user: LayoutUser
-    var events: [EventRow]
+    var events: [ActivityRowView]
     var ip: String
     var username: String
     var action: String
     var actions: [String]
     /// The next page of older events, with every filter value percent-encoded.
     var olderLink: String?
+    var since: String
+    var until: String
+    var path: String
+    var q: String
 }
 
 struct PasswordContext: Encodable {

@@ -60,6 +60,17 @@ public final class DetectionStage: Service, Sendable {
 
     /// The rules in use.
     public var rules: RuleSet { current.withLock { $0 } }
+
+    /// Each alerting rule's label and the playbook it names (the playbook page lists them).
+    public var rulePlaybooks: [String: String] {
+        let rules = self.rules
+        var out: [String: String] = [:]
+        for index in 0..<rules.count where rules.raisesAlerts(node: index) {
+            let info = rules.info(ofNode: index)
+            if let playbook = info.playbook { out[info.label] = playbook }
+        }
+        return out
+    }
     private let current: Mutex<RuleSet>
     private let intake: EventIntake
     private let bus: AlertBus
@@ -223,6 +234,6 @@ public final class DetectionStage: Service, Sendable {
         return SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: alert.group,
                              entities: entities, firstTime: alert.firstTime, lastTime: alert.lastTime,
                              eventCount: alert.eventCount, evidence: alert.events.map { $0.id ?? $0.description },
-                             status: status, node: node)
+                             status: status, node: node, playbook: alert.rule.playbook)
     }
 }

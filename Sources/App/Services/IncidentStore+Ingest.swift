@@ -1,0 +1,115 @@
+import Incidents
+import SecurityModel
+import SQLKit
+
+extension IncidentStore {
+    /// What an alert update did.
+    public enum IngestOutcome: Sendable, Equatable {
+        /// Opened a new incident.
+        case created(String)
+        /// A new alert joined the open incident for its rule and group.
+        case joined(String)
+        /// An alert already in an incident grew or closed.
+        case updated(String)
+    }
+
+    /// Files one alert update: a new alert opens an incident (with its rule's playbook's tasks) or
+    /// joins the open incident for the same rule and group; an update of a known alert refreshes its
+    /// incident's counts and times. One transaction, with the timeline and audit rows.
+    public func ingest(_ alert: SecurityAlert) async throws -> IngestOutcome {
+        let now = clock()
+        return try await transaction { sql in
+            if let known = try await sql.raw("SELECT incident_id, event_count FROM incident_alerts WHERE alert_id = \(bind: alert.id)").first() {
+                let incident = try known.decode(column: "incident_id", as: String.self)
+                let previous = try known.decode(column: "event_count", as: Int64.self)
+                let delta = max(0, Int64(alert.eventCount) &- previous)
+                try await sql.raw("UPDATE incident_alerts SET event_count = \(bind: max(previous, Int64(alert.eventCount))) WHERE alert_id = \(bind: alert.id)").run()
+                try await Self.widen(incident, alert: alert, addAlerts: 0, addEvents: delta, on: sql)
+                return .updated(incident)
+            }
+            if let open = try await Self.openIncident(rule: alert.rule, groupKey: alert.groupDescription, on: sql) {
+                try await Self.join(alert, to: open, at: now, on: sql)
+                return .joined(open)
+            }
+            let id = EventID.make(at: now)
+            let playbook = try await PlaybookStore.find(alert.playbook, on: sql)
+            let title = Self.title(for: alert)
+            let entities = AlertStore.json(alert.entities.map { ["kind": $0.kind.rawValue, "value": $0.value] })
+            let inserted = try await sql.raw("""
+                INSERT INTO incidents (id, title, severity, status, rule, group_key, entities, playbook, created_ts, updated_ts,
+                                       first_ts, last_ts, alert_count, event_count, version)
+                VALUES (\(bind: id), \(bind: title), \(bind: IncidentSeverity(level: alert.level).rawValue), 'new', \(bind: alert.rule),
+                        \(bind: alert.groupDescription), \(bind: entities), \(bind: playbook?.name), \(bind: now.microseconds), \(bind: now.microseconds),
+                        \(bind: alert.firstTime.microseconds), \(bind: alert.lastTime.microseconds), 0, 0, 1)
+                ON CONFLICT DO NOTHING RETURNING id
+                """).first()
+            guard inserted != nil else {
+                // Another node opened it a moment ago.
+                guard let open = try await Self.openIncident(rule: alert.rule, groupKey: alert.groupDescription, on: sql) else {
+                    throw SinkUnavailable(message: "could not open or find the incident for \(alert.rule) \(alert.groupDescription)")
+                }
+                try await Self.join(alert, to: open, at: now, on: sql)
+                return .joined(open)
+            }
+            for (position, task) in (playbook?.tasks ?? []).enumerated() {
+                try await sql.raw("""
+                    INSERT INTO incident_tasks (incident_id, position, title, detail, state)
+                    VALUES (\(bind: id), \(bind: position + 1), \(bind: task.title), \(bind: task.detail), 'open')
+                    """).run()
+            }
+            let severity = IncidentSeverity(level: alert.level)
+            var summary = "Opened from alert \(alert.id) (\(alert.rule), level \(alert.level.rawValue)): severity \(severity.rawValue)"
+            if let playbook { summary += ", playbook \(playbook.name) (\(playbook.tasks.count) tasks)" }
+            else if let name = alert.playbook { summary += "; the rule names playbook '\(name)', which does not exist" }
+            try await Self.addTimeline(id, at: now, actor: "secmon", kind: "created", summary, on: sql)
+            try await AuditTrail.record(.init(time: now, actor: .secmon, action: "incident.create", target: "incident:\(id)",
+                                              after: "\(alert.rule) \(alert.groupDescription)"), on: sql)
+            try await Self.attach(alert, to: id, at: now, on: sql)
+            try await Self.widen(id, alert: alert, addAlerts: 1, addEvents: Int64(alert.eventCount), on: sql)
+            return .created(id)
+        }
+    }
+
+    static func openIncident(rule: String, groupKey: String, on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw("""
+            SELECT id FROM incidents WHERE rule = \(bind: rule) AND group_key = \(bind: groupKey) AND status IN (\(unsafeRaw: openStatusList))
+            """).first()?.decode(column: "id", as: String.self)
+    }
+
+    private static func join(_ alert: SecurityAlert, to incident: String, at now: Timestamp, on sql: any SQLDatabase) async throws {
+        try await attach(alert, to: incident, at: now, on: sql)
+        try await widen(incident, alert: alert, addAlerts: 1, addEvents: Int64(alert.eventCount), on: sql)
+        try await addTimeline(incident, at: now, actor: "secmon", kind: "alert",
+                              "Alert \(alert.id) joined (\(alert.rule), \(alert.eventCount) events so far)", on: sql)
+        try await AuditTrail.record(.init(time: now, actor: .secmon, action: "incident.alert-join", target: "incident:\(incident)",
+                                          after: "alert:\(alert.id)"), on: sql)
+    }
+
+    private static func attach(_ alert: SecurityAlert, to incident: String, at now: Timestamp, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO incident_alerts (alert_id, incident_id, event_count, added_ts)
+            VALUES (\(bind: alert.id), \(bind: incident), \(bind: Int64(alert.eventCount)), \(bind: now.microseconds))
+            """).run()
+    }
+
+    private static func widen(_ incident: String, alert: SecurityAlert, addAlerts: Int, addEvents: Int64, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            UPDATE incidents SET
+              alert_count = alert_count + \(bind: addAlerts),
+              event_count = event_count + \(bind: addEvents),
+              first_ts = CASE WHEN first_ts < \(bind: alert.firstTime.microseconds) THEN first_ts ELSE \(bind: alert.firstTime.microseconds) END,
+              last_ts = CASE WHEN last_ts > \(bind: alert.lastTime.microseconds) THEN last_ts ELSE \(bind: alert.lastTime.microseconds) END
+            WHERE id = \(bind: incident)
+            """).run()
+    }
+
+    /// "SecMon brute force login (ip 127.0.0.2)": the rule's title and what it is about.
+    static func title(for alert: SecurityAlert) -> String {
+        let about = alert.entities.isEmpty ? alert.groupDescription : alert.entities.map { "\($0.kind.rawValue) \($0.value)" }.joined(separator: ", ")
+        let title = about.isEmpty ? alert.title : "\(alert.title) (\(about))"
+        return title.prefix(utf8Bytes: IncidentStore.maxTitleBytes)
+    }
+
+    /// Most UTF-8 bytes in a title.
+    public static let maxTitleBytes = 200
+}
