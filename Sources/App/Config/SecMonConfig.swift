@@ -13,6 +13,12 @@ public struct SecMonConfig: Sendable {
         case sqliteMemory
         /// A PostgreSQL server, by `postgres://user:pass@host:port/db` URL.
         case postgres(url: String)
+
+        /// Whether this is SQLite (a file or in memory).
+        public var isSQLite: Bool {
+            if case .postgres = self { return false }
+            return true
+        }
     }
 
     /// Address to listen on.

@@ -31,6 +31,15 @@ public func configureDatabaseOnly(_ app: Application, _ config: SecMonConfig, mi
 }
 
 func registerDatabase(_ app: Application, _ config: SecMonConfig) throws {
+    // Set once: replacing the pool would stop the one open connections use (configure may run twice on one app).
+    if config.database.isSQLite, app.threadPool === NIOSingletons.posixBlockingThreadPool {
+        // SQLite runs every statement on the application's thread pool, and a statement that finds
+        // the database locked retries until it is free (SQLiteNIO's busy handler), holding its
+        // thread. The shared default pool has one thread per core, which two waiting statements
+        // could fill while the transaction they wait for needs a thread to finish. A pool of its
+        // own, larger than the connections (one per event loop), always leaves one free.
+        app.threadPool = NIOThreadPool(numberOfThreads: max(4, 2 * System.coreCount + 2))
+    }
     app.migrations.add(SecMonMigrations.all)
     switch config.database {
     case .sqliteMemory:

@@ -200,10 +200,28 @@ public struct IncidentStore: Sendable {
 
 extension Database {
     /// Runs `body` in one transaction, with SQLKit's interface to it.
+    ///
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the write lock before its first
+    /// read, so a read-then-write transaction never fails with `SQLITE_BUSY_SNAPSHOT` because
+    /// another connection wrote in between (a plain `BEGIN` would). Other writers wait for it.
     func sqlTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await transaction { db in
-            guard let sql = db as? any SQLDatabase else { throw SinkUnavailable(message: "the database is not an SQL database") }
-            return try await body(sql)
+        guard let sql = self as? any SQLDatabase else { throw SinkUnavailable(message: "the database is not an SQL database") }
+        guard sql.dialect.name == "sqlite" else {
+            return try await transaction { db in
+                guard let sql = db as? any SQLDatabase else { throw SinkUnavailable(message: "the database is not an SQL database") }
+                return try await body(sql)
+            }
+        }
+        return try await sql.withSession { connection in
+            try await connection.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(connection)
+                try await connection.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await connection.raw("ROLLBACK").run()
+                throw error
+            }
         }
     }
 }
