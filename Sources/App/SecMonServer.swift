@@ -4,6 +4,7 @@ import Logging
 import SecurityModel
 import ServiceLifecycle
 import Synchronization
+import SQLKit
 import Vapor
 
 /// Entry points for the `secmon` command, which does not import Vapor itself (its `Option` and
@@ -60,7 +61,8 @@ public enum SecMonServer {
             try await configureDatabaseOnly(app, config)
             let sessions = SessionStore(database: { app.db }, idleSeconds: config.sessionIdleSeconds,
                                         maxSeconds: config.sessionMaxSeconds, cacheSeconds: 0)
-            let result = try await body(AccountAdmin(users: UserService(database: app.db, hasher: hasher), sessions: sessions))
+            let auditor = Auditor(database: { app.db as? any SQLDatabase }, logger: app.logger)
+            let result = try await body(AccountAdmin(users: UserService(database: app.db, hasher: hasher), sessions: sessions, auditor: auditor))
             await hasher.shutdown()
             try await app.asyncShutdown()
             return result
@@ -112,6 +114,13 @@ public enum SecMonServer {
 public struct AccountAdmin: Sendable {
     let users: UserService
     let sessions: SessionStore
+    let auditor: Auditor
+
+    /// Who acts from the shell: `cli:` and the login name running the command.
+    var actor: AuditTrail.Actor {
+        let name = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        return AuditTrail.Actor(name: "cli:\(name)", kind: .user, sourceIP: nil)
+    }
 
     /// One row of `secmon user list`.
     public struct Row: Sendable {
@@ -123,7 +132,9 @@ public struct AccountAdmin: Sendable {
 
     /// Creates a user; returns the password (generated when `password` is nil).
     public func add(_ username: String, role: Role, password: String?) async throws -> String {
-        try await users.create(username: username, role: role, password: password, mustChangePassword: password == nil).1
+        let (user, chosen) = try await users.create(username: username, role: role, password: password, mustChangePassword: password == nil)
+        await auditor.record(.init(actor: actor, action: "user.create", target: "user:\(user.username)", after: "role \(role.rawValue)"))
+        return chosen
     }
 
     /// Sets a password; returns it (generated when `password` is nil). Ends the user's sessions.
@@ -131,6 +142,7 @@ public struct AccountAdmin: Sendable {
         let user = try await require(username)
         let chosen = try await users.setPassword(user, to: password, mustChange: mustChange)
         try await sessions.endAll(userID: try user.requireID())
+        await auditor.record(.init(actor: actor, action: "user.reset-password", target: "user:\(user.username)", after: "password set from the shell; sessions ended"))
         return chosen
     }
 
@@ -139,11 +151,15 @@ public struct AccountAdmin: Sendable {
         let user = try await require(username)
         try await users.setLocked(user, locked)
         if locked { try await sessions.endAll(userID: try user.requireID()) }
+        await auditor.record(.init(actor: actor, action: locked ? "user.lock" : "user.unlock", target: "user:\(user.username)", after: locked ? "locked" : "unlocked"))
     }
 
     /// Changes a role.
     public func setRole(_ username: String, _ role: Role) async throws {
-        try await users.setRole(try await require(username), to: role)
+        let user = try await require(username)
+        let before = user.role.rawValue
+        try await users.setRole(user, to: role)
+        await auditor.record(.init(actor: actor, action: "user.role", target: "user:\(user.username)", before: before, after: role.rawValue))
     }
 
     /// Every user.

@@ -25,6 +25,18 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Allow a target that is not this machine.") var allowRemote = false
 
     func run() async throws {
+        do {
+            try await simulate()
+        } catch let error as CommandLineError {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(error.exitCode)
+        } catch let failure as Simulator.Failure {
+            FileHandle.standardError.write(Data("Error: \(failure)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func simulate() async throws {
         let password = passwordStdin ? try UserCommand.passwordFromStandardInput()
             : ProcessInfo.processInfo.environment["SECMON_SIMULATE_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         var scenarios: [Scenario]

@@ -1,5 +1,6 @@
 @testable import App
 import Foundation
+import Simulation
 import Testing
 
 /// The whole flow in a real headless Chromium: log in, change the initial password, see the
@@ -26,6 +27,94 @@ struct BrowserTests {
             }
             await browser.quit()
         }
+    }
+
+    @Test("an analyst opens an incident, ticks a task, adds a note and closes it; the timeline shows each step", arguments: TestDatabase.all)
+    func incidentFlow(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let browser = try await WebDriver.start(http: h.http)
+            do {
+                try await Self.incident(h, browser, db)
+            } catch {
+                if let png = try? await browser.screenshot() {
+                    try? png.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-browser-incident-failure-\(db).png"))
+                }
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
+    static func incident(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
+        func png(_ name: String) async throws {
+            try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+        }
+        // An attack from 127.0.0.2, by the simulator's own code; the analyst works from 127.0.0.1.
+        try await h.createUser("simuser", role: .viewer, password: "sim-password-123")
+        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http)
+        _ = try await simulator.run(.bruteForce)
+        _ = try await simulator.run(.botPattern)
+        try await h.flush()
+        try await h.createUser("ana", role: .analyst)
+
+        try await browser.setWindowSize(width: 1280, height: 900)
+        try await browser.open(h.baseURL + "/login")
+        try await browser.type("#username", "ana")
+        try await browser.type("#password", "user-password-123")
+        try await browser.click("#login")
+        try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+        #expect(try await browser.text("#open-incidents").contains("Brute force login"))
+        try await png("dashboard-incidents")
+
+        try await browser.open(h.baseURL + "/incidents")
+        #expect(try await browser.text("#incident-list").contains("Bot-like repetition"))
+        try await png("incidents")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try await png("incidents-narrow")
+        try await browser.setWindowSize(width: 1280, height: 900)
+        try await browser.click("#incident-list tbody tr:last-child a")
+        try await browser.wait("the incident page") { try await browser.currentURL().contains("/incidents/0") }
+        #expect(try await browser.text("#incident-title").contains("Brute force login"))
+        #expect(try await browser.text("#incident-status") == "New")
+        #expect(try await browser.text("#evidence").contains("LOGIN_FAILURE"))
+        try await png("incident")
+
+        // Tick the first playbook task, with a comment.
+        try await browser.type("#task-1 input[name=comment]", "blocked 127.0.0.2 at the proxy")
+        try await browser.click("#task-1 button[value=done]")
+        try await browser.wait("the task done") { try await browser.text("#task-1").contains("Done") }
+        #expect(try await browser.text("#task-1").contains("blocked 127.0.0.2 at the proxy"))
+
+        // A note, with Markdown and a script that must stay text.
+        try await browser.type("#note-form textarea", "Only **failed** logins; no account `root`. <script>alert(1)</script>")
+        try await browser.click("#note-form button[type=submit]")
+        try await browser.wait("the note") { try await browser.text("#notes").contains("no account root") }
+        #expect(try await browser.text("#notes").contains("<script>alert(1)</script>"), "the script shows as text")
+
+        // Close with a resolution.
+        try await browser.click("#status-select option[value=closed]")
+        try await browser.click("#resolution-select option[value=false-positive]")
+        try await browser.click("#status-submit")
+        try await browser.wait("the incident closed") { try await browser.text("#incident-status") == "Closed" }
+        #expect(try await browser.text("#incident-resolution") == "False positive")
+        let timeline = try await browser.text("#timeline")
+        for step in ["Opened from alert", "Task 1", "done — blocked 127.0.0.2 at the proxy", "Note added", "Status new → closed (false-positive)"] {
+            #expect(timeline.contains(step), "timeline lacks '\(step)': \(timeline)")
+        }
+        #expect(timeline.contains("ana"))
+        try await png("incident-closed")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try await png("incident-closed-narrow")
+        try await browser.setWindowSize(width: 1280, height: 900)
+
+        // The event search links each event to its incident.
+        try await browser.open(h.baseURL + "/activity?ip=127.0.0.2&action=LOGIN_FAILURE")
+        #expect(try await browser.text("#event-list").contains("D-01"))
+        try await png("events")
+
+        let console = try await browser.consoleMessages()
+        #expect(!console.contains { $0.contains("Content Security Policy") || $0.contains("Content-Security-Policy") }, "\(console)")
     }
 
     static func flow(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {

@@ -288,6 +288,34 @@ struct IncidentTests {
         }
     }
 
+    @Test("'secmon simulate --all' against a running server: what it sends and expects; remote targets and unknown scenarios refused")
+    func simulateCommand() async throws {
+        try await SecMonHarness.with(.sqlite) { h in
+            try await h.createUser("sim", role: .analyst, password: Self.simPassword)
+            let result = try CommandLineTests.run(["simulate", "--all", "--user", "sim", "--target", h.baseURL], in: h.directory,
+                                                  env: ["SECMON_SIMULATE_PASSWORD": Self.simPassword])
+            #expect(result.status == 0, "\(result.error)")
+            for line in ["brute-force: 6 failed logins for 'root' (no such account), from 127.0.0.2", "sent 12 requests (6× 200, 6× 401)",
+                         "expect: one incident, D-01, severity high, playbook brute-force, about ip 127.0.0.2, 1 alert(s)",
+                         "session-cycling: 3 times: log in as 'sim' and log out at once, from 127.0.0.4",
+                         "expect: one incident, D-04, severity low, playbook bot-pattern", "/incidents to see them"] {
+                #expect(result.output.contains(line), "missing '\(line)' in:\n\(result.output)")
+            }
+            let incidents = try await Self.incidents(h)
+            #expect(Set(incidents.map(\.rule)) == ["D-01", "D-02", "D-03", "D-04"] && incidents.count == 4)
+
+            // Without an account, --all skips session cycling and says so.
+            let skipped = try CommandLineTests.run(["simulate", "--all", "--target", h.baseURL], in: h.directory)
+            #expect(skipped.status == 0 && skipped.output.contains("session-cycling is skipped"))
+            let remote = try CommandLineTests.run(["simulate", "brute-force", "--target", "http://192.0.2.10:8080"], in: h.directory)
+            #expect(remote.status == 64 && remote.error.contains("not a loopback address") && remote.error.contains("--allow-remote"))
+            let unknown = try CommandLineTests.run(["simulate", "ddos", "--target", h.baseURL], in: h.directory)
+            #expect(unknown.status == 64 && unknown.error.contains("unknown scenario 'ddos'"))
+            let needsAccount = try CommandLineTests.run(["simulate", "session-cycling", "--target", h.baseURL], in: h.directory)
+            #expect(needsAccount.status != 0 && needsAccount.error.contains("--user"))
+        }
+    }
+
     static func username(_ client: TestClient) async throws -> String {
         let page = try await client.get("/account/password").body
         let range = try #require(page.range(of: "<span class=\"who\">"))

@@ -21,6 +21,10 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
     app.lifecycle.use(ShutdownFlush(services: services))
 
     let outcome = try await AdminBootstrap.run(users: services.users(on: app.db), initialPassword: config.initialAdminPassword)
+    if case .created(let username, _, let generated) = outcome {
+        await services.auditor.record(.init(actor: .secmon, action: "user.create", target: "user:\(username)",
+                                            after: "first administrator, \(generated ? "generated" : "SECMON_ADMIN_PASSWORD") one-time password"))
+    }
 
     try configureHTTP(app, config)
     app.middleware = Middlewares()

@@ -78,7 +78,7 @@ struct IncidentsController {
                                         acknowledged: means?.acknowledged ?? 0, resolved: means?.resolved ?? 0))
         }
         let ages = zip(IncidentMetrics.ageBrackets, metrics.openByAge).map { bracket, count in
-            CountTile(label: "open \(bracket.label)", value: count, tone: bracket.upToSeconds == nil || bracket.upToSeconds! > 86_400 ? "warn" : "info")
+            CountTile(label: "open \(bracket.label)", value: count, tone: count > 0 && (bracket.upToSeconds ?? .max) > 86_400 ? "warn" : "info")
         }
         let link = { (page: Int) in
             FormValues.link("/incidents", [("status", query.status), ("severity", query.severity), ("rule", query.rule), ("assignee", query.assignee),
