@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "Simulation",
+                "App", "LogFormats", "Incidents", "Simulation", "EventPipeline",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

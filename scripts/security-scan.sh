@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Security scan of a running SecMon on loopback: sqlmap (Debian's package) against the login form,
-# the activity page's filters and the event API's filters, as an attacker without a session and as
-# an analyst with one. Fails (exit 1) on any injection sqlmap reports.
+# the event search's and event API's filters, the incident list's and the audit page's filters, as an
+# attacker without a session and as a logged-in administrator. Fails (exit 1) on any injection sqlmap reports.
 #
 #   scripts/security-scan.sh            # the fast profile (boolean, error and UNION techniques): CI runs it
 #   FULL=1 scripts/security-scan.sh     # every technique (time-based blind included), higher level and risk
@@ -75,6 +75,12 @@ scan "activity filters (analyst)" -u "$base/activity?ip=10.0.0.1&user=alice&acti
   --cookie "secmon_session=$session" -p "ip,user,action" --threads 2
 scan "event API filters (analyst)" -u "$base/api/events?ip=10.0.0.1&user=alice&action=PAGE_VISIT&limit=5" \
   --cookie "secmon_session=$session" -p "ip,user,action" --threads 2
+scan "event search text and path (analyst)" -u "$base/activity?q=alice&path=/api/" \
+  --cookie "secmon_session=$session" -p "q,path" --threads 2
+scan "incident and alert filters (viewer)" -u "$base/incidents?rule=D-01&assignee=alice" \
+  --cookie "secmon_session=$session" -p "rule,assignee" --threads 2
+scan "audit filters (admin)" -u "$base/admin/audit?actor=admin&action=user.&target=user:alice" \
+  --cookie "secmon_session=$session" -p "actor,action,target" --threads 2
 
 # A scan that sent almost nothing tested nothing: count what reached SecMon (its activity log).
 requests=$(wc -l < "$work/logs/app.log")

@@ -1,4 +1,5 @@
 @testable import App
+import EventPipeline
 import Foundation
 import NIOHTTP1
 import SecurityModel
@@ -36,10 +37,10 @@ struct RoleMatrixTests {
         "POST /account/password": [400],     // an empty form
         "POST /admin/users": [400],          // no user name or role
         "POST /admin/users/:id/role": [400], // no role
-        // The matrix's :id is a user's id: no such incident.
-        "GET /incidents/:id": [404], "POST /incidents/:id/status": [404], "POST /incidents/:id/severity": [404],
-        "POST /incidents/:id/assign": [404], "POST /incidents/:id/title": [404], "POST /incidents/:id/merge": [404],
-        "POST /incidents/:id/alerts/:alert/move": [404], "POST /incidents/:id/notes": [404], "POST /incidents/:id/tasks/:position": [404],
+        // An incident's actions, each without its form fields: the page again, with what is missing.
+        "POST /incidents/:id/status": [400], "POST /incidents/:id/severity": [400], "POST /incidents/:id/assign": [400],
+        "POST /incidents/:id/title": [400], "POST /incidents/:id/merge": [400], "POST /incidents/:id/alerts/:alert/move": [400],
+        "POST /incidents/:id/notes": [400], "POST /incidents/:id/tasks/:position": [400],
         "POST /admin/playbooks/:name": [400],  // no version
     ]
 
@@ -55,6 +56,26 @@ struct RoleMatrixTests {
             let target = try await h.app.secmon.users(on: h.app.db)
                 .create(username: "target", role: .viewer, password: "target-password-1", mustChangePassword: false).0
             let targetID = try target.requireID().uuidString.lowercased()
+            // A real incident (and its alert) for the incident routes.
+            let now = Timestamp.now()
+            let alert = SecurityAlert(id: EventID.make(at: now), rule: "D-01", title: "Brute force", level: .high,
+                                      group: [.init(field: "ip_address", value: "192.0.2.1")], entities: [.init(.ip, "192.0.2.1")],
+                                      firstTime: now, lastTime: now, eventCount: 4, evidence: [], status: .open, node: "matrix", playbook: "brute-force")
+            guard case .created(let incidentID) = try await IncidentStore(database: h.app.db).ingest(alert) else {
+                Issue.record("the matrix's incident was not created"); return
+            }
+            func path(_ route: Route) -> String {
+                let incident = route.path.first?.description == "incidents"
+                return "/" + route.path.map { component -> String in
+                    switch component {
+                    case .parameter("id"): return incident ? incidentID : targetID
+                    case .parameter("alert"): return alert.id
+                    case .parameter("position"): return "1"
+                    case .parameter("name"): return "brute-force"
+                    default: return component.description
+                    }
+                }.joined(separator: "/")
+            }
             var checked = 0
             for route in routes {
                 let key = Self.key(route)
@@ -62,7 +83,7 @@ struct RoleMatrixTests {
                 #expect(Self.expected[key] == policy, "route \(key) has policy \(policy), expected \(String(describing: Self.expected[key]))")
                 for who in Who.allCases {
                     let client = try await Self.client(who, h)
-                    let path = "/" + route.path.map { $0 == .parameter("id") ? targetID : $0.description }.joined(separator: "/")
+                    let path = path(route)
                     let response: TestClient.Response
                     if route.method == .GET {
                         response = try await client.get(path)
@@ -89,7 +110,7 @@ struct RoleMatrixTests {
             let posts = routes.filter { $0.method == .POST && $0.accessPolicy != .anyone }
             #expect(posts.count >= 9)
             for route in posts {
-                let path = "/" + route.path.map { $0 == .parameter("id") ? targetID : $0.description }.joined(separator: "/")
+                let path = path(route)
                 let response = try await admin.postForm(path, [:], csrf: false)
                 #expect(response.status == .forbidden, "POST \(path) without a token: \(response.status.code)")
                 #expect(response.body.contains("CSRF"), "POST \(path) without a token: \(response.body.prefix(200))")
