@@ -163,6 +163,23 @@ struct BrowserTests {
         try await browser.setWindowSize(width: 420, height: 900)
         try png(await browser.screenshot(), "reload-narrow")
         try await browser.setWindowSize(width: 1280, height: 800)
+
+        // The administrators' pages: playbooks (edited here), the audit trail, the alert list.
+        try await browser.open(h.baseURL + "/admin/playbooks")
+        #expect(try await browser.text("#playbook-brute-force").contains("D-01"))
+        try await browser.type("#playbook-brute-force input[name=description]", " Edited in the browser.")
+        try await browser.click("#playbook-brute-force button[type=submit]")
+        try await browser.wait("the playbook saved") { try await browser.text("main").contains("Saved brute-force") }
+        try png(await browser.screenshot(), "playbooks")
+        try await browser.open(h.baseURL + "/admin/audit")
+        let audit = try await browser.text("#audit-list")
+        for action in ["playbook.update", "rules.reload", "login.success", "user.password"] { #expect(audit.contains(action), "\(action)") }
+        try png(await browser.screenshot(), "audit")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try png(await browser.screenshot(), "audit-narrow")
+        try await browser.open(h.baseURL + "/alerts")
+        try png(await browser.screenshot(), "alerts-narrow")
+        try await browser.setWindowSize(width: 1280, height: 800)
         try await browser.open(h.baseURL + "/")
 
         try await browser.click("#logout")
