@@ -61,7 +61,7 @@ struct RoleMatrixTests {
             let alert = SecurityAlert(id: EventID.make(at: now), rule: "D-01", title: "Brute force", level: .high,
                                       group: [.init(field: "ip_address", value: "192.0.2.1")], entities: [.init(.ip, "192.0.2.1")],
                                       firstTime: now, lastTime: now, eventCount: 4, evidence: [], status: .open, node: "matrix", playbook: "brute-force")
-            guard case .created(let incidentID) = try await IncidentStore(database: h.app.db).ingest(alert) else {
+            guard case .created(let incidentID) = try await IncidentStore(database: h.app.db).ingest(alert, previousCount: nil) else {
                 Issue.record("the matrix's incident was not created"); return
             }
             func path(_ route: Route) -> String {

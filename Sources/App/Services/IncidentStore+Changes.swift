@@ -227,7 +227,8 @@ extension IncidentStore {
         try await sql.raw("""
             UPDATE incidents SET
               alert_count = (SELECT COUNT(*) FROM incident_alerts WHERE incident_id = \(bind: id)),
-              event_count = (SELECT COALESCE(SUM(event_count), 0) FROM incident_alerts WHERE incident_id = \(bind: id)),
+              event_count = (SELECT COALESCE(SUM(CASE WHEN a.event_count > ia.event_count THEN a.event_count ELSE ia.event_count END), 0)
+                             FROM incident_alerts ia LEFT JOIN alerts a ON a.id = ia.alert_id WHERE ia.incident_id = \(bind: id)),
               first_ts = COALESCE((SELECT MIN(a.first_ts) FROM alerts a JOIN incident_alerts ia ON ia.alert_id = a.id WHERE ia.incident_id = \(bind: id)), first_ts),
               last_ts = COALESCE((SELECT MAX(a.last_ts) FROM alerts a JOIN incident_alerts ia ON ia.alert_id = a.id WHERE ia.incident_id = \(bind: id)), last_ts)
             WHERE id = \(bind: id)

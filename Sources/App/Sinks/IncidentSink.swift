@@ -10,6 +10,8 @@ final class IncidentSink: EventSink, Sendable {
     let name = "incidents"
     private let database: @Sendable () -> any Database
     private let opened = Atomic<Int>(0)
+    /// Open alerts already filed, and their event count then (an entry goes when the alert closes).
+    private let filed = Mutex<[String: Int]>([:])
 
     init(database: @escaping @Sendable () -> any Database) {
         self.database = database
@@ -21,8 +23,12 @@ final class IncidentSink: EventSink, Sendable {
     func write(_ batch: [SecurityAlert]) async throws {
         let store = IncidentStore(database: database())
         for alert in batch {
-            if case .created = try await store.ingest(alert) {
+            let previous = filed.withLock { $0[alert.id] }
+            if case .created = try await store.ingest(alert, previousCount: previous) {
                 opened.add(1, ordering: .relaxed)
+            }
+            filed.withLock { filed in
+                if alert.status == .closed { filed[alert.id] = nil } else { filed[alert.id] = max(previous ?? 0, alert.eventCount) }
             }
         }
     }
