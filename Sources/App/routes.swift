@@ -12,4 +12,7 @@ public func routes(_ app: Application) throws {
     AlertsController().register(app)
     AuditController().register(app)
     PlaybooksController().register(app)
+    TokensController().register(app)
+    IncidentsAPI().register(app)
+    ReadAPI().register(app)
 }

@@ -3,6 +3,7 @@ import EventPipeline
 import Foundation
 import NIOHTTP1
 import SecurityModel
+import SQLKit
 import Testing
 import Vapor
 
@@ -26,6 +27,17 @@ struct RoleMatrixTests {
         "POST /incidents/:id/merge": .role(.analyst), "POST /incidents/:id/alerts/:alert/move": .role(.analyst),
         "POST /incidents/:id/notes": .role(.analyst), "POST /incidents/:id/tasks/:position": .role(.analyst),
         "GET /admin/audit": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
+        "GET /admin/tokens": .role(.admin), "POST /admin/tokens": .role(.admin), "POST /admin/tokens/:id/revoke": .role(.admin),
+        "GET /api/v1/incidents": .role(.viewer), "GET /api/v1/incidents/:id": .role(.viewer),
+        "POST /api/v1/incidents/:id/status": .role(.analyst), "POST /api/v1/incidents/:id/severity": .role(.analyst),
+        "POST /api/v1/incidents/:id/assign": .role(.analyst), "POST /api/v1/incidents/:id/title": .role(.analyst),
+        "POST /api/v1/incidents/:id/merge": .role(.analyst), "POST /api/v1/incidents/:id/alerts/:alert/move": .role(.analyst),
+        "POST /api/v1/incidents/:id/notes": .role(.analyst), "POST /api/v1/incidents/:id/tasks/:position": .role(.analyst),
+        "GET /api/v1/alerts": .role(.viewer), "GET /api/v1/events": .role(.analyst), "GET /api/v1/audit": .role(.admin),
+        "GET /api/v1/playbooks": .role(.viewer), "POST /api/v1/playbooks/:name": .role(.admin),
+        "GET /api/v1/rules": .role(.viewer), "POST /api/v1/rules/validate": .role(.admin), "POST /api/v1/rules/reload": .role(.admin),
+        "GET /api/v1/health": .role(.viewer), "GET /api/v1/tokens": .role(.admin), "POST /api/v1/tokens": .role(.admin),
+        "POST /api/v1/tokens/:id/revoke": .role(.admin),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -42,6 +54,14 @@ struct RoleMatrixTests {
         "POST /incidents/:id/title": [400], "POST /incidents/:id/merge": [400], "POST /incidents/:id/alerts/:alert/move": [400],
         "POST /incidents/:id/notes": [400], "POST /incidents/:id/tasks/:position": [400],
         "POST /admin/playbooks/:name": [400],  // no version
+        "POST /admin/tokens": [400],           // no name or role
+        "POST /admin/tokens/:id/revoke": [404], // the matrix's :id is a user's id
+        // API v1 actions take a JSON body: a form (or nothing) is refused by name.
+        "POST /api/v1/incidents/:id/status": [400], "POST /api/v1/incidents/:id/severity": [400],
+        "POST /api/v1/incidents/:id/assign": [400], "POST /api/v1/incidents/:id/title": [400],
+        "POST /api/v1/incidents/:id/merge": [400], "POST /api/v1/incidents/:id/alerts/:alert/move": [400],
+        "POST /api/v1/incidents/:id/notes": [400], "POST /api/v1/incidents/:id/tasks/:position": [400],
+        "POST /api/v1/playbooks/:name": [400], "POST /api/v1/tokens": [400], "POST /api/v1/tokens/:id/revoke": [404],
     ]
 
     enum Who: String, CaseIterable {
@@ -65,7 +85,7 @@ struct RoleMatrixTests {
                 Issue.record("the matrix's incident was not created"); return
             }
             func path(_ route: Route) -> String {
-                let incident = route.path.first?.description == "incidents"
+                let incident = route.path.contains { $0.description == "incidents" }
                 return "/" + route.path.map { component -> String in
                     switch component {
                     case .parameter("id"): return incident ? incidentID : targetID
@@ -104,6 +124,40 @@ struct RoleMatrixTests {
                 }
             }
             #expect(checked == Self.expected.count * Who.allCases.count)
+
+            // API tokens on every /api/ route: a token acts with its role, never more; a revoked,
+            // expired or malformed one is refused (401) everywhere, with why.
+            let tokens = APITokenStore(database: h.app.db as! any SQLDatabase)
+            var bearer: [Role: String] = [:]
+            for role in Role.allCases {
+                bearer[role] = try await tokens.create(name: "matrix-\(role.rawValue)", role: role, days: 1, by: .secmon).token
+            }
+            let revoked = try await tokens.create(name: "matrix-revoked", role: .admin, days: 1, by: .secmon)
+            _ = try await tokens.revoke(id: revoked.record.id, by: .secmon)
+            let expired = try await tokens.create(name: "matrix-expired", role: .admin, days: 1, by: .secmon,
+                                                  now: Timestamp(microseconds: Timestamp.now().microseconds - 2 * 86_400 * 1_000_000)).token
+            let client = h.client()
+            var tokenChecks = 0
+            for route in routes where route.path.first?.description == "api" {
+                let key = Self.key(route)
+                let policy = try #require(route.accessPolicy)
+                for role in Role.allCases {
+                    let response = try await client.send(route.method, path(route), headers: [("Authorization", "Bearer \(bearer[role]!)")])
+                    let allowed = policy.allows(Principal(sessionDigest: "", userID: UUID(), username: "t", role: role, mustChangePassword: false, csrfToken: ""))
+                    if allowed {
+                        let handled = Self.handled[key] ?? [200]
+                        #expect(handled.contains(response.status.code), "token \(role) on \(key): \(response.status.code) \(response.body.prefix(200))")
+                    } else {
+                        #expect(response.status == .forbidden && response.body.contains("may not do this"), "token \(role) on \(key): \(response.status.code)")
+                    }
+                    tokenChecks += 1
+                }
+                for (what, token) in [("revoked", revoked.token), ("expired", expired), ("malformed", "smt_short")] {
+                    let response = try await client.send(route.method, path(route), headers: [("Authorization", "Bearer \(token)")])
+                    #expect(response.status == .unauthorized && response.body.contains(what == "malformed" ? "malformed" : what), "\(what) token on \(key): \(response.status.code) \(response.body.prefix(200))")
+                }
+            }
+            #expect(tokenChecks >= 25 * 3)
 
             // Every state-changing route of a session needs its CSRF token, even for an admin.
             let admin = try await Self.client(.admin, h)

@@ -29,7 +29,9 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
     try configureHTTP(app, config)
     app.middleware = Middlewares()
     app.middleware.use(SecMonMiddleware(
-        authenticator: SessionAuthenticator(sessions: services.sessions), recorder: services.recorder, addresses: services.addresses,
+        authenticator: SessionAuthenticator(sessions: services.sessions, tokens: { (app.db as? any SQLDatabase).map(APITokenStore.init) },
+                                            auditor: services.auditor),
+        recorder: services.recorder, addresses: services.addresses,
         limiter: services.inFlight, allowedHosts: config.effectiveAllowedHosts
     ))
     app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))

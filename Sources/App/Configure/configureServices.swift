@@ -74,7 +74,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime,
-        auditor: auditor
+        auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
 }
 

@@ -39,6 +39,9 @@ struct ErrorRenderer: Sendable {
         case let refusal as IncidentRefusal:
             status = refusal.httpStatus
             reason = "\(refusal.field): \(refusal.reason)"
+        case let strict as StrictBodyError:
+            status = .badRequest
+            reason = strict.description
         case is PasswordHasher.Busy:
             status = .tooManyRequests
             reason = "Too many logins are being checked right now; try again in a moment."
@@ -49,7 +52,9 @@ struct ErrorRenderer: Sendable {
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
         }
         let response: Response
-        if request.wantsJSON || request.method != .GET {
+        if request.url.path.hasPrefix("/api/v1/") {
+            response = Self.problem(status: status, detail: reason, error: error, instance: request.url.path)
+        } else if request.wantsJSON || request.method != .GET {
             if !request.wantsJSON, let page = try? await page(status: status, reason: reason, request: request) {
                 response = page
             } else {
@@ -65,6 +70,35 @@ struct ErrorRenderer: Sendable {
         for (name, value) in headers where name.lowercased() != "content-type" && name.lowercased() != "content-length" {
             response.headers.replaceOrAdd(name: name, value: value)
         }
+        return response
+    }
+
+    /// An RFC 9457 problem document (`application/problem+json`): `type` names the kind of problem
+    /// (`about:blank` when the status says it all), `title` its short name, `detail` what happened
+    /// and how to fix it, `instance` the path, and `field` (an extension member) the parameter or
+    /// body field at fault when there is one.
+    static func problem(status: HTTPResponseStatus, detail: String, error: any Error, instance: String) -> Response {
+        var body: [String: String] = ["title": status.reasonPhrase, "detail": detail, "instance": instance, "type": "about:blank"]
+        if let refusal = error as? IncidentRefusal {
+            body["field"] = refusal.field
+            body["type"] = "urn:secmon:problem:" + (refusal.kind == .conflict ? (refusal.field == "version" ? "stale-version" : "conflict")
+                                                      : refusal.kind == .notFound ? "not-found" : "invalid-value")
+        } else if error is DecodingError || error is StrictBodyError {
+            body["type"] = "urn:secmon:problem:invalid-body"
+            if let strict = error as? StrictBodyError { body["field"] = strict.field }
+        } else if status == .unauthorized {
+            body["type"] = "urn:secmon:problem:unauthenticated"
+        } else if status == .forbidden {
+            body["type"] = "urn:secmon:problem:forbidden"
+        }
+        var json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        // Status as a number, as RFC 9457 says.
+        if var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] {
+            object["status"] = Int(status.code)
+            json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? json
+        }
+        let response = Response(status: status, body: .init(data: json))
+        response.headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
         return response
     }
 

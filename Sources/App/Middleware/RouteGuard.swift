@@ -21,7 +21,7 @@ struct RouteGuard: Middleware {
                 return request.eventLoop.makeFailedFuture(error)
             }
         }
-        guard policy != .anyone, let principal, !RouteGuard.isSafe(request.method) else {
+        guard policy != .anyone, let principal, !RouteGuard.isSafe(request.method), principal.tokenName == nil else {
             return next.respond(to: request)
         }
         if let header = request.headers.first(name: "X-CSRF-Token") {

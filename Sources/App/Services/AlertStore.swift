@@ -145,6 +145,8 @@ public struct AlertStore: Sendable {
         public var until: Timestamp?
         public var offset = 0
         public var limit = 50
+        /// Keyset pagination: only alerts after this one in the listing's order (newest activity first).
+        public var after: (lastTs: Int64, id: String)?
         public init() {}
     }
 
@@ -161,11 +163,15 @@ public struct AlertStore: Sendable {
         }
         let total = try await apply(database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table))
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await apply(database.select().columns(Self.columns.map { SQLColumn($0, table: Self.table) })
+        var page = apply(database.select().columns(Self.columns.map { SQLColumn($0, table: Self.table) })
             .column(SQLColumn("incident_id", table: "incident_alerts"))
             .from(Self.table)
             .join("incident_alerts", method: SQLJoinMethod.left, on: SQLColumn("alert_id", table: "incident_alerts"), .equal, SQLColumn("id", table: Self.table)))
-            .orderBy("last_ts", .descending).limit(max(1, min(filter.limit, 500))).offset(max(0, filter.offset)).all()
+        if let after = filter.after {
+            page = page.where(SQLQueryString("(last_ts < \(bind: after.lastTs) OR (last_ts = \(bind: after.lastTs) AND alerts.id < \(bind: after.id)))"))
+        }
+        let rows = try await page
+            .orderBy(SQLColumn("last_ts"), SQLDirection.descending).orderBy(SQLColumn("id", table: Self.table), SQLDirection.descending).limit(max(1, min(filter.limit, 500))).offset(max(0, filter.offset)).all()
         return (try rows.map { (try Self.row($0), try $0.decode(column: "incident_id", as: String?.self)) }, total)
     }
 

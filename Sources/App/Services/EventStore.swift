@@ -47,6 +47,8 @@ public struct EventStore: Sendable {
         public var text: String?
         /// Only these events (an alert's or incident's evidence), at most 1,000.
         public var eventIDs: [String]?
+        /// Keyset pagination: only events after this one in the listing's order (newest first).
+        public var after: (ts: Int64, id: String)?
         public var limit: Int
 
         public init(ipAddress: String? = nil, username: String? = nil, action: String? = nil, before: Timestamp? = nil, limit: Int = 50) {
@@ -82,7 +84,10 @@ public struct EventStore: Sendable {
         if let ids = filter.eventIDs {
             query = query.where("id", .in, SQLBind.group(Array(ids.prefix(1000))))
         }
-        let rows = try await query.orderBy("ts", .descending).limit(max(1, min(filter.limit, 1000))).all()
+        if let after = filter.after {
+            query = query.where(SQLQueryString("(ts < \(bind: after.ts) OR (ts = \(bind: after.ts) AND id < \(bind: after.id)))"))
+        }
+        let rows = try await query.orderBy("ts", .descending).orderBy("id", .descending).limit(max(1, min(filter.limit, 1000))).all()
         return try rows.map(EventStore.event(from:))
     }
 

@@ -67,6 +67,8 @@ public struct IncidentStore: Sendable {
         public var until: Timestamp?
         public var offset = 0
         public var limit = 50
+        /// Keyset pagination: only incidents after this one in the listing's order (newest first).
+        public var after: (createdTs: Int64, id: String)?
         public init() {}
     }
 
@@ -85,9 +87,13 @@ public struct IncidentStore: Sendable {
             if let until = filter.until { query = query.where("created_ts", .lessThan, SQLBind(until.microseconds)) }
             return query
         }
+        var page = apply(sql.select().columns(Self.columns.map { SQLColumn($0) }).from("incidents"))
+        if let after = filter.after {
+            page = page.where(SQLQueryString("(created_ts < \(bind: after.createdTs) OR (created_ts = \(bind: after.createdTs) AND id < \(bind: after.id)))"))
+        }
         let total = try await apply(sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("incidents"))
             .first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await apply(sql.select().columns(Self.columns.map { SQLColumn($0) }).from("incidents"))
+        let rows = try await page
             .orderBy("created_ts", .descending).orderBy("id", .descending)
             .limit(max(1, min(filter.limit, 200))).offset(max(0, filter.offset)).all()
         return (try rows.map(Self.record), total)

@@ -14,13 +14,16 @@ public final class SecMonServices: Sendable {
     public let addresses: ClientAddressResolver
     /// Writes audit rows for actions outside a transaction.
     public let auditor: Auditor
+    /// Signs and reads the API's pagination cursors.
+    let cursors: CursorCodec
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
-    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor) {
+    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor, cursors: CursorCodec) {
         self.auditor = auditor
+        self.cursors = cursors
         self.runtime = runtime
         self.config = config
         self.hasher = hasher
