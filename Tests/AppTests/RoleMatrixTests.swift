@@ -37,7 +37,7 @@ struct RoleMatrixTests {
         "GET /api/v1/playbooks": .role(.viewer), "POST /api/v1/playbooks/:name": .role(.admin),
         "GET /api/v1/rules": .role(.viewer), "POST /api/v1/rules/validate": .role(.admin), "POST /api/v1/rules/reload": .role(.admin),
         "GET /api/v1/health": .role(.viewer), "GET /api/v1/tokens": .role(.admin), "POST /api/v1/tokens": .role(.admin),
-        "POST /api/v1/tokens/:id/revoke": .role(.admin),
+        "POST /api/v1/tokens/:id/revoke": .role(.admin), "GET /api/v1/openapi.json": .role(.viewer),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the

@@ -22,6 +22,14 @@ struct ReadAPI {
         v1.secured(.GET, "tokens", access: .role(.admin), use: tokens)
         v1.secured(.POST, "tokens", access: .role(.admin), use: createToken)
         v1.secured(.POST, "tokens", ":id", "revoke", access: .role(.admin), use: revokeToken)
+        v1.secured(.GET, "openapi.json", access: .role(.viewer), use: openAPI)
+    }
+
+    /// The OpenAPI 3.1 document (``APIDocument``).
+    @Sendable func openAPI(_ request: Request) async throws -> Response {
+        let response = Response(status: .ok, body: .init(data: APIDocument.json))
+        response.headers.contentType = .json
+        return response
     }
 
     static func limit(_ value: Int?, max: Int = 200) throws(IncidentRefusal) -> Int {

@@ -1,0 +1,248 @@
+import Foundation
+import OpenAPIKit
+import SecurityModel
+
+/// The OpenAPI 3.1 document of API v1, served at `/api/v1/openapi.json`. One table of endpoints
+/// (below) makes it; a test checks that it lists exactly the `/api/v1` routes the server has, and
+/// that answers match their schemas.
+enum APIDocument {
+    struct Endpoint {
+        var method: OpenAPI.HttpMethod
+        /// OpenAPI form: `/api/v1/incidents/{id}`.
+        var path: String
+        var summary: String
+        var role: Role
+        var query: [(name: String, description: String)] = []
+        /// The schema component of the JSON body, if any.
+        var body: String?
+        /// The schema component of the successful answer.
+        var response: String
+        var status: Int = 200
+    }
+
+    static let listQuery: [(name: String, description: String)] = [
+        ("limit", "items per page (1 to 200; 1 to 1000 for events)"),
+        ("cursor", "the next_cursor of the page before"),
+    ]
+    static let incidentFilters: [(name: String, description: String)] = [
+        ("status", "open (any unresolved) or one status"), ("severity", "low, medium, high or critical"),
+        ("rule", "rule id, such as D-01"), ("assignee", "a user name, or - for unassigned"),
+        ("since", "created at or after (2026-12-01, 2026-12-01T08:30 or ISO 8601; UTC)"), ("until", "created before"),
+    ]
+
+    static let endpoints: [Endpoint] = [
+        .init(method: .get, path: "/api/v1/incidents", summary: "List incidents, newest first", role: .viewer,
+              query: incidentFilters + listQuery, response: "IncidentPage"),
+        .init(method: .get, path: "/api/v1/incidents/{id}", summary: "One incident with its tasks, notes, timeline and alert ids", role: .viewer,
+              response: "IncidentDetail"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/status", summary: "Change the status (closing needs a resolution)", role: .analyst,
+              body: "StatusChange", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/severity", summary: "Set the severity", role: .analyst, body: "SeverityChange", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/assign", summary: "Assign to an analyst or admin (null: nobody)", role: .analyst,
+              body: "Assignment", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/title", summary: "Rename", role: .analyst, body: "TitleChange", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/merge", summary: "Merge into another incident (closes this one as a duplicate)",
+              role: .analyst, body: "Target", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/alerts/{alert}/move", summary: "Move one alert to another incident", role: .analyst,
+              body: "Target", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/notes", summary: "Add a Markdown note", role: .analyst, body: "NoteInput", response: "Incident"),
+        .init(method: .post, path: "/api/v1/incidents/{id}/tasks/{position}", summary: "Tick, skip or reopen a playbook task", role: .analyst,
+              body: "TaskChange", response: "Incident"),
+        .init(method: .get, path: "/api/v1/alerts", summary: "List alerts, newest activity first", role: .viewer,
+              query: [("level", "a Sigma level"), ("status", "open or closed"), ("rule", "rule id"), ("since", "active at or after"), ("until", "began before")] + listQuery,
+              response: "AlertPage"),
+        .init(method: .get, path: "/api/v1/events", summary: "Search the stored events, newest first", role: .analyst,
+              query: [("q", "text in user, tried user name, address, path or user agent"), ("ip", "address"), ("user", "user name"),
+                      ("action", "LOGIN_FAILURE, API_REQUEST, ..."), ("path", "path prefix"), ("since", "at or after"), ("until", "before"),
+                      ("event", "one event id")] + listQuery,
+              response: "EventPage"),
+        .init(method: .get, path: "/api/v1/audit", summary: "The audit trail, newest first", role: .admin,
+              query: [("actor", "actor name"), ("action", "action prefix, such as incident."), ("target", "target prefix"),
+                      ("since", "at or after"), ("until", "before")] + listQuery,
+              response: "AuditPage"),
+        .init(method: .get, path: "/api/v1/playbooks", summary: "The playbook templates", role: .viewer, response: "PlaybookList"),
+        .init(method: .post, path: "/api/v1/playbooks/{name}", summary: "Replace a playbook's title, description and tasks", role: .admin,
+              body: "PlaybookInput", response: "PlaybookList"),
+        .init(method: .get, path: "/api/v1/rules", summary: "The live rules", role: .viewer, response: "RuleList"),
+        .init(method: .post, path: "/api/v1/rules/validate", summary: "Read the rule directory as a reload would, without switching", role: .admin,
+              response: "RuleValidation"),
+        .init(method: .post, path: "/api/v1/rules/reload", summary: "Reload the live rules (refused with the errors when they have any)", role: .admin,
+              response: "RuleReload"),
+        .init(method: .get, path: "/api/v1/health", summary: "The pipeline's health and counters", role: .viewer, response: "Health"),
+        .init(method: .get, path: "/api/v1/tokens", summary: "The API tokens (never the tokens themselves)", role: .admin, response: "TokenList"),
+        .init(method: .post, path: "/api/v1/tokens", summary: "Create a token; the answer holds it, once", role: .admin, body: "TokenInput",
+              response: "Token", status: 201),
+        .init(method: .post, path: "/api/v1/tokens/{id}/revoke", summary: "Revoke a token at once", role: .admin, response: "Token"),
+        .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
+    ]
+
+    // MARK: Schemas
+
+    static func ref(_ name: String) -> JSONSchema { .reference(.component(named: name)) }
+    static let time = JSONSchema.string(format: .dateTime)
+    static let optionalTime = JSONSchema.string(format: .dateTime, required: false, nullable: true)
+    static let optionalString = JSONSchema.string(required: false, nullable: true)
+    static let entity = JSONSchema.object(properties: ["kind": .string(allowedValues: .init(stringLiteral: "ip"), "user", "host", "file", "process"), "value": .string])
+
+    static let schemas: OpenAPI.ComponentDictionary<JSONSchema> = [
+        "Incident": .object(properties: [
+            "id": .string, "title": .string, "severity": .string(allowedValues: "low", "medium", "high", "critical"),
+            "status": .string(allowedValues: "new", "acknowledged", "investigating", "contained", "resolved", "closed"),
+            "resolution": .string(required: false, nullable: true, allowedValues: "true-positive", "false-positive", "benign", "duplicate", nil),
+            "assignee": optionalString, "rule": .string, "group": .string, "entities": .array(items: entity), "playbook": optionalString,
+            "created_at": time, "updated_at": time, "acknowledged_at": optionalTime, "resolved_at": optionalTime, "closed_at": optionalTime,
+            "first_seen": time, "last_seen": time, "alert_count": .integer, "event_count": .integer,
+            "version": .integer(description: "send it back with a change: a change against an older version is refused (409)"),
+            "merged_into": optionalString,
+        ]),
+        "IncidentPage": .object(properties: ["incidents": .array(items: ref("Incident")), "total": .integer, "next_cursor": optionalString]),
+        "IncidentDetail": .object(properties: [
+            "incident": ref("Incident"),
+            "tasks": .array(items: .object(properties: [
+                "position": .integer, "title": .string, "detail": .string, "state": .string(allowedValues: "open", "done", "skipped"),
+                "comment": optionalString, "updated_by": optionalString, "updated_at": optionalTime,
+            ])),
+            "notes": .array(items: .object(properties: ["author": .string, "time": time, "body": .string(description: "Markdown")])),
+            "timeline": .array(items: .object(properties: [
+                "time": time, "actor": .string, "kind": .string, "summary": .string, "before": optionalString, "after": optionalString,
+            ])),
+            "alert_ids": .array(items: .string),
+        ]),
+        "StatusChange": .object(properties: [
+            "status": .string(allowedValues: "new", "acknowledged", "investigating", "contained", "resolved", "closed"),
+            "resolution": .string(required: false, nullable: true, allowedValues: "true-positive", "false-positive", "benign", "duplicate", nil),
+            "version": .integer,
+        ], additionalProperties: .init(false)),
+        "SeverityChange": .object(properties: ["severity": .string(allowedValues: "low", "medium", "high", "critical"), "version": .integer],
+                                  additionalProperties: .init(false)),
+        "Assignment": .object(properties: ["assignee": optionalString, "version": .integer], additionalProperties: .init(false)),
+        "TitleChange": .object(properties: ["title": .string(maxLength: 200), "version": .integer], additionalProperties: .init(false)),
+        "Target": .object(properties: ["target": .string(description: "the other incident's id"), "version": .integer], additionalProperties: .init(false)),
+        "NoteInput": .object(properties: ["body": .string(description: "Markdown, at most 16 KiB")], additionalProperties: .init(false)),
+        "TaskChange": .object(properties: ["state": .string(allowedValues: "open", "done", "skipped"), "comment": optionalString],
+                              additionalProperties: .init(false)),
+        "AlertPage": .object(properties: [
+            "alerts": .array(items: .object(properties: [
+                "id": .string, "rule": .string, "title": .string, "level": .string, "group": .string, "entities": .array(items: entity),
+                "first_seen": time, "last_seen": time, "event_count": .integer, "events": .array(items: .string),
+                "status": .string(allowedValues: "open", "closed"), "node": .string, "incident": optionalString,
+            ])),
+            "total": .integer, "next_cursor": optionalString,
+        ]),
+        "EventPage": .object(properties: [
+            "events": .array(items: .object(properties: [
+                "event_id": .string, "timestamp": .string, "ip_address": .string, "username": .string, "action": .string,
+                "method": optionalString, "path": optionalString, "status": .integer(required: false, nullable: true),
+                "user_agent": optionalString, "duration_ms": .number(required: false, nullable: true),
+            ])),
+            "next_cursor": optionalString,
+        ]),
+        "AuditPage": .object(properties: [
+            "entries": .array(items: .object(properties: [
+                "seq": .integer, "time": time, "actor": .string, "actor_kind": .string(allowedValues: "user", "system"),
+                "source_ip": optionalString, "action": .string, "target": .string, "before": optionalString, "after": optionalString,
+            ])),
+            "next_cursor": optionalString,
+        ]),
+        "PlaybookTask": .object(properties: ["title": .string, "detail": .string]),
+        "PlaybookList": .object(properties: [
+            "playbooks": .array(items: .object(properties: [
+                "name": .string, "title": .string, "description": .string, "tasks": .array(items: ref("PlaybookTask")),
+                "version": .integer, "updated_by": .string, "updated_at": time,
+            ])),
+        ]),
+        "PlaybookInput": .object(properties: ["title": .string, "description": .string, "tasks": .array(items: ref("PlaybookTask")), "version": .integer],
+                                 additionalProperties: .init(false)),
+        "RuleList": .object(properties: [
+            "detection": .boolean, "path": optionalString,
+            "rules": .array(items: .object(properties: [
+                "id": .string, "title": .string, "kind": .string(allowedValues: "detection", "correlation"), "level": .string,
+                "playbook": optionalString, "raises_alerts": .boolean, "file": .string, "line": .integer,
+            ])),
+        ]),
+        "RuleValidation": .object(properties: ["valid": .boolean, "rules": .integer, "errors": .array(items: .string), "warnings": .array(items: .string)]),
+        "RuleReload": .object(properties: [
+            "status": .string, "rules": .integer(required: false), "kept": .array(required: false, items: .string),
+            "reset": .array(required: false, items: .string), "closed_alerts": .integer(required: false), "errors": .array(items: .string),
+        ]),
+        "Health": .object(properties: ["status": .string(allowedValues: "ok", "degraded"), "warnings": .array(items: .string)],
+                          additionalProperties: .init(true)),
+        "Token": .object(properties: [
+            "id": .string, "name": .string, "role": .string(allowedValues: "viewer", "analyst", "admin"), "prefix": .string,
+            "state": .string(allowedValues: "active", "expired", "revoked"), "created_by": .string, "created_at": time, "expires_at": time,
+            "last_used_at": optionalTime, "last_used_ip": optionalString,
+            "token": .string(required: false, description: "the token itself: only in the answer to its creation"),
+        ]),
+        "TokenList": .object(properties: ["tokens": .array(items: ref("Token"))]),
+        "TokenInput": .object(properties: [
+            "name": .string(maxLength: 64), "role": .string(allowedValues: "viewer", "analyst", "admin"),
+            "days": .integer(required: false, maximum: (366, exclusive: false), minimum: (1, exclusive: false)),
+        ], additionalProperties: .init(false)),
+        "OpenAPIDocument": .object(properties: ["openapi": .string], additionalProperties: .init(true)),
+        "Problem": .object(description: "RFC 9457 problem details", properties: [
+            "type": .string, "title": .string, "status": .integer, "detail": .string, "instance": .string,
+            "field": .string(required: false, description: "the parameter or body field at fault"),
+        ]),
+    ]
+
+    // MARK: The document
+
+    static func document() -> OpenAPI.Document {
+        var items: OrderedDictionary<OpenAPI.Path, OpenAPI.PathItem> = [:]
+        let problem = Either<OpenAPI.Reference<OpenAPI.Content>, OpenAPI.Content>(OpenAPI.Content(schema: ref("Problem")))
+        let problemType = OpenAPI.ContentType(rawValue: "application/problem+json")!
+        for endpoint in endpoints {
+            var parameters: OpenAPI.Parameter.Array = []
+            for component in endpoint.path.split(separator: "/") where component.hasPrefix("{") {
+                let name = String(component.dropFirst().dropLast())
+                parameters.append(.parameter(.path(name: name, schema: name == "position" ? .integer : .string)))
+            }
+            for (name, description) in endpoint.query {
+                parameters.append(.parameter(.query(name: name, schema: .string(required: false), description: description)))
+            }
+            var responses: OpenAPI.Response.Map = [
+                .status(code: endpoint.status): .response(OpenAPI.Response(description: "success", content: [.json: .init(OpenAPI.Content(schema: ref(endpoint.response)))])),
+                .status(code: 401): .response(OpenAPI.Response(description: "no session or token, or a revoked, expired or malformed token", content: [problemType: problem])),
+                .status(code: 403): .response(OpenAPI.Response(description: "the role may not do this (or a session's CSRF token is missing)", content: [problemType: problem])),
+            ]
+            if !endpoint.query.isEmpty || endpoint.body != nil || endpoint.path.contains("{") {
+                responses[.status(code: 400)] = .response(OpenAPI.Response(description: "a parameter or body field cannot be used (named in `field`)", content: [problemType: problem]))
+            }
+            if endpoint.path.contains("{") {
+                responses[.status(code: 404)] = .response(OpenAPI.Response(description: "no such item", content: [problemType: problem]))
+            }
+            if endpoint.method == .post {
+                responses[.status(code: 409)] = .response(OpenAPI.Response(description: "conflicts with the current state (a stale version, an illegal transition)", content: [problemType: problem]))
+            }
+            let operation = OpenAPI.Operation(
+                tags: [String(endpoint.path.split(separator: "/")[2])], summary: endpoint.summary,
+                description: "Needs the \(endpoint.role.rawValue) role (a session of that role, or a token of it).",
+                parameters: parameters,
+                requestBody: endpoint.body.map { OpenAPI.Request(content: [.json: .init(OpenAPI.Content(schema: ref($0)))], required: true) },
+                responses: responses)
+            let path = OpenAPI.Path(rawValue: endpoint.path)
+            var item = items[path] ?? OpenAPI.PathItem()
+            item[endpoint.method] = operation
+            items[path] = item
+        }
+        let schemes: OpenAPI.ComponentReferenceDictionary<OpenAPI.SecurityScheme> = [
+            "token": .b(.init(type: .http(scheme: "bearer", bearerFormat: "smt_…"), description: "An API token, made by an administrator (Tokens page or POST /api/v1/tokens)")),
+            "session": .b(.init(type: .apiKey(name: "secmon_session", location: .cookie),
+                                description: "A browser session; state-changing requests also need its CSRF token in X-CSRF-Token")),
+        ]
+        return OpenAPI.Document(
+            openAPIVersion: .v3_1_1,
+            info: .init(title: "SecMon API", description: "Alerts, incidents and their actions, events, playbooks, the audit trail, rules and health. Errors are RFC 9457 problem documents (application/problem+json).",
+                        version: "1"),
+            servers: [], paths: items.mapValues { .pathItem($0) },
+            components: .init(schemas: schemas, securitySchemes: schemes),
+            security: [[.component(named: "token"): []], [.component(named: "session"): []]])
+    }
+
+    /// The document as served (encoded once).
+    static let json: Data = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(document())) ?? Data("{}".utf8)
+    }()
+}
