@@ -171,9 +171,17 @@ struct BrowserTests {
         try await browser.click("#playbook-brute-force button[type=submit]")
         try await browser.wait("the playbook saved") { try await browser.text("main").contains("Saved brute-force") }
         try png(await browser.screenshot(), "playbooks")
+        // An API token, created on its page and shown once.
+        try await browser.open(h.baseURL + "/admin/tokens")
+        try await browser.type("#token-form input[name=name]", "ticket-sync")
+        try await browser.click("#token-form button[type=submit]")
+        try await browser.wait("the new token") { try await browser.text("main").contains("Copy it now") }
+        #expect(try await browser.text("#new-token").hasPrefix("smt_"))
+        #expect(try await browser.text("#token-list").contains("ticket-sync"))
+        try png(await browser.screenshot(), "tokens")
         try await browser.open(h.baseURL + "/admin/audit")
         let audit = try await browser.text("#audit-list")
-        for action in ["playbook.update", "rules.reload", "login.success", "user.password"] { #expect(audit.contains(action), "\(action)") }
+        for action in ["playbook.update", "rules.reload", "login.success", "user.password", "token.create"] { #expect(audit.contains(action), "\(action)") }
         try png(await browser.screenshot(), "audit")
         try await browser.setWindowSize(width: 420, height: 900)
         try png(await browser.screenshot(), "audit-narrow")
