@@ -97,10 +97,22 @@ final class WebDriver: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds, polling; fails after `timeout` seconds with `what`.
+    ///
+    /// A condition that throws counts as not holding yet: while a form post navigates, an element
+    /// found on the old page can be gone when its text is read (WebDriver's "stale element").
     func wait(_ what: String, timeout: Double = 5, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while !(try await condition()) {
-            if Date() > deadline { throw Failure(description: "timed out waiting for \(what)") }
+        var lastError: (any Error)?
+        while true {
+            do {
+                if try await condition() { return }
+                lastError = nil
+            } catch {
+                lastError = error
+            }
+            if Date() > deadline {
+                throw Failure(description: "timed out waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
