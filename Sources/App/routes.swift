@@ -15,4 +15,5 @@ public func routes(_ app: Application) throws {
     TokensController().register(app)
     IncidentsAPI().register(app)
     ReadAPI().register(app)
+    ResponseController().register(app)
 }

@@ -20,8 +20,11 @@ public struct ActivityAction: RawRepresentable, Hashable, Codable, Sendable, Cus
     /// The end of a session at the user's request.
     public static let logout = ActivityAction(rawValue: "LOGOUT")
 
+    /// A request refused before any other work because its source is blocked (active response).
+    public static let requestBlocked = ActivityAction(rawValue: "REQUEST_BLOCKED")
+
     /// The actions the web application writes.
-    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .loginRejected, .pageVisit, .apiRequest, .logout]
+    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .loginRejected, .pageVisit, .apiRequest, .logout, .requestBlocked]
 
     public var description: String { rawValue }
 }

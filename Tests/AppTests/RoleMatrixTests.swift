@@ -38,6 +38,8 @@ struct RoleMatrixTests {
         "GET /api/v1/rules": .role(.viewer), "POST /api/v1/rules/validate": .role(.admin), "POST /api/v1/rules/reload": .role(.admin),
         "GET /api/v1/health": .role(.viewer), "GET /api/v1/tokens": .role(.admin), "POST /api/v1/tokens": .role(.admin),
         "POST /api/v1/tokens/:id/revoke": .role(.admin), "GET /api/v1/openapi.json": .role(.viewer),
+        "GET /response": .role(.analyst), "POST /response/block": .role(.analyst), "POST /response/:id/undo": .role(.analyst),
+        "POST /incidents/:id/block": .role(.analyst),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -62,6 +64,7 @@ struct RoleMatrixTests {
         "POST /api/v1/incidents/:id/merge": [400], "POST /api/v1/incidents/:id/alerts/:alert/move": [400],
         "POST /api/v1/incidents/:id/notes": [400], "POST /api/v1/incidents/:id/tasks/:position": [400],
         "POST /api/v1/playbooks/:name": [400], "POST /api/v1/tokens": [400], "POST /api/v1/tokens/:id/revoke": [404],
+        "POST /response/block": [400], "POST /response/:id/undo": [404], "POST /incidents/:id/block": [400],
     ]
 
     enum Who: String, CaseIterable {

@@ -23,6 +23,8 @@ public struct SecMonConfig: Sendable {
 
     /// Address to listen on.
     public var hostname = "127.0.0.1"
+    /// How often the block list is read again (blocks by other nodes, expiries), in seconds.
+    public var blockListRefreshSeconds = 5.0
     /// Port to listen on.
     public var port = 8080
     /// Directory for the SQLite database and other state.

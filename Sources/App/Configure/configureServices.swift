@@ -69,8 +69,13 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
+        blocks: BlockList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger) {
+            try await ResponseStore(database: app.db).activeBlocks()
+        },
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )
+    // Blocks in force apply from the first request.
+    await runtime.blocks.reload()
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime,

@@ -1,3 +1,4 @@
+import EventPipeline
 import Foundation
 import Incidents
 import SecurityModel
@@ -137,7 +138,9 @@ struct IncidentsController {
             evidence: events.map(Self.evidence), evidenceTotal: evidenceIDs.count,
             timeline: try await store.timeline(id).reversed().map { TimelineView(time: FormValues.display($0.time), actor: $0.actor, kind: $0.kind,
                                                                                 summary: $0.summary, before: $0.before, after: $0.after) },
-            error: error, notice: nil, noteDraft: noteDraft)
+            error: error, notice: nil, noteDraft: noteDraft,
+            addresses: incident.entities.filter { $0.kind == .ip }.map(\.value),
+            responses: try await ResponseStore(database: request.db).recent(incident: id, limit: 50).map { ResponseController.row($0, now: .now()) })
         let response = try await request.view.render("incident", context).encodeResponse(for: request)
         response.status = status
         return response

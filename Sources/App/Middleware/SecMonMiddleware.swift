@@ -22,7 +22,20 @@ struct SecMonMiddleware: AsyncMiddleware {
     let limiter: InFlightLimiter
     /// Host names requests may name (`nil`: any).
     let allowedHosts: Set<String>?
+    /// Sources refused before any other work.
+    let blocks: BlockList
     let errors = ErrorRenderer()
+
+    /// The short answer to a blocked source: no template, no session, no database.
+    static func blocked(_ block: BlockList.Entry, ip: String) -> Response {
+        let until = block.expires.map { "until " + Timestamp(microseconds: $0).iso8601.prefix(19) + "Z" } ?? "until an administrator lifts it"
+        let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>403 Blocked</title></head><body>"
+            + "<h1>Blocked</h1><p>Requests from your address are blocked \(until) by this site's security monitoring. "
+            + "If this is a mistake, contact its administrators and give them the reference \(block.id).</p></body></html>\n"
+        let response = Response(status: .forbidden, body: .init(string: body))
+        response.headers.contentType = .html
+        return response
+    }
 
     /// Whether the `Host` header names one of `allowed` (any port).
     static func names(_ host: String?, in allowed: Set<String>) -> Bool {
@@ -42,6 +55,9 @@ struct SecMonMiddleware: AsyncMiddleware {
             response = await errors.response(for: Abort(.misdirectedRequest,
                 reason: "This server does not answer for the host '\(shown)'. Open it by one of its names, or add this one with --allowed-host."),
                 request: request)
+        } else if let block = blocks.check(request.clientIP, now: timestamp.microseconds) {
+            request.activity.action = .requestBlocked
+            response = Self.blocked(block, ip: request.clientIP)
         } else if limiter.enter(request.clientIP) {
             defer { limiter.leave(request.clientIP) }
             do {

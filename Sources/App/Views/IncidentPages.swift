@@ -189,4 +189,8 @@ struct IncidentContext: Encodable {
     var error: String?
     var notice: String?
     var noteDraft: String
+    /// The incident's addresses (what can be blocked from here).
+    var addresses: [String]
+    /// Response actions taken for this incident.
+    var responses: [ResponseController.Row]
 }

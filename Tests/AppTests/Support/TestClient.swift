@@ -35,6 +35,8 @@ final class TestClient: Sendable {
     let baseURL: String
     private let cookies = Mutex<[String: String]>([:])
     let userAgent = Mutex("SecMonTests/1.0")
+    /// The loopback address to send from (nil: the default, 127.0.0.1).
+    let source = Mutex<String?>(nil)
 
     init(http: HTTPClient, baseURL: String) {
         self.http = http
@@ -50,6 +52,7 @@ final class TestClient: Sendable {
     func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Response {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        request.localAddress = source.withLock { $0 }
         request.headers.add(name: "User-Agent", value: userAgent.withLock { $0 })
         let cookieHeader = cookies.withLock { $0.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if !cookieHeader.isEmpty { request.headers.add(name: "Cookie", value: cookieHeader) }
