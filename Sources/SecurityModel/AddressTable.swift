@@ -42,8 +42,80 @@ public struct AddressTable<Value: Sendable>: Sendable {
                 self = v4
                 return
             }
+            if let v6 = Key.parseIPv6(text.utf8) {
+                self = v6
+                return
+            }
+            // Forms the fast parsers leave out (an IPv4 tail, a zone, brackets).
             guard let address = IPAddress(text) else { return nil }
             self.init(address)
+        }
+
+        /// Plain IPv6 (hex groups, at most one `::`), without allocating; nil for anything else.
+        private static func parseIPv6(_ utf8: String.UTF8View) -> Key? {
+            // Groups before `::` go into `head`, after it into `tail`, each as a 128-bit number
+            // (two words) that the next group shifts left.
+            var head = (high: UInt64(0), low: UInt64(0)), tail = (high: UInt64(0), low: UInt64(0))
+            var headCount = 0, tailCount = 0
+            var seenGap = false, previousColon = false
+            var value: UInt64 = 0, digits = 0, index = 0, gapEnd = -1
+            func append(_ group: UInt64, to number: inout (high: UInt64, low: UInt64)) {
+                number.high = number.high << 16 | number.low >> 48
+                number.low = number.low << 16 | group
+            }
+            guard utf8.count >= 2, utf8.count <= 39 else { return nil }
+            for byte in utf8 {
+                defer { index += 1 }
+                let nibble: UInt64
+                switch byte {
+                case 0x30...0x39: nibble = UInt64(byte - 0x30)
+                case 0x61...0x66: nibble = UInt64(byte - 0x61 + 10)
+                case 0x41...0x46: nibble = UInt64(byte - 0x41 + 10)
+                case 0x3A:
+                    if previousColon {
+                        guard !seenGap else { return nil }
+                        seenGap = true
+                        gapEnd = index
+                    } else if digits > 0 {
+                        if seenGap { append(value, to: &tail); tailCount += 1 } else { append(value, to: &head); headCount += 1 }
+                        value = 0
+                        digits = 0
+                    } else if index != 0 {
+                        return nil
+                    }
+                    previousColon = true
+                    continue
+                default:
+                    return nil
+                }
+                if previousColon && index == 1 { return nil } // one leading ':' alone
+                previousColon = false
+                value = value << 4 | nibble
+                digits += 1
+                if digits > 4 { return nil }
+            }
+            if digits > 0 {
+                if seenGap { append(value, to: &tail); tailCount += 1 } else { append(value, to: &head); headCount += 1 }
+            } else if gapEnd != index - 1 {
+                return nil // ends with one ':' alone
+            }
+            let total = headCount + tailCount
+            guard seenGap ? total <= 7 : total == 8 else { return nil }
+            // head, shifted left past the zero groups and the tail, then the tail.
+            let shift = 16 * (8 - headCount)
+            var high: UInt64, low: UInt64
+            if shift >= 128 {
+                high = 0; low = 0
+            } else if shift >= 64 {
+                high = head.low << UInt64(shift - 64); low = 0
+            } else if shift == 0 {
+                high = head.high; low = head.low
+            } else {
+                high = head.high << UInt64(shift) | head.low >> UInt64(64 - shift); low = head.low << UInt64(shift)
+            }
+            high |= tail.high
+            low |= tail.low
+            return Key(high: high, low: low)
         }
 
         private static func parseIPv4(_ utf8: inout String.UTF8View) -> Key? {
@@ -57,7 +129,9 @@ public struct AddressTable<Value: Sendable>: Sendable {
                 } else if byte == 0x2E {
                     guard digits > 0, dots < 3 else { return nil }
                     value = value << 8 | part
-                    part = 0; digits = 0; dots += 1
+                    part = 0
+                    digits = 0
+                    dots += 1
                 } else {
                     return nil
                 }
@@ -68,41 +142,54 @@ public struct AddressTable<Value: Sendable>: Sendable {
         }
     }
 
-    private var tables: [Int: [Key: Value]] = [:]
-    /// Prefix lengths in use, longest first.
-    private var lengths: [Int] = []
+    /// One hash table per prefix length (index 0...128).
+    private var tables: [[Key: Value]] = Array(repeating: [:], count: 129)
+    /// Entries per prefix length, split by whether their network lies in the IPv4-mapped space
+    /// (`::ffff:0:0/96`), to know which lengths a lookup must probe.
+    private var v4Counts = [Int](repeating: 0, count: 129)
+    private var v6Counts = [Int](repeating: 0, count: 129)
+    /// The lengths an IPv4 (mapped) address must probe, longest first: those of IPv4 entries, and
+    /// those up to 96 of others (a short IPv6 network such as `::/0` covers the mapped space).
+    private var v4Lengths: [Int] = []
+    /// The same for other IPv6 addresses.
+    private var v6Lengths: [Int] = []
     public private(set) var count = 0
+
+    private static func isMapped(_ key: Key) -> Bool { key.high == 0 && key.low >> 32 == 0xFFFF }
+
+    private mutating func recomputeLengths() {
+        v4Lengths = (0...128).reversed().filter { v4Counts[$0] > 0 || ($0 <= 96 && v6Counts[$0] > 0) }
+        v6Lengths = (0...128).reversed().filter { v6Counts[$0] > 0 || ($0 <= 96 && v4Counts[$0] > 0) }
+    }
 
     public init() {}
 
     /// Adds or replaces the entry for `block`.
     public mutating func insert(_ block: CIDRBlock, _ value: Value) {
-        let key = Key(block.network).masked(block.prefixLength)
-        if tables[block.prefixLength] == nil {
-            tables[block.prefixLength] = [:]
-            lengths.append(block.prefixLength)
-            lengths.sort(by: >)
-        }
-        if tables[block.prefixLength]?.updateValue(value, forKey: key) == nil { count += 1 }
+        let length = block.prefixLength
+        let key = Key(block.network).masked(length)
+        guard tables[length].updateValue(value, forKey: key) == nil else { return }
+        count += 1
+        if Self.isMapped(key) { v4Counts[length] += 1 } else { v6Counts[length] += 1 }
+        if v4Counts[length] + v6Counts[length] == 1 { recomputeLengths() }
     }
 
     /// Removes the entry for `block`; returns its value.
     @discardableResult
     public mutating func remove(_ block: CIDRBlock) -> Value? {
-        let key = Key(block.network).masked(block.prefixLength)
-        guard let removed = tables[block.prefixLength]?.removeValue(forKey: key) else { return nil }
+        let length = block.prefixLength
+        let key = Key(block.network).masked(length)
+        guard let removed = tables[length].removeValue(forKey: key) else { return nil }
         count -= 1
-        if tables[block.prefixLength]?.isEmpty == true {
-            tables[block.prefixLength] = nil
-            lengths.removeAll { $0 == block.prefixLength }
-        }
+        if Self.isMapped(key) { v4Counts[length] -= 1 } else { v6Counts[length] -= 1 }
+        if v4Counts[length] + v6Counts[length] == 0 { recomputeLengths() }
         return removed
     }
 
     /// The value of the most specific entry containing `key`.
     public func lookup(_ key: Key) -> Value? {
-        for length in lengths {
-            if let value = tables[length]?[key.masked(length)] { return value }
+        for length in Self.isMapped(key) ? v4Lengths : v6Lengths {
+            if let value = tables[length][key.masked(length)] { return value }
         }
         return nil
     }
@@ -112,6 +199,6 @@ public struct AddressTable<Value: Sendable>: Sendable {
 
     /// Every entry.
     public var entries: [(prefixLength: Int, key: Key, value: Value)] {
-        tables.flatMap { length, table in table.map { (length, $0.key, $0.value) } }
+        tables.enumerated().flatMap { length, table in table.map { (length, $0.key, $0.value) } }
     }
 }

@@ -15,6 +15,12 @@ public final class BlockList: Service, Sendable {
         public var target: String
         /// Microseconds since the epoch; nil: until undone.
         public var expires: Int64?
+
+        public init(id: String, target: String, expires: Int64?) {
+            self.id = id
+            self.target = target
+            self.expires = expires
+        }
     }
 
     private let table = Mutex(AddressTable<Entry>())
@@ -59,8 +65,15 @@ public final class BlockList: Service, Sendable {
         }
     }
 
-    /// Replaces the index (tests, benchmarks).
-    func replace(_ entries: AddressTable<Entry>) { table.withLock { $0 = entries } }
+    /// Replaces the index (benchmarks).
+    public func replace(_ entries: AddressTable<Entry>) { table.withLock { $0 = entries } }
+
+    /// A block list holding `entries` only, never reloading (benchmarks).
+    public static func fixed(_ entries: AddressTable<Entry>) -> BlockList {
+        let list = BlockList(refreshSeconds: 3600, logger: Logger(label: "bench")) { [] }
+        list.replace(entries)
+        return list
+    }
 
     public func run() async throws {
         await reload()
