@@ -92,6 +92,11 @@ struct BrowserTests {
         try await browser.wait("the note") { try await browser.text("#notes").contains("no account root") }
         #expect(try await browser.text("#notes").contains("<script>alert(1)</script>"), "the script shows as text")
 
+        // Block the attacking address from the incident.
+        try await browser.click("#response form.block-form button[type=submit]")
+        try await browser.wait("the block") { try await browser.text("#response").contains("in force") }
+        #expect(try await browser.text("#timeline").contains("Blocked 127.0.0.2"))
+
         // Close with a resolution.
         try await browser.click("#status-select option[value=closed]")
         try await browser.click("#resolution-select option[value=false-positive]")
@@ -107,6 +112,11 @@ struct BrowserTests {
         try await browser.setWindowSize(width: 420, height: 900)
         try await png("incident-closed-narrow")
         try await browser.setWindowSize(width: 1280, height: 900)
+
+        // The response page lists the block.
+        try await browser.open(h.baseURL + "/response")
+        #expect(try await browser.text("#block-list").contains("127.0.0.2"))
+        try await png("response")
 
         // The event search links each event to its incident.
         try await browser.open(h.baseURL + "/activity?ip=127.0.0.2&action=LOGIN_FAILURE")

@@ -70,7 +70,9 @@ public struct ResponseStore: Sendable {
             throw IncidentRefusal(.invalid, field: "reason", "say why, in 1 to 500 bytes")
         }
         let now = clock()
-        let action = Action(id: EventID.make(at: now), kind: "block", target: block.description, reason: reason, rule: nil, alertID: nil,
+        // A single address is written without its /32 or /128.
+        let single = block.prefixLength == 128
+        let action = Action(id: EventID.make(at: now), kind: "block", target: single ? block.network.description : block.description, reason: reason, rule: nil, alertID: nil,
                             incidentID: incident, actor: actor.name, created: now,
                             expires: Timestamp(microseconds: now.microseconds &+ Int64(minutes) * 60_000_000), undone: nil, undoneBy: nil)
         try await database.sqlTransaction { sql in
