@@ -69,7 +69,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
-        blocks: BlockList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger) {
+        blocks: BlockList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger,
+                          fingerprint: { try await ResponseStore(database: app.db).blocksFingerprint() }) {
             try await ResponseStore(database: app.db).activeBlocks()
         },
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger

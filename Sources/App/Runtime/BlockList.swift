@@ -1,4 +1,5 @@
 import EventPipeline
+import Foundation
 import Logging
 import SecurityModel
 import ServiceLifecycle
@@ -26,11 +27,18 @@ public final class BlockList: Service, Sendable {
     private let table = Mutex(AddressTable<Entry>())
     private let blocked = Atomic<Int>(0)
     private let load: @Sendable () async throws -> [ResponseStore.Action]
+    private let fingerprint: @Sendable () async throws -> String
+    private let loaded = Mutex<String?>(nil)
     private let refreshSeconds: Double
     private let logger: Logger
 
-    init(refreshSeconds: Double, logger: Logger, load: @escaping @Sendable () async throws -> [ResponseStore.Action]) {
+    /// `load` reads the blocks in force; `fingerprint` answers, cheaply, something that changes
+    /// whenever a block is added or undone (the periodic refresh reloads only then: expiry is
+    /// checked at lookup time).
+    init(refreshSeconds: Double, logger: Logger, fingerprint: @escaping @Sendable () async throws -> String = { UUID().uuidString },
+         load: @escaping @Sendable () async throws -> [ResponseStore.Action]) {
         self.load = load
+        self.fingerprint = fingerprint
         self.refreshSeconds = refreshSeconds
         self.logger = logger
     }
@@ -51,9 +59,13 @@ public final class BlockList: Service, Sendable {
     /// Blocks in force (as last loaded).
     public var count: Int { table.withLock { $0.count } }
 
-    /// Reloads the blocks in force from the database.
-    public func reload() async {
+    /// Reloads the blocks in force from the database if they changed since the last load
+    /// (`force`: whatever the fingerprint says).
+    public func reload(force: Bool = true) async {
         do {
+            let current = try await fingerprint()
+            if !force, loaded.withLock({ $0 }) == current { return }
+            loaded.withLock { $0 = current }
             var fresh = AddressTable<Entry>()
             for action in try await load() {
                 guard let block = CIDRBlock(action.target) else { continue }
@@ -80,7 +92,7 @@ public final class BlockList: Service, Sendable {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(Int(self.refreshSeconds * 1000)))
-                await self.reload()
+                await self.reload(force: false)
             }
         }
     }

@@ -131,6 +131,17 @@ public struct ResponseStore: Sendable {
             """).all().map(Self.action)
     }
 
+    /// Changes whenever a block is added or undone (how many there are, the newest, the latest undo).
+    public func blocksFingerprint() async throws -> String {
+        let row = try await (database as! any SQLDatabase).raw("""
+            SELECT COUNT(*) AS n, MAX(created_ts) AS c, MAX(undone_ts) AS u FROM response_actions WHERE kind = 'block'
+            """).first()
+        let count = try row?.decode(column: "n", as: Int.self) ?? 0
+        let created = try row?.decode(column: "c", as: Int64?.self) ?? 0
+        let undone = try row?.decode(column: "u", as: Int64?.self) ?? 0
+        return "\(count) \(created) \(undone)"
+    }
+
     /// The newest actions (in force or not), optionally of one incident.
     public func recent(incident: String? = nil, limit: Int = 200) async throws -> [Action] {
         let sql = database as! any SQLDatabase
