@@ -16,4 +16,5 @@ public func routes(_ app: Application) throws {
     IncidentsAPI().register(app)
     ReadAPI().register(app)
     ResponseController().register(app)
+    ResponseAPI().register(app)
 }

@@ -53,6 +53,33 @@ struct ResponseTests {
         }
     }
 
+    @Test("the API: a token blocks a source, lists and lifts it; refusals are problem documents", arguments: TestDatabase.all)
+    func api(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let soar = try await APIv1Tests.token(h, .analyst, name: "soar")
+            let schemas = try await APIv1Tests.schemas(h, token: soar)
+            let created = try await APIv1Tests.call(h, .POST, "/api/v1/blocks", token: soar,
+                                                    body: ["target": "2001:db8:9::/48", "minutes": 15, "reason": "scanner"])
+            #expect(created.status == .created, "\(created.body)")
+            try schemas.expect(created.body, "POST", "/api/v1/blocks", status: 201)
+            let id = try #require(try created.json()["id"] as? String)
+            let list = try await APIv1Tests.call(h, .GET, "/api/v1/blocks", token: soar)
+            try schemas.expect(list.body, "GET", "/api/v1/blocks")
+            let blocks = try list.json()["blocks"] as? [[String: Any]]
+            #expect((blocks?.first?["target"] as? String)?.hasSuffix("/48") == true && blocks?.first?["actor"] as? String == "token:soar")
+            #expect(h.app.secmon.runtime.blocks.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) != nil)
+            let refused = try await APIv1Tests.call(h, .POST, "/api/v1/blocks", token: soar,
+                                                    body: ["target": "127.0.0.1", "minutes": 15, "reason": "oops"])
+            let field = try refused.json()["field"] as? String
+            #expect(refused.status == .badRequest && field == "target")
+            let undone = try await APIv1Tests.call(h, .POST, "/api/v1/blocks/\(id)/undo", token: soar)
+            try schemas.expect(undone.body, "POST", "/api/v1/blocks/{id}/undo")
+            let state = try undone.json()["state"] as? String
+            #expect(state == "undone")
+            #expect(h.app.secmon.runtime.blocks.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) == nil)
+        }
+    }
+
     @Test("bad blocks are refused by field and write nothing: allowlist, own address, not an address, durations")
     func refusals() async throws {
         try await SecMonHarness.with(.sqlite) { h in

@@ -40,6 +40,7 @@ struct RoleMatrixTests {
         "POST /api/v1/tokens/:id/revoke": .role(.admin), "GET /api/v1/openapi.json": .role(.viewer),
         "GET /response": .role(.analyst), "POST /response/block": .role(.analyst), "POST /response/:id/undo": .role(.analyst),
         "POST /incidents/:id/block": .role(.analyst),
+        "GET /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks/:id/undo": .role(.analyst),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -65,6 +66,7 @@ struct RoleMatrixTests {
         "POST /api/v1/incidents/:id/notes": [400], "POST /api/v1/incidents/:id/tasks/:position": [400],
         "POST /api/v1/playbooks/:name": [400], "POST /api/v1/tokens": [400], "POST /api/v1/tokens/:id/revoke": [404],
         "POST /response/block": [400], "POST /response/:id/undo": [404], "POST /incidents/:id/block": [400],
+        "POST /api/v1/blocks": [400], "POST /api/v1/blocks/:id/undo": [404],
     ]
 
     enum Who: String, CaseIterable {

@@ -73,6 +73,10 @@ enum APIDocument {
         .init(method: .post, path: "/api/v1/tokens", summary: "Create a token; the answer holds it, once", role: .admin, body: "TokenInput",
               response: "Token", status: 201),
         .init(method: .post, path: "/api/v1/tokens/{id}/revoke", summary: "Revoke a token at once", role: .admin, response: "Token"),
+        .init(method: .get, path: "/api/v1/blocks", summary: "The blocks in force", role: .analyst, response: "BlockList"),
+        .init(method: .post, path: "/api/v1/blocks", summary: "Block a source address or network (refused for the allowlist and your own address)",
+              role: .analyst, body: "BlockInput", response: "Block", status: 201),
+        .init(method: .post, path: "/api/v1/blocks/{id}/undo", summary: "Lift a block in force", role: .analyst, response: "Block"),
         .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
     ]
 
@@ -177,6 +181,16 @@ enum APIDocument {
         "TokenInput": .object(properties: [
             "name": .string(maxLength: 64), "role": .string(allowedValues: "viewer", "analyst", "admin"),
             "days": .integer(required: false, maximum: (366, exclusive: false), minimum: (1, exclusive: false)),
+        ], additionalProperties: .init(false)),
+        "Block": .object(properties: [
+            "id": .string, "target": .string(description: "an address, or a network in CIDR notation"), "reason": .string,
+            "incident": optionalString, "actor": .string, "created_at": time, "expires_at": optionalTime,
+            "state": .string(allowedValues: "in-force", "expired", "undone"), "undone_by": optionalString,
+        ]),
+        "BlockList": .object(properties: ["blocks": .array(items: ref("Block")), "refused_requests": .integer]),
+        "BlockInput": .object(properties: [
+            "target": .string(maxLength: 64), "minutes": .integer(maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
+            "reason": .string(maxLength: 500), "incident": optionalString,
         ], additionalProperties: .init(false)),
         "OpenAPIDocument": .object(properties: ["openapi": .string], additionalProperties: .init(true)),
         "Problem": .object(description: "RFC 9457 problem details", properties: [
