@@ -20,6 +20,28 @@ struct IncidentsController {
         var since: String?
         var until: String?
         var page: Int?
+        /// API v1 only: page size and the position after the page before.
+        var limit: Int?
+        var cursor: String?
+
+        /// The filters the page and API v1 share: `status` is `open` (any unresolved) or one status;
+        /// `assignee` empty for anyone, `-` for unassigned.
+        func filter() throws(IncidentRefusal) -> IncidentStore.Filter {
+            var filter = IncidentStore.Filter()
+            let status = FormValues.clean(self.status, maxBytes: 64)
+            if status == "open" {
+                filter.statuses = IncidentStatus.openStatuses
+            } else if let one = try FormValues.choice(status, field: "status", as: IncidentStatus.self) {
+                filter.statuses = [one]
+            }
+            if let severity = try FormValues.choice(severity, field: "severity", as: IncidentSeverity.self) { filter.severities = [severity] }
+            filter.rule = FormValues.clean(rule, maxBytes: 128)
+            let assignee = FormValues.clean(assignee, maxBytes: 128)
+            filter.assignee = assignee == "-" ? "" : assignee
+            filter.since = try FormValues.time(since, field: "since")
+            filter.until = try FormValues.time(until, field: "until")
+            return filter
+        }
     }
 
     struct StatusForm: Content { var status: String?; var resolution: String?; var version: Int? }
@@ -49,20 +71,8 @@ struct IncidentsController {
     @Sendable func list(_ request: Request) async throws -> View {
         let principal = try request.requirePrincipal()
         let query = try request.query.decode(ListQuery.self)
-        var filter = IncidentStore.Filter()
+        var filter = try query.filter()
         let statusText = FormValues.clean(query.status, maxBytes: 64)
-        if statusText == "open" {
-            filter.statuses = IncidentStatus.openStatuses
-        } else if let status = try FormValues.choice(statusText, field: "status", as: IncidentStatus.self) {
-            filter.statuses = [status]
-        }
-        if let severity = try FormValues.choice(query.severity, field: "severity", as: IncidentSeverity.self) { filter.severities = [severity] }
-        filter.rule = FormValues.clean(query.rule, maxBytes: 128)
-        // Empty: anyone; "-": unassigned; else that user.
-        let assignee = FormValues.clean(query.assignee, maxBytes: 128)
-        filter.assignee = assignee == "-" ? "" : assignee
-        filter.since = try FormValues.time(query.since, field: "since")
-        filter.until = try FormValues.time(query.until, field: "until")
         let page = try FormValues.page(query.page)
         filter.limit = Self.pageSize
         filter.offset = (page - 1) * Self.pageSize

@@ -78,7 +78,8 @@ struct ErrorRenderer: Sendable {
     /// and how to fix it, `instance` the path, and `field` (an extension member) the parameter or
     /// body field at fault when there is one.
     static func problem(status: HTTPResponseStatus, detail: String, error: any Error, instance: String) -> Response {
-        var body: [String: String] = ["title": status.reasonPhrase, "detail": detail, "instance": instance, "type": "about:blank"]
+        var body: [String: Any] = ["title": status.reasonPhrase, "status": Int(status.code), "detail": detail, "instance": instance,
+                                   "type": "about:blank"]
         if let refusal = error as? IncidentRefusal {
             body["field"] = refusal.field
             body["type"] = "urn:secmon:problem:" + (refusal.kind == .conflict ? (refusal.field == "version" ? "stale-version" : "conflict")
@@ -91,12 +92,7 @@ struct ErrorRenderer: Sendable {
         } else if status == .forbidden {
             body["type"] = "urn:secmon:problem:forbidden"
         }
-        var json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-        // Status as a number, as RFC 9457 says.
-        if var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] {
-            object["status"] = Int(status.code)
-            json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? json
-        }
+        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         let response = Response(status: status, body: .init(data: json))
         response.headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
         return response

@@ -77,7 +77,7 @@ public struct APITokenStore: Sendable {
         try await database.raw("SELECT * FROM api_tokens ORDER BY created_ts DESC").all().map(Self.record)
     }
 
-    /// Revokes a token at once.
+    /// Revokes a token at once; returns it as it is now.
     public func revoke(id: String, by actor: AuditTrail.Actor, now: Timestamp = .now()) async throws -> Record {
         guard let row = try await database.raw("SELECT * FROM api_tokens WHERE id = \(bind: id)").first() else {
             throw IncidentRefusal(.notFound, field: "id", "there is no token \(id)")
@@ -86,7 +86,10 @@ public struct APITokenStore: Sendable {
         guard record.revoked == nil else { throw IncidentRefusal(.conflict, field: "id", "token '\(record.name)' is already revoked") }
         try await database.raw("UPDATE api_tokens SET revoked_ts = \(bind: now.microseconds), revoked_by = \(bind: actor.name) WHERE id = \(bind: id)").run()
         try await AuditTrail.record(.init(time: now, actor: actor, action: "token.revoke", target: "token:\(record.name)"), on: database)
-        return record
+        var revoked = record
+        revoked.revoked = now
+        revoked.revokedBy = actor.name
+        return revoked
     }
 
     /// The principal a presented token stands for, after recording its use; throws a

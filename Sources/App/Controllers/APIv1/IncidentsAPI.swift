@@ -29,31 +29,10 @@ struct IncidentsAPI {
         v1.secured(.POST, ":id", "tasks", ":position", access: .role(.analyst), use: setTask)
     }
 
-    struct ListQuery: Content {
-        var status: String?
-        var severity: String?
-        var rule: String?
-        var assignee: String?
-        var since: String?
-        var until: String?
-        var limit: Int?
-        var cursor: String?
-    }
-
     @Sendable func list(_ request: Request) async throws -> APIViews.IncidentPage {
-        let query = try request.query.decode(ListQuery.self)
-        var filter = IncidentStore.Filter()
-        let status = FormValues.clean(query.status, maxBytes: 64)
-        if status == "open" { filter.statuses = IncidentStatus.openStatuses }
-        else if let one = try FormValues.choice(status, field: "status", as: IncidentStatus.self) { filter.statuses = [one] }
-        if let severity = try FormValues.choice(query.severity, field: "severity", as: IncidentSeverity.self) { filter.severities = [severity] }
-        filter.rule = FormValues.clean(query.rule, maxBytes: 128)
-        let assignee = FormValues.clean(query.assignee, maxBytes: 128)
-        filter.assignee = assignee == "-" ? "" : assignee
-        filter.since = try FormValues.time(query.since, field: "since")
-        filter.until = try FormValues.time(query.until, field: "until")
-        let limit = query.limit ?? 50
-        guard (1...200).contains(limit) else { throw IncidentRefusal(.invalid, field: "limit", "must be between 1 and 200") }
+        let query = try request.query.decode(IncidentsController.ListQuery.self)
+        var filter = try query.filter()
+        let limit = try ReadAPI.limit(query.limit)
         filter.limit = limit
         if let cursor = query.cursor {
             let parts = try request.secmon.cursors.decode(cursor, kind: "incidents", count: 2)

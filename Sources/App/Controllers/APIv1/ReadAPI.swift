@@ -18,7 +18,7 @@ struct ReadAPI {
         v1.secured(.GET, "rules", access: .role(.viewer), use: rules)
         v1.secured(.POST, "rules", "validate", access: .role(.admin), use: validateRules)
         v1.secured(.POST, "rules", "reload", access: .role(.admin), use: reloadRules)
-        v1.secured(.GET, "health", access: .role(.viewer), use: health)
+        v1.secured(.GET, "health", access: .role(.viewer), use: APIController().health)
         v1.secured(.GET, "tokens", access: .role(.admin), use: tokens)
         v1.secured(.POST, "tokens", access: .role(.admin), use: createToken)
         v1.secured(.POST, "tokens", ":id", "revoke", access: .role(.admin), use: revokeToken)
@@ -261,12 +261,6 @@ struct ReadAPI {
         return try await result.encodeResponse(for: request)
     }
 
-    // MARK: Health
-
-    @Sendable func health(_ request: Request) async throws -> PipelineHealth.Document {
-        request.secmon.runtime.health.document(detailed: request.principal?.role.includes(.admin) == true)
-    }
-
     // MARK: Tokens
 
     struct TokenView: Content {
@@ -327,8 +321,6 @@ struct ReadAPI {
         guard let id = request.parameters.get("id"), id.utf8.count <= 64 else {
             throw IncidentRefusal(.invalid, field: "id", "the token id in the path is missing or too long")
         }
-        let store = APITokenStore(database: try request.sqlDatabase())
-        let revoked = try await store.revoke(id: id, by: request.actor(principal))
-        return TokenView(try await store.all().first { $0.id == revoked.id } ?? revoked)
+        return TokenView(try await APITokenStore(database: try request.sqlDatabase()).revoke(id: id, by: request.actor(principal)))
     }
 }
