@@ -54,6 +54,9 @@ let package = Package(
             "SecurityModel",
             .product(name: "Ink", package: "Ink"),
         ]),
+        // Pure: active response's kinds, targets and per-rule policies (with escalation), the
+        // bounded rate limiter and the login throttle; no I/O, times passed in.
+        .target(name: "ActiveResponse", dependencies: ["SecurityModel", "Incidents"]),
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -111,6 +114,7 @@ let package = Package(
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "SecurityModel"]),
+        .testTarget(name: "ActiveResponseTests", dependencies: ["ActiveResponse", "Incidents", "SecurityModel"]),
         .testTarget(name: "DetectionEngineTests", dependencies: ["DetectionEngine", "SecurityModel"]),
         // Fixtures (a labelled generated log and its ground truth) are read from the source tree.
         .testTarget(name: "AnalysisTests", dependencies: [
@@ -126,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "Simulation", "EventPipeline",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
