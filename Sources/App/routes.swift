@@ -17,4 +17,6 @@ public func routes(_ app: Application) throws {
     ReadAPI().register(app)
     ResponseController().register(app)
     ResponseAPI().register(app)
+    ResponseActionsAPI().register(app)
+    ResponsePoliciesController().register(app)
 }

@@ -23,8 +23,18 @@ public struct ActivityAction: RawRepresentable, Hashable, Codable, Sendable, Cus
     /// A request refused before any other work because its source is blocked (active response).
     public static let requestBlocked = ActivityAction(rawValue: "REQUEST_BLOCKED")
 
+    /// A request refused with 429 before any other work because its source is over the rate limit
+    /// active response set for it.
+    public static let requestRateLimited = ActivityAction(rawValue: "REQUEST_RATE_LIMITED")
+    /// A login attempt refused before its password was checked, because of recent failures from
+    /// its address (or for its user from that address, or with its device cookie). The brute-force
+    /// rules count it as a failed attempt.
+    public static let loginThrottled = ActivityAction(rawValue: "LOGIN_THROTTLED")
+
     /// The actions the web application writes.
-    public static let applicationActions: [ActivityAction] = [.loginSuccess, .loginFailure, .loginRejected, .pageVisit, .apiRequest, .logout, .requestBlocked]
+    public static let applicationActions: [ActivityAction] = [
+        .loginSuccess, .loginFailure, .loginRejected, .loginThrottled, .pageVisit, .apiRequest, .logout, .requestBlocked, .requestRateLimited,
+    ]
 
     public var description: String { rawValue }
 }

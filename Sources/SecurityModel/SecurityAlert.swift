@@ -44,6 +44,8 @@ public struct SecurityAlert: Sendable, Hashable {
     public var node: String
     /// The playbook its rule names (`brute-force`), if any.
     public var playbook: String?
+    /// Why its level is not its rule's (an address or user on the watchlist), if it is not.
+    public var note: String?
 
     public init(id: String, rule: String, title: String, level: Severity, group: [GroupValue], entities: [Entity],
                 firstTime: Timestamp, lastTime: Timestamp, eventCount: Int, evidence: [String], status: Status, node: String,
@@ -70,7 +72,7 @@ public struct SecurityAlert: Sendable, Hashable {
 
     /// About how many bytes the alert holds in memory (for bounded queues).
     public var estimatedBytes: Int {
-        var total = 256 + id.utf8.count + rule.utf8.count + title.utf8.count + node.utf8.count
+        var total = 256 + id.utf8.count + rule.utf8.count + title.utf8.count + node.utf8.count + (note?.utf8.count ?? 0)
         for value in group { total &+= 32 &+ value.field.utf8.count &+ (value.value?.utf8.count ?? 0) }
         for entity in entities { total &+= 24 &+ entity.value.utf8.count }
         for id in evidence { total &+= 16 &+ id.utf8.count }

@@ -21,6 +21,9 @@ public struct Simulator: Sendable {
         public var requests: Int
         /// Status codes seen, in order.
         public var statuses: [UInt]
+
+        /// Requests SecMon's active response refused: 403 (blocked) and 429 (rate-limited or throttled).
+        public var refused: Int { statuses.filter { $0 == 403 || $0 == 429 }.count }
     }
 
     public let target: URL
@@ -118,9 +121,13 @@ public struct Simulator: Sendable {
         }
 
         func login(_ name: String, _ password: String, expectSuccess: Bool) async throws {
-            _ = try await send(.GET, "/login")
-            guard let token = Self.csrfToken(in: lastBody) else { throw Failure("the login page at \(simulator.target) has no form token: is this SecMon?") }
-            let (status, location) = try await send(.POST, "/login", form: ["username": name, "password": password, "csrf_token": token])
+            let (page, _) = try await send(.GET, "/login")
+            let token = Self.csrfToken(in: lastBody)
+            // A blocked or rate-limited attacker gets no form; it keeps trying, as attackers do.
+            guard token != nil || page == 403 || page == 429 else {
+                throw Failure("the login page at \(simulator.target) has no form token: is this SecMon?")
+            }
+            let (status, location) = try await send(.POST, "/login", form: ["username": name, "password": password, "csrf_token": token ?? "none"])
             if expectSuccess, status != 303 || location?.hasPrefix("/login") == true {
                 throw Failure("logging in as '\(name)' failed (HTTP \(status)): check --user and the password")
             }

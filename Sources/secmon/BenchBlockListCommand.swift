@@ -23,7 +23,7 @@ struct BenchBlockListCommand: ParsableCommand {
 
     func run() throws {
         var generator = SeededGenerator(seed: 42)
-        var table = AddressTable<BlockList.Entry>()
+        var table = AddressTable<ResponseList.Entry>()
         var blocked: [String] = []
         func v4() -> String { "\(Int.random(in: 1...223, using: &generator)).\(Int.random(in: 0...255, using: &generator)).\(Int.random(in: 0...255, using: &generator)).\(Int.random(in: 0...255, using: &generator))" }
         func v6() -> String { "2001:db8:\(String(Int.random(in: 0...0xFFFF, using: &generator), radix: 16))::\(String(Int.random(in: 1...0xFFFF, using: &generator), radix: 16))" }
@@ -33,15 +33,15 @@ struct BenchBlockListCommand: ParsableCommand {
             let text = kind < 5 ? v4() : kind < 7 ? v4() + "/\(Int.random(in: 16...30, using: &generator))"
                 : kind < 9 ? v6() : v6() + "/\(Int.random(in: 48...64, using: &generator))"
             guard let block = CIDRBlock(text) else { continue }
-            table.insert(block, BlockList.Entry(id: "bench", target: block.description, expires: nil))
+            table.insert(block, ResponseList.Entry(id: "bench", target: block.description, expires: nil))
             if kind < 5 || (kind >= 7 && kind < 9) { blocked.append(text) }
         }
         // Probes: half blocked addresses, half random ones (mostly not blocked); IPv4 and IPv6.
         var probes: [String] = []
         for index in 0..<4096 { probes.append(index % 2 == 0 ? blocked[index % blocked.count] : (index % 4 == 1 ? v4() : v6())) }
-        let list = BlockList.fixed(table)
+        let list = ResponseList.fixed(table)
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        var keys = probes.compactMap { AddressTable<BlockList.Entry>.Key(parsing: $0) }
+        var keys = probes.compactMap { AddressTable<ResponseList.Entry>.Key(parsing: $0) }
         keys = Array(keys.prefix(4096))
 
         func measure(_ body: (Int) -> Int) -> Double {

@@ -69,6 +69,9 @@ struct SimulateCommand: AsyncParsableCommand {
                 let counts = Dictionary(grouping: report.statuses, by: { $0 }).map { "\($0.value.count)× \($0.key)" }.sorted().joined(separator: ", ")
                 let e = scenario.expectation
                 print("  sent \(report.requests) requests (\(counts))")
+                if report.refused > 0 {
+                    print("  \(report.refused) refused by active response (403 blocked, 429 rate-limited or throttled): see /response")
+                }
                 print("  expect: one incident, \(e.rule), severity \(e.severity), playbook \(e.playbook), about \(e.about), \(e.alerts) alert(s)")
             }
             print("Open \(url.absoluteString.trimmingCharacters(in: ["/"]))/incidents to see them (alerts are filed within a second).")

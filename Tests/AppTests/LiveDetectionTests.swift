@@ -112,7 +112,8 @@ struct LiveDetectionTests {
         let rules = try Self.quickRules()
         try await SecMonHarness.with(database, adjust: { $0.rulesPath = rules }) { h in
             let attacker = h.client()
-            for _ in 0..<2 { _ = try await attacker.login("root", "wrong-password") }
+            // Other user names each time: more than three failures for one name from one address are throttled.
+            for index in 0..<2 { _ = try await attacker.login("root\(index)", "wrong-password") }
             // Stored while open, without waiting for a lateness window or the episode's end.
             try await h.flush()
             let opened = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.eventCount == 2 })
@@ -121,7 +122,7 @@ struct LiveDetectionTests {
             #expect(opened.group == [SecurityAlert.GroupValue(field: "ip_address", value: "127.0.0.1")])
             #expect(opened.entities == [Entity(.ip, "127.0.0.1")])
             #expect(opened.node == h.config.nodeName)
-            for _ in 0..<3 { _ = try await attacker.login("root", "wrong-password") }
+            for index in 2..<5 { _ = try await attacker.login("root\(index)", "wrong-password") }
             try await h.flush()
             let grown = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.eventCount == 5 })
             #expect(grown.id == opened.id)
@@ -155,7 +156,7 @@ struct LiveDetectionTests {
         var firstID = ""
         try await SecMonHarness.with(database, directory: dir, databaseConfig: databaseConfig, adjust: { $0.rulesPath = rules }) { h in
             let attacker = h.client()
-            for _ in 0..<3 { _ = try await attacker.login("root", "wrong-password") }
+            for index in 2..<5 { _ = try await attacker.login("root\(index)", "wrong-password") }
             try await h.flush()
             let row = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.eventCount == 3 })
             #expect(row.status == "open")
@@ -260,7 +261,8 @@ struct LiveDetectionTests {
             #expect(response.body.contains("bad.yml:5"))
             // The running rules still detect.
             let attacker = h.client()
-            for _ in 0..<2 { _ = try await attacker.login("root", "wrong-password") }
+            // Other user names each time: more than three failures for one name from one address are throttled.
+            for index in 0..<2 { _ = try await attacker.login("root\(index)", "wrong-password") }
             try await h.flush()
             let first = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.eventCount == 2 })
             // Fixed and changed (a new id): reloaded; the old rule's open alert is closed.
@@ -277,7 +279,8 @@ struct LiveDetectionTests {
             try await h.flush()
             let closed = try #require(try await Self.waitFor(h, rule: "Q-01") { $0.status == "closed" })
             #expect(closed.id == first.id)
-            for _ in 0..<2 { _ = try await attacker.login("root", "wrong-password") }
+            // Other user names each time: more than three failures for one name from one address are throttled.
+            for index in 0..<2 { _ = try await attacker.login("root\(index)", "wrong-password") }
             try await h.flush()
             let second = try #require(try await Self.waitFor(h, rule: "Q-02") { $0.eventCount == 2 })
             #expect(second.status == "open")

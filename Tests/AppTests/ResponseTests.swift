@@ -10,6 +10,16 @@ import Testing
 /// address cannot be blocked; blocks expire, survive a restart and are undone.
 @Suite("Response: blocks", .timeLimit(.minutes(3)))
 struct ResponseTests {
+    /// Turns a rule's response policy on or off (as an administrator would), keeping its actions.
+    static func setPolicy(_ h: SecMonHarness, _ rule: String, enabled: Bool, dryRun: Bool = false) async throws {
+        let store = ResponsePolicyStore(database: h.app.db as! any SQLDatabase)
+        let stored = try #require(try await store.find(rule))
+        var policy = stored.policy
+        policy.enabled = enabled
+        policy.dryRun = dryRun
+        _ = try await store.save(policy, version: stored.version, knownRules: [rule], by: .user("test", ip: nil), on: h.app.db)
+    }
+
     static func attacker(_ h: SecMonHarness, _ address: String) -> TestClient {
         let client = h.client()
         client.source.withLock { $0 = address }
@@ -24,7 +34,7 @@ struct ResponseTests {
             let neighbour = Self.attacker(h, "127.0.0.10")
             #expect(try await attacker.get("/login").status == .ok)
 
-            let response = try await analyst.postForm("/response/block", ["target": "127.0.0.9", "minutes": "30", "reason": "scanning us"])
+            let response = try await analyst.postForm("/response/act", ["kind": "block", "target": "127.0.0.9", "minutes": "30", "reason": "scanning us"])
             #expect(response.status == .ok && response.body.contains("Blocked 127.0.0.9"), "\(response.body.prefix(300))")
             for path in ["/login", "/healthz", "/api/v1/health", "/static/css/app.css", "/no-such-page"] {
                 let refused = try await attacker.get(path)
@@ -36,7 +46,7 @@ struct ResponseTests {
             // Written as its own action, with its status.
             let lines = try await h.logObjects().filter { $0["ip_address"] as? String == "127.0.0.9" && $0["action"] as? String == "REQUEST_BLOCKED" }
             #expect(lines.count == 6 && lines.allSatisfy { $0["status"] as? Int == 403 })
-            #expect(h.app.secmon.runtime.blocks.refusedRequests == 6)
+            #expect(h.app.secmon.runtime.responses.refusedRequests == 6)
 
             let page = try await analyst.get("/response")
             #expect(page.body.contains("scanning us") && page.body.contains("127.0.0.9"))
@@ -49,7 +59,7 @@ struct ResponseTests {
             #expect(again.status == .conflict && again.body.contains("already undone"))
 
             let audit = try await AuditTrail.entries({ var f = AuditTrail.Filter(); f.action = "response."; return f }(), on: h.app.db as! any SQLDatabase)
-            #expect(audit.map(\.action) == ["response.unblock", "response.block"] && audit.allSatisfy { $0.target == "ip:127.0.0.9" })
+            #expect(audit.map(\.action) == ["response.undo-block", "response.block"] && audit.allSatisfy { $0.target == "ip:127.0.0.9" })
         }
     }
 
@@ -67,7 +77,7 @@ struct ResponseTests {
             try schemas.expect(list.body, "GET", "/api/v1/blocks")
             let blocks = try list.json()["blocks"] as? [[String: Any]]
             #expect((blocks?.first?["target"] as? String)?.hasSuffix("/48") == true && blocks?.first?["actor"] as? String == "token:soar")
-            #expect(h.app.secmon.runtime.blocks.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) != nil)
+            #expect(h.app.secmon.runtime.responses.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) != nil)
             let refused = try await APIv1Tests.call(h, .POST, "/api/v1/blocks", token: soar,
                                                     body: ["target": "127.0.0.1", "minutes": 15, "reason": "oops"])
             let field = try refused.json()["field"] as? String
@@ -76,7 +86,7 @@ struct ResponseTests {
             try schemas.expect(undone.body, "POST", "/api/v1/blocks/{id}/undo")
             let state = try undone.json()["state"] as? String
             #expect(state == "undone")
-            #expect(h.app.secmon.runtime.blocks.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) == nil)
+            #expect(h.app.secmon.runtime.responses.check("2001:db8:9:1::5", now: Timestamp.now().microseconds) == nil)
         }
     }
 
@@ -96,16 +106,16 @@ struct ResponseTests {
                 (["target": "192.0.2.7", "minutes": "30", "reason": " "], "reason", "say why"),
             ]
             for (form, field, words) in cases {
-                let response = try await analyst.postForm("/response/block", form)
+                let response = try await analyst.postForm("/response/act", form.merging(["kind": "block"]) { a, _ in a })
                 #expect(response.status == .badRequest, "\(form)")
-                #expect(response.body.contains("Not blocked: \(field):") && response.body.contains(words), "\(form): \(response.body.prefix(400))")
+                #expect(response.body.contains("Nothing was done: \(field):") && response.body.contains(words), "\(form): \(response.body.prefix(400))")
             }
             // The analyst's own address (here the test's source is 127.0.0.1, allowlisted anyway; use an
             // analyst from another loopback address).
             let remoteAnalyst = Self.attacker(h, "127.0.0.20")
             try await h.createUser("ana2", role: .analyst)
             _ = try await remoteAnalyst.login("ana2", "user-password-123")
-            let own = try await remoteAnalyst.postForm("/response/block", ["target": "127.0.0.16/28", "minutes": "30", "reason": "x"])
+            let own = try await remoteAnalyst.postForm("/response/act", ["kind": "block", "target": "127.0.0.16/28", "minutes": "30", "reason": "x"])
             #expect(own.status == .badRequest && own.body.contains("your own address"))
             #expect(try await ResponseStore(database: h.app.db).recent().isEmpty)
             let missing = try await analyst.postForm("/response/no-such-action/undo", [:])
@@ -120,24 +130,26 @@ struct ResponseTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let databaseConfig = try await db.makeFresh(in: dir)
         try await SecMonHarness.with(db, directory: dir, databaseConfig: databaseConfig) { h in
+            // D-01's policy is off here: this test blocks by hand.
+            try await ResponseTests.setPolicy(h, "D-01", enabled: false)
             _ = try await IncidentTests.simulator(h).run(.bruteForce)
             let incident = try #require(try await IncidentTests.incidents(h).first)
             let analyst = try await h.loggedIn(as: .analyst)
             let page = try await analyst.get("/incidents/\(incident.id)")
-            #expect(page.body.contains("action=\"/incidents/\(incident.id)/block\""))
-            let blocked = try await analyst.postForm("/incidents/\(incident.id)/block", ["target": "127.0.0.2", "minutes": "60"])
+            #expect(page.body.contains("action=\"/incidents/\(incident.id)/respond\""))
+            let blocked = try await analyst.postForm("/incidents/\(incident.id)/respond", ["kind": "block", "target": "127.0.0.2", "minutes": "60"])
             #expect(blocked.status == .seeOther)
             #expect(try await Self.attacker(h, "127.0.0.2").get("/login").status == .forbidden)
             let timeline = try await IncidentStore(database: h.app.db).timeline(incident.id)
             #expect(timeline.last?.kind == "response" && timeline.last?.summary.contains("Blocked 127.0.0.2") == true)
-            #expect(try await analyst.get("/incidents/\(incident.id)").body.contains("in force"))
+            #expect(try await analyst.get("/incidents/\(incident.id)").body.contains("(in force)"))
             // An expired block no longer applies (made an hour and a minute ago, for an hour).
             let past = Timestamp(microseconds: Timestamp.now().microseconds - 61 * 60_000_000)
-            _ = try await ResponseStore(database: h.app.db, clock: { past }).block("192.0.2.50", minutes: 60, reason: "old", incident: nil,
+            _ = try await ResponseStore(database: h.app.db, clock: { past }).apply(.block, target: "192.0.2.50", minutes: 60, reason: "old",
                                                                                    by: .user("test", ip: nil))
-            await h.app.secmon.runtime.blocks.reload()
-            #expect(h.app.secmon.runtime.blocks.check("192.0.2.50", now: Timestamp.now().microseconds) == nil)
-            #expect(h.app.secmon.runtime.blocks.check("127.0.0.2", now: Timestamp.now().microseconds) != nil)
+            await h.app.secmon.runtime.responses.reload()
+            #expect(h.app.secmon.runtime.responses.check("192.0.2.50", now: Timestamp.now().microseconds) == nil)
+            #expect(h.app.secmon.runtime.responses.check("127.0.0.2", now: Timestamp.now().microseconds) != nil)
         }
         // After a restart the block is still in force from the first request.
         try await SecMonHarness.with(db, directory: dir, databaseConfig: databaseConfig) { h in

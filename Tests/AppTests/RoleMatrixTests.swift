@@ -38,8 +38,12 @@ struct RoleMatrixTests {
         "GET /api/v1/rules": .role(.viewer), "POST /api/v1/rules/validate": .role(.admin), "POST /api/v1/rules/reload": .role(.admin),
         "GET /api/v1/health": .role(.viewer), "GET /api/v1/tokens": .role(.admin), "POST /api/v1/tokens": .role(.admin),
         "POST /api/v1/tokens/:id/revoke": .role(.admin), "GET /api/v1/openapi.json": .role(.viewer),
-        "GET /response": .role(.analyst), "POST /response/block": .role(.analyst), "POST /response/:id/undo": .role(.analyst),
-        "POST /incidents/:id/block": .role(.analyst),
+        "GET /response": .role(.analyst), "POST /response/act": .role(.analyst), "POST /response/:id/undo": .role(.analyst),
+        "POST /response/:id/edit": .role(.analyst), "POST /incidents/:id/respond": .role(.analyst),
+        "GET /response/policies": .role(.analyst), "POST /response/policies": .role(.admin),
+        "GET /api/v1/responses": .role(.analyst), "POST /api/v1/responses": .role(.analyst),
+        "POST /api/v1/responses/:id/edit": .role(.analyst), "POST /api/v1/responses/:id/undo": .role(.analyst),
+        "GET /api/v1/response-policies": .role(.analyst), "POST /api/v1/response-policies/:rule": .role(.admin),
         "GET /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks/:id/undo": .role(.analyst),
     ]
 
@@ -65,7 +69,9 @@ struct RoleMatrixTests {
         "POST /api/v1/incidents/:id/merge": [400], "POST /api/v1/incidents/:id/alerts/:alert/move": [400],
         "POST /api/v1/incidents/:id/notes": [400], "POST /api/v1/incidents/:id/tasks/:position": [400],
         "POST /api/v1/playbooks/:name": [400], "POST /api/v1/tokens": [400], "POST /api/v1/tokens/:id/revoke": [404],
-        "POST /response/block": [400], "POST /response/:id/undo": [404], "POST /incidents/:id/block": [400],
+        "POST /response/act": [400], "POST /response/:id/undo": [404], "POST /response/:id/edit": [404], "POST /incidents/:id/respond": [400],
+        "POST /response/policies": [400], "POST /api/v1/responses": [400], "POST /api/v1/responses/:id/edit": [400],
+        "POST /api/v1/responses/:id/undo": [404], "POST /api/v1/response-policies/:rule": [400],
         "POST /api/v1/blocks": [400], "POST /api/v1/blocks/:id/undo": [404],
     ]
 

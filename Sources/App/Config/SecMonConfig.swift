@@ -43,10 +43,18 @@ public struct SecMonConfig: Sendable {
     public var passwordHashThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     /// Logins waiting for a hashing thread before new ones are refused with 429.
     public var passwordQueueLimit = 32
-    /// Consecutive failed logins that lock an account for `lockoutSeconds` (0 turns this off).
+    /// Hashing slots (of `passwordHashThreads + passwordQueueLimit`) kept for clients with a valid
+    /// device cookie, so a login flood never keeps out someone who logged in before from their browser.
+    public var passwordReservedSlots = 8
+    /// Wrong current passwords on the password page (a stolen session guessing) that lock the
+    /// account for `lockoutSeconds` (0 turns this off). Failed logins never lock an account:
+    /// they are throttled per source instead.
     public var maxFailedLogins = 5
-    /// How long an automatic lock lasts, in seconds.
+    /// How long that lock lasts, in seconds.
     public var lockoutSeconds = 900
+    /// Automatic responses (the rules' response policies) are recorded, with what they would have
+    /// done, but nothing is done: to try policies out.
+    public var responseDryRun = false
     /// A session ends after this long without a request, in seconds.
     public var sessionIdleSeconds = 1800
     /// A session ends this long after login whatever happens, in seconds.

@@ -32,7 +32,7 @@ public func configure(_ app: Application, _ config: SecMonConfig) async throws -
         authenticator: SessionAuthenticator(sessions: services.sessions, tokens: { (app.db as? any SQLDatabase).map(APITokenStore.init) },
                                             auditor: services.auditor),
         recorder: services.recorder, addresses: services.addresses,
-        limiter: services.inFlight, allowedHosts: config.effectiveAllowedHosts, blocks: services.runtime.blocks
+        limiter: services.inFlight, allowedHosts: config.effectiveAllowedHosts, responses: services.runtime.responses
     ))
     app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))
     try routes(app)

@@ -25,7 +25,18 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     if let sql = database() {
         let added = try await PlaybookStore(database: sql).seed()
         if added > 0 { app.logger.notice("wrote \(added) bundled playbook(s)") }
+        let policies = try await ResponsePolicyStore(database: sql).seed()
+        if policies > 0 { app.logger.notice("wrote \(policies) bundled response polic\(policies == 1 ? "y" : "ies")") }
     }
+    let sessions = SessionStore(
+        database: { app.db }, idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds,
+        cacheSeconds: config.sessionCacheSeconds
+    )
+    let responses = ResponseList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger,
+                                 fingerprint: { try await ResponseStore(database: app.db).fingerprint() }) {
+        try await ResponseStore(database: app.db).active([.block, .rateLimit, .watch])
+    }
+    if config.responseDryRun { app.logger.notice("automatic response is in dry-run mode: actions are recorded, not taken") }
 
     var intake: EventIntake?
     var detection: DetectionStage?
@@ -40,9 +51,12 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         alertStore = store
         let alertSinks: [any EventSink<SecurityAlert>] = [
             store,
-            IncidentSink(database: { app.db }),
+            IncidentSink(database: { app.db }, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
+                                                                          dryRun: config.responseDryRun, logger: app.logger)),
         ]
-        let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger)
+        let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger) { alerts in
+            responses.raiseWatched(alerts, now: Timestamp.now().microseconds)
+        }
         let newIntake = EventIntake(budgetBytes: config.intakeQueueBytes)
         // Every live source is ordered (stamped by the intake): detection holds nothing back.
         detection = DetectionStage(rules: rules.ruleSet, intake: newIntake, bus: newBus, latenessSeconds: 0,
@@ -61,22 +75,16 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         try await EventStore(database: sql).insert(batch)
     }
     let auditor = Auditor(database: database, logger: app.logger)
-    let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit)
-    let sessions = SessionStore(
-        database: { app.db }, idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds,
-        cacheSeconds: config.sessionCacheSeconds
-    )
+    let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit,
+                                reserved: config.passwordReservedSlots)
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
-        blocks: BlockList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger,
-                          fingerprint: { try await ResponseStore(database: app.db).blocksFingerprint() }) {
-            try await ResponseStore(database: app.db).activeBlocks()
-        },
+        responses: responses,
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
     )
-    // Blocks in force apply from the first request.
-    await runtime.blocks.reload()
+    // Blocks and rate limits in force apply from the first request.
+    await runtime.responses.reload()
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime,

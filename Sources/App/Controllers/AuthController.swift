@@ -9,6 +9,10 @@ import Vapor
 /// A failed login never says why: unknown user, wrong password and locked account all get the
 /// same message after the same amount of work (a bcrypt comparison against a decoy hash when the
 /// user does not exist). The session id is new at every login (the old one, if any, is ended).
+///
+/// Failed logins never lock an account (that would let anyone lock out anyone): ``LoginGuard``
+/// throttles them per source and per (user, source) before any hashing, and spares browsers that
+/// logged in before (a signed device cookie).
 struct AuthController {
     /// Cookie holding the login form's CSRF token (double submit: cookie and form field must match).
     static let loginCSRFCookie = "secmon_login_csrf"
@@ -47,28 +51,39 @@ struct AuthController {
             return try await renderLogin(request, status: .forbidden, next: next, username: attempted,
                                          error: "The login form expired. Please try again.")
         }
+        // Throttling comes before any lookup or hashing: a throttled attempt costs almost nothing.
+        let loginGuard = request.secmon.loginGuard
+        let key = attempted.lowercased()
+        let clock = Timestamp.now().microseconds
+        let device = loginGuard.device(cookie: request.cookies[LoginGuard.cookieName]?.string, user: key, now: clock)
+        if case .throttle(let retryAfter, let why) = loginGuard.decide(user: key, source: request.clientIP, device: device, now: clock) {
+            request.activity.action = .loginThrottled
+            let response = try await renderLogin(request, status: .tooManyRequests, next: next, username: attempted,
+                                                 error: "Too many failed logins: \(why). Try again in \(retryAfter) second\(retryAfter == 1 ? "" : "s").")
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
+            return response
+        }
         let users = request.users
         let user = try await users.find(attempted)
         let now = Date()
         let passwordMatches: Bool
         do {
-            passwordMatches = try await request.secmon.hasher.verify(form.password ?? "", against: user?.passwordHash)
+            passwordMatches = try await request.secmon.hasher.verify(form.password ?? "", against: user?.passwordHash, reserved: device != nil)
         } catch is PasswordHasher.Busy {
             let response = try await renderLogin(request, status: .tooManyRequests, next: next, username: attempted,
                                                  error: "Too many logins are being checked right now; try again in a moment.")
             response.headers.replaceOrAdd(name: .retryAfter, value: "1")
             return response
         }
-        guard let user, passwordMatches, !user.isLocked(at: now) else {
-            if let user, !user.isLocked(at: now), try await Self.recordFailure(of: user, on: request, now: now) {
-                await request.secmon.auditor.record(.init(actor: AuditTrail.Actor(name: "secmon", kind: .system, sourceIP: request.clientIP),
-                                                          action: "user.auto-lock", target: "user:\(user.username)",
-                                                          after: "locked for \(request.secmon.config.lockoutSeconds) s after failed logins"))
-            }
+        if !passwordMatches { loginGuard.failure(user: key, source: request.clientIP, device: device, now: clock) }
+        // Locked by an administrator, or by active response (a login that succeeded after many failures).
+        let responseLock = passwordMatches ? try await ResponseStore(database: request.db).activeLock(user: key) : nil
+        guard let user, passwordMatches, !user.isLocked(at: now), responseLock == nil else {
             await request.audit("login.failure", target: "user:\(attempted)", name: "anonymous")
             return try await renderLogin(request, status: .unauthorized, next: next, username: attempted,
                                          error: AuthController.genericFailure)
         }
+        loginGuard.success(user: key, source: request.clientIP, device: device)
         // Rotation: whatever session the browser had ends here; the login gets a new one.
         if let old = request.cookies[SessionAuthenticator.cookieName]?.string {
             try await request.secmon.sessions.end(digest: SessionToken.digest(old))
@@ -91,6 +106,9 @@ struct AuthController {
             token, request: request, maxAge: request.secmon.config.sessionMaxSeconds
         )
         response.cookies[AuthController.loginCSRFCookie] = CookieFactory.expired(request: request, path: "/login")
+        // This browser is now a known device for this user (login throttling spares it).
+        response.cookies[LoginGuard.cookieName] = CookieFactory.make(
+            loginGuard.cookie(for: key, now: clock), request: request, path: "/login", maxAge: LoginGuard.cookieDays * 86_400, sameSite: .strict)
         return response
     }
 
@@ -105,7 +123,7 @@ struct AuthController {
         return response
     }
 
-    /// Counts a wrong password (at login, or as the current password when changing it) atomically
+    /// Counts a wrong current password on the password page atomically
     /// (several nodes may see attempts at once) and locks the account for `lockoutSeconds` when the
     /// count reaches `maxFailedLogins`. Returns whether it locked the account.
     static func recordFailure(of user: UserRecord, on request: Request, now: Date) async throws -> Bool {

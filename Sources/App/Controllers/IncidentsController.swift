@@ -150,6 +150,8 @@ struct IncidentsController {
                                                                                 summary: $0.summary, before: $0.before, after: $0.after) },
             error: error, notice: nil, noteDraft: noteDraft,
             addresses: incident.entities.filter { $0.kind == .ip }.map(\.value),
+            users: Array(Set(incident.entities.filter { $0.kind == .user }.map(\.value) + events.map(\.username))
+                .subtracting([ActivityEvent.anonymous]).sorted().prefix(10)),
             responses: try await ResponseStore(database: request.db).recent(incident: id, limit: 50).map { ResponseController.row($0, now: .now()) })
         let response = try await request.view.render("incident", context).encodeResponse(for: request)
         response.status = status

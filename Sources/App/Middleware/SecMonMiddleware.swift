@@ -22,18 +22,29 @@ struct SecMonMiddleware: AsyncMiddleware {
     let limiter: InFlightLimiter
     /// Host names requests may name (`nil`: any).
     let allowedHosts: Set<String>?
-    /// Sources refused before any other work.
-    let blocks: BlockList
+    /// Blocks and rate limits, checked before any other work.
+    let responses: ResponseList
     let errors = ErrorRenderer()
 
     /// The short answer to a blocked source: no template, no session, no database.
-    static func blocked(_ block: BlockList.Entry, ip: String) -> Response {
+    static func blocked(_ block: ResponseList.Entry, ip: String) -> Response {
         let until = block.expires.map { "until " + Timestamp(microseconds: $0).iso8601.prefix(19) + "Z" } ?? "until an administrator lifts it"
         let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>403 Blocked</title></head><body>"
             + "<h1>Blocked</h1><p>Requests from your address are blocked \(until) by this site's security monitoring. "
             + "If this is a mistake, contact its administrators and give them the reference \(block.id).</p></body></html>\n"
         let response = Response(status: .forbidden, body: .init(string: body))
         response.headers.contentType = .html
+        return response
+    }
+
+    /// The short answer to a source over its rate limit: 429 with `Retry-After`.
+    static func limited(_ limit: ResponseList.Entry, retryAfter: Int) -> Response {
+        let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>429 Too many requests</title></head><body>"
+            + "<h1>Too many requests</h1><p>Requests from your address are limited to \(limit.rate) a minute by this site's security monitoring. "
+            + "Try again in \(retryAfter) second\(retryAfter == 1 ? "" : "s"). If this is a mistake, contact its administrators and give them the reference \(limit.id).</p></body></html>\n"
+        let response = Response(status: .tooManyRequests, body: .init(string: body))
+        response.headers.contentType = .html
+        response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
         return response
     }
 
@@ -55,9 +66,15 @@ struct SecMonMiddleware: AsyncMiddleware {
             response = await errors.response(for: Abort(.misdirectedRequest,
                 reason: "This server does not answer for the host '\(shown)'. Open it by one of its names, or add this one with --allowed-host."),
                 request: request)
-        } else if let block = blocks.check(request.clientIP, now: timestamp.microseconds) {
-            request.activity.action = .requestBlocked
-            response = Self.blocked(block, ip: request.clientIP)
+        } else if let verdict = responses.check(request.clientIP, now: timestamp.microseconds) {
+            switch verdict {
+            case .blocked(let block):
+                request.activity.action = .requestBlocked
+                response = Self.blocked(block, ip: request.clientIP)
+            case .limited(let limit, let retryAfter):
+                request.activity.action = .requestRateLimited
+                response = Self.limited(limit, retryAfter: retryAfter)
+            }
         } else if limiter.enter(request.clientIP) {
             defer { limiter.leave(request.clientIP) }
             do {

@@ -23,15 +23,15 @@ public final class SecMonRuntime: Sendable {
     let activityLog: AppendOnlyLogFile
     /// Reloads the live rules (admin action, `SIGHUP`).
     public let rules: RuleReloader
-    /// Sources refused before any other work (active response).
-    public let blocks: BlockList
+    /// Active response in force: blocks and rate limits (checked before any other work) and the watchlist.
+    public let responses: ResponseList
     private let background: [any Service]
     private let logger: Logger
 
     init(intake: EventIntake?, detection: DetectionStage?, alerts: AlertBus?, alertStore: AlertStoreSink?,
-         eventRows: BatchingWriter<ActivityEvent>, activityLog: AppendOnlyLogFile, rules: RuleReloader, blocks: BlockList, others: [any Service],
+         eventRows: BatchingWriter<ActivityEvent>, activityLog: AppendOnlyLogFile, rules: RuleReloader, responses: ResponseList, others: [any Service],
          logger: Logger) {
-        self.blocks = blocks
+        self.responses = responses
         self.alertStore = alertStore
         self.activityLog = activityLog
         self.rules = rules
@@ -44,7 +44,7 @@ public final class SecMonRuntime: Sendable {
         services.append(eventRows)
         if let detection { services.append(detection) }
         services.append(rules)
-        services.append(blocks)
+        services.append(responses)
         services += others
         self.background = services
         self.logger = logger

@@ -12,7 +12,7 @@ public struct AlertStore: Sendable {
     public static let table = "alerts"
     static let columns = [
         "id", "rule", "title", "level", "group_key", "group_json", "entities", "first_ts", "last_ts",
-        "event_count", "events", "status", "node",
+        "event_count", "events", "status", "node", "note",
     ]
 
     let database: any SQLDatabase
@@ -33,6 +33,8 @@ public struct AlertStore: Sendable {
               events = CASE WHEN event_count > \(bind: alert.eventCount) THEN events ELSE \(bind: events) END,
               event_count = CASE WHEN event_count > \(bind: alert.eventCount) THEN event_count ELSE \(bind: alert.eventCount) END,
               entities = \(bind: entities),
+              level = CASE WHEN \(bind: alert.note ?? "") <> '' THEN \(bind: alert.level.rawValue) ELSE level END,
+              note = CASE WHEN \(bind: alert.note ?? "") <> '' THEN \(bind: alert.note ?? "") ELSE note END,
               status = CASE WHEN status = 'closed' THEN 'closed' ELSE \(bind: alert.status.rawValue) END
             WHERE id = \(bind: rowID ?? alert.id)
             RETURNING id
@@ -43,7 +45,7 @@ public struct AlertStore: Sendable {
             (\(bind: alert.id), \(bind: alert.rule), \(bind: alert.title), \(bind: alert.level.rawValue), \(bind: alert.groupDescription),
              \(bind: Self.json(alert.group.map { ["field": $0.field, "value": $0.value] })), \(bind: entities),
              \(bind: alert.firstTime.microseconds), \(bind: alert.lastTime.microseconds), \(bind: alert.eventCount), \(bind: events),
-             \(bind: alert.status.rawValue), \(bind: alert.node))
+             \(bind: alert.status.rawValue), \(bind: alert.node), \(bind: alert.note ?? ""))
             """
         let columns = SQLQueryString(Self.columns.joined(separator: ", "))
         if alert.status == .closed {
@@ -87,6 +89,8 @@ public struct AlertStore: Sendable {
         /// `open` while the condition holds, `closed` after.
         public var status: String
         public var node: String
+        /// Why its level is not its rule's (a watchlisted address or user), or empty.
+        public var note: String = ""
     }
 
     /// Newest first (by last event).
@@ -203,7 +207,7 @@ public struct AlertStore: Sendable {
             eventCount: try row.decode(column: "event_count", as: Int.self),
             events: decode([String].self, try row.decode(column: "events", as: String.self)) ?? [],
             status: try row.decode(column: "status", as: String.self),
-            node: try row.decode(column: "node", as: String.self))
+            node: try row.decode(column: "node", as: String.self), note: try row.decode(column: "note", as: String.self))
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

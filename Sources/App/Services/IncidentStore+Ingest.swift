@@ -67,6 +67,7 @@ extension IncidentStore {
             var summary = "Opened from alert \(alert.id) (\(alert.rule), level \(alert.level.rawValue)): severity \(severity.rawValue)"
             if let playbook { summary += ", playbook \(playbook.name) (\(playbook.tasks.count) tasks)" }
             else if let name = alert.playbook { summary += "; the rule names playbook '\(name)', which does not exist" }
+            if let note = alert.note { summary += ". \(note)" }
             try await Self.addTimeline(id, at: now, actor: "secmon", kind: "created", summary, on: sql)
             try await AuditTrail.record(.init(time: now, actor: .secmon, action: "incident.create", target: "incident:\(id)",
                                               after: "\(alert.rule) \(alert.groupDescription)"), on: sql)
@@ -90,7 +91,13 @@ extension IncidentStore {
             WHERE id = \(bind: incident)
             """).run()
         try await addTimeline(incident, at: now, actor: "secmon", kind: "alert",
-                              "Alert \(alert.id) joined (\(alert.rule), \(alert.eventCount) events so far)", on: sql)
+                              "Alert \(alert.id) joined (\(alert.rule), \(alert.eventCount) events so far)" + (alert.note.map { ". \($0)" } ?? ""), on: sql)
+        // A watchlisted source's alert raises the incident to its own level.
+        if alert.note != nil, let current = try await sql.raw("SELECT severity FROM incidents WHERE id = \(bind: incident)").first()
+            .flatMap({ try? $0.decode(column: "severity", as: String.self) }).flatMap(IncidentSeverity.init(rawValue:)),
+           IncidentSeverity(level: alert.level) > current {
+            try await sql.raw("UPDATE incidents SET severity = \(bind: IncidentSeverity(level: alert.level).rawValue) WHERE id = \(bind: incident)").run()
+        }
         try await AuditTrail.record(.init(time: now, actor: .secmon, action: "incident.alert-join", target: "incident:\(incident)",
                                           after: "alert:\(alert.id)"), on: sql)
     }

@@ -16,6 +16,8 @@ public final class SecMonServices: Sendable {
     public let auditor: Auditor
     /// Signs and reads the API's pagination cursors.
     let cursors: CursorCodec
+    /// Login throttling and device cookies.
+    let loginGuard: LoginGuard
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
@@ -24,6 +26,7 @@ public final class SecMonServices: Sendable {
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor, cursors: CursorCodec) {
         self.auditor = auditor
         self.cursors = cursors
+        self.loginGuard = LoginGuard(signer: cursors)
         self.runtime = runtime
         self.config = config
         self.hasher = hasher

@@ -122,6 +122,11 @@ public final class SessionStore: Sendable {
         try await query.delete()
     }
 
+    /// Drops cached entries of the user called `username` (their sessions were ended in the database).
+    public func forget(username: String) {
+        cache.withLock { cache in cache = cache.filter { $0.value.principal.username != username } }
+    }
+
     /// Drops cached entries of `userID`, so a changed role or name is read again on the next request.
     public func forget(userID: UUID) {
         cache.withLock { cache in cache = cache.filter { $0.value.principal.userID != userID } }

@@ -3,9 +3,9 @@ import Fluent
 import SecurityModel
 import Synchronization
 
-/// Files every alert into an incident (``IncidentStore/ingest(_:)``): a sink on the alert bus
-/// beside the alert store, with its own queue, so a slow incident write never delays the alerts
-/// table and the other way round.
+/// Files every alert into an incident (``IncidentStore/ingest(_:)``), then carries out its rule's
+/// response policy for a new alert: a sink on the alert bus beside the alert store, with its own
+/// queue, so a slow incident write never delays the alerts table and the other way round.
 final class IncidentSink: EventSink, Sendable {
     let name = "incidents"
     private let database: @Sendable () -> any Database
@@ -13,8 +13,12 @@ final class IncidentSink: EventSink, Sendable {
     /// Open alerts already filed, and their event count then (an entry goes when the alert closes).
     private let filed = Mutex<[String: Int]>([:])
 
-    init(database: @escaping @Sendable () -> any Database) {
+    /// Carries out the rule's response policy once an alert is filed (it needs the incident).
+    private let responder: ActiveResponder?
+
+    init(database: @escaping @Sendable () -> any Database, responder: ActiveResponder? = nil) {
         self.database = database
+        self.responder = responder
     }
 
     /// Incidents this node opened since it started.
@@ -24,8 +28,14 @@ final class IncidentSink: EventSink, Sendable {
         let store = IncidentStore(database: database())
         for alert in batch {
             let previous = filed.withLock { $0[alert.id] }
-            if case .created = try await store.ingest(alert, previousCount: previous) {
+            switch try await store.ingest(alert, previousCount: previous) {
+            case .created(let incident):
                 opened.add(1, ordering: .relaxed)
+                await responder?.respond(to: alert, incident: incident)
+            case .joined(let incident):
+                await responder?.respond(to: alert, incident: incident)
+            case .updated:
+                break
             }
             filed.withLock { filed in
                 if alert.status == .closed { filed[alert.id] = nil } else { filed[alert.id] = max(previous ?? 0, alert.eventCount) }

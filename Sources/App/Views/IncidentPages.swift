@@ -191,6 +191,8 @@ struct IncidentContext: Encodable {
     var noteDraft: String
     /// The incident's addresses (what can be blocked from here).
     var addresses: [String]
+    /// The accounts it concerns (what can be locked or watched from here).
+    var users: [String]
     /// Response actions taken for this incident.
     var responses: [ResponseController.Row]
 }

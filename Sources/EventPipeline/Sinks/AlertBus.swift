@@ -55,11 +55,16 @@ public final class AlertBus: Service, Sendable {
     public let writeTimeoutSeconds: Double
     /// How long shutdown waits for the sinks to write what is queued.
     public let drainSeconds: Double
+    /// Adjusts alerts before any sink sees them (the watchlist raises levels), without waiting.
+    private let enrich: (@Sendable ([SecurityAlert]) -> [SecurityAlert])?
 
     /// - Parameters:
     ///   - sinks: the consumers, each with its own queue of `budgetBytes`.
+    ///   - enrich: adjusts each published batch before it is queued (it must not block).
     public init(sinks: [any EventSink<SecurityAlert>], budgetBytes: Int = 8 << 20, maxBatch: Int = 500,
-                writeTimeoutSeconds: Double = 10, drainSeconds: Double = 10, logger: Logger) {
+                writeTimeoutSeconds: Double = 10, drainSeconds: Double = 10, logger: Logger,
+                enrich: (@Sendable ([SecurityAlert]) -> [SecurityAlert])? = nil) {
+        self.enrich = enrich
         self.workers = sinks.map { Worker(sink: $0, budgetBytes: budgetBytes) }
         self.maxBatch = max(1, maxBatch)
         self.writeTimeoutSeconds = writeTimeoutSeconds
@@ -68,8 +73,9 @@ public final class AlertBus: Service, Sendable {
     }
 
     /// Queues `alerts` for every sink, without waiting.
-    public func publish(_ alerts: [SecurityAlert]) {
-        guard !alerts.isEmpty else { return }
+    public func publish(_ published: [SecurityAlert]) {
+        guard !published.isEmpty else { return }
+        let alerts = enrich?(published) ?? published
         for worker in workers {
             let (waiter, dropped) = worker.state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
                 var dropped = 0

@@ -77,6 +77,17 @@ enum APIDocument {
         .init(method: .post, path: "/api/v1/blocks", summary: "Block a source address or network (refused for the allowlist and your own address)",
               role: .analyst, body: "BlockInput", response: "Block", status: 201),
         .init(method: .post, path: "/api/v1/blocks/{id}/undo", summary: "Lift a block in force", role: .analyst, response: "Block"),
+        .init(method: .get, path: "/api/v1/responses", summary: "Response actions: in force (state=active, the default) or the newest 500 (state=all)",
+              role: .analyst, query: [("kind", "block, ratelimit, lock, watch or allow"), ("state", "active or all")], response: "ResponseActionList"),
+        .init(method: .post, path: "/api/v1/responses",
+              summary: "Block, rate-limit, lock, watch or allowlist (allowlist: admins); refused for allowlisted targets and your own address or account",
+              role: .analyst, body: "ResponseActionInput", response: "ResponseAction", status: 201),
+        .init(method: .post, path: "/api/v1/responses/{id}/edit", summary: "Change how long an action in force lasts (minutes from now), or its reason",
+              role: .analyst, body: "ResponseActionEdit", response: "ResponseAction"),
+        .init(method: .post, path: "/api/v1/responses/{id}/undo", summary: "Undo an action in force", role: .analyst, response: "ResponseAction"),
+        .init(method: .get, path: "/api/v1/response-policies", summary: "Each rule's automatic response", role: .analyst, response: "ResponsePolicyList"),
+        .init(method: .post, path: "/api/v1/response-policies/{rule}", summary: "Set a rule's automatic response (version 0 for a rule without one)",
+              role: .admin, body: "ResponsePolicyInput", response: "ResponsePolicy"),
         .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
     ]
 
@@ -191,6 +202,40 @@ enum APIDocument {
         "BlockInput": .object(properties: [
             "target": .string(maxLength: 64), "minutes": .integer(maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
             "reason": .string(maxLength: 500), "incident": optionalString,
+        ], additionalProperties: .init(false)),
+        "ResponseAction": .object(properties: [
+            "id": .string, "kind": .string(allowedValues: "block", "ratelimit", "lock", "watch", "allow"),
+            "target": .string(description: "an address, a network in CIDR notation, or user:NAME"), "reason": .string,
+            "rule": optionalString, "alert": optionalString, "incident": optionalString, "actor": .string, "created_at": time, "expires_at": optionalTime,
+            "state": .string(allowedValues: "in-force", "expired", "undone", "dry-run"), "undone_by": optionalString,
+            "rate": .integer(required: false, nullable: true), "dry_run": .boolean,
+        ]),
+        "ResponseActionList": .object(properties: [
+            "actions": .array(items: ref("ResponseAction")), "refused_requests": .integer, "limited_requests": .integer,
+        ]),
+        "ResponseActionInput": .object(properties: [
+            "kind": .string(allowedValues: "block", "ratelimit", "lock", "watch", "allow"), "target": .string(maxLength: 80),
+            "minutes": .integer(required: false, maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
+            "reason": .string(maxLength: 500), "incident": optionalString,
+            "rate": .integer(required: false, maximum: (100_000, exclusive: false), minimum: (1, exclusive: false)),
+        ], additionalProperties: .init(false)),
+        "ResponseActionEdit": .object(properties: [
+            "minutes": .integer(required: false, maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
+            "reason": .string(required: false, maxLength: 500),
+        ], additionalProperties: .init(false)),
+        "ResponsePolicy": .object(properties: [
+            "rule": .string, "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch")), "minutes": .integer,
+            "escalation": .integer, "max_minutes": .integer, "rate": .integer, "dry_run": .boolean, "enabled": .boolean, "version": .integer,
+            "updated_by": .string, "updated_at": time, "summary": .string,
+        ]),
+        "ResponsePolicyList": .object(properties: ["policies": .array(items: ref("ResponsePolicy")), "dry_run": .boolean]),
+        "ResponsePolicyInput": .object(properties: [
+            "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch")),
+            "minutes": .integer(maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
+            "escalation": .integer(required: false, maximum: (10, exclusive: false), minimum: (1, exclusive: false)),
+            "max_minutes": .integer(required: false, maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
+            "rate": .integer(required: false, maximum: (100_000, exclusive: false), minimum: (1, exclusive: false)),
+            "dry_run": .boolean(required: false), "enabled": .boolean(required: false), "version": .integer,
         ], additionalProperties: .init(false)),
         "OpenAPIDocument": .object(properties: ["openapi": .string], additionalProperties: .init(true)),
         "Problem": .object(description: "RFC 9457 problem details", properties: [

@@ -5,7 +5,7 @@ import Vapor
 
 /// `/api/v1/blocks`: the blocks in force, blocking a source (optionally for an incident) and
 /// undoing a block, for SOAR playbooks and scripts; the same checks, audit rows and timeline lines
-/// as the Response page.
+/// as the Response page. (Every kind of action: ``ResponseActionsAPI``.)
 struct ResponseAPI {
     struct Block: Content {
         var id: String
@@ -57,15 +57,15 @@ struct ResponseAPI {
     @Sendable func list(_ request: Request) async throws -> BlockList {
         let now = Timestamp.now()
         return BlockList(blocks: try await ResponseStore(database: request.db).activeBlocks().map { Block($0, now: now) },
-                         refusedRequests: request.secmon.runtime.blocks.refusedRequests)
+                         refusedRequests: request.secmon.runtime.responses.refusedRequests)
     }
 
     @Sendable func create(_ request: Request) async throws -> Response {
         let principal = try request.requirePrincipal()
         let body = try StrictBody.decode(BlockBody.self, from: request, allowed: ["target", "minutes", "reason", "incident"])
-        let action = try await ResponseStore(database: request.db).block(body.target, minutes: body.minutes, reason: body.reason,
+        let action = try await ResponseStore(database: request.db).apply(.block, target: body.target, minutes: body.minutes, reason: body.reason,
                                                                          incident: body.incident, by: request.actor(principal))
-        await request.secmon.runtime.blocks.reload()
+        await request.secmon.runtime.responses.reload()
         let response = try await Block(action, now: .now()).encodeResponse(for: request)
         response.status = .created
         return response
@@ -77,7 +77,7 @@ struct ResponseAPI {
             throw IncidentRefusal(.invalid, field: "id", "the block id in the path is missing or too long")
         }
         let action = try await ResponseStore(database: request.db).undo(id, by: request.actor(principal))
-        await request.secmon.runtime.blocks.reload()
+        await request.secmon.runtime.responses.reload()
         return Block(action, now: .now())
     }
 }
