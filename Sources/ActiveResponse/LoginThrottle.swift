@@ -14,18 +14,22 @@ public struct LoginThrottle: Sendable {
     public struct Schedule: Sendable, Hashable {
         public var freeFailures: Int
         public var maxDelaySeconds: Int
-        public init(freeFailures: Int, maxDelaySeconds: Int) {
+        /// The first delay, doubled at each further failure.
+        public var unitSeconds: Int
+        public init(freeFailures: Int, maxDelaySeconds: Int, unitSeconds: Int = 1) {
             self.freeFailures = freeFailures
             self.maxDelaySeconds = maxDelaySeconds
+            self.unitSeconds = max(1, unitSeconds)
         }
 
-        /// Seconds to wait after `failures` failures: none for the free ones, then 1, 2, 4, ... up
-        /// to the maximum.
+        /// Seconds to wait after `failures` failures: none for the free ones, then 1, 2, 4, ...
+        /// units, up to the maximum.
         public func delay(after failures: Int) -> Int {
             let over = failures - freeFailures
             guard over > 0 else { return 0 }
             guard over <= 30 else { return maxDelaySeconds }
-            return min(maxDelaySeconds, 1 << (over - 1))
+            let (delay, overflow) = unitSeconds.multipliedReportingOverflow(by: 1 << (over - 1))
+            return overflow ? maxDelaySeconds : min(maxDelaySeconds, delay)
         }
     }
 
@@ -53,8 +57,11 @@ public struct LoginThrottle: Sendable {
     private var pairs: [String: Record] = [:]
     private var devices: [String: Record] = [:]
 
-    public init(capacity: Int = 100_000) {
+    /// `unitSeconds` is the first delay (1 s; tests on a loaded machine use more).
+    public init(capacity: Int = 100_000, unitSeconds: Int = 1) {
         self.capacity = max(16, capacity)
+        perUser.unitSeconds = max(1, unitSeconds)
+        perSource.unitSeconds = max(1, unitSeconds)
     }
 
     /// Keys tracked now (sources, user-source pairs, devices).

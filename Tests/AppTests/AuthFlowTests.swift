@@ -61,13 +61,15 @@ struct AuthFlowTests {
 
     @Test("failures never lock an account: they are throttled, and the right password works once the delay is over; an admin locks and unlocks", arguments: TestDatabase.all)
     func noLockout(db: TestDatabase) async throws {
-        try await SecMonHarness.with(db) { h in
+        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 3 }) { h in
             try await h.createUser("bob", role: .viewer)
             for _ in 0..<4 {
                 #expect(try await h.client().login("bob", "wrong-password-x").status == .unauthorized)
             }
-            #expect(try await h.client().login("bob", "user-password-123").status == .tooManyRequests)
-            try await Task.sleep(for: .milliseconds(1100))
+            let throttled = try await h.client().login("bob", "user-password-123")
+            #expect(throttled.status == .tooManyRequests)
+            let wait = throttled.headers.first(name: "Retry-After").flatMap(Int.init) ?? 3
+            try await Task.sleep(for: .milliseconds(wait * 1000 + 100))
             let after = try await h.client().login("bob", "user-password-123")
             #expect(after.status == .seeOther, "\(after.status) \(after.body.prefix(600))")
             let admin = try await h.loggedIn(as: .admin)

@@ -92,10 +92,13 @@ struct BrowserTests {
         try await browser.wait("the note") { try await browser.text("#notes").contains("no account root") }
         #expect(try await browser.text("#notes").contains("<script>alert(1)</script>"), "the script shows as text")
 
-        // Block the attacking address from the incident.
-        try await browser.click("#response form.block-form button[type=submit]")
-        try await browser.wait("the block") { try await browser.text("#response").contains("in force") }
+        // SecMon blocked the attacker by itself (D-01's policy), and the incident says so and why.
+        try await browser.wait("the automatic block") { try await browser.text("#response").contains("policy of D-01") }
         #expect(try await browser.text("#timeline").contains("Blocked 127.0.0.2"))
+        // The analyst also puts the address on the watchlist, from the incident.
+        try await browser.click("#response form.respond-form select[name=kind] option[value=watch]")
+        try await browser.click("#response form.respond-form button[type=submit]")
+        try await browser.wait("the watch") { try await browser.text("#response").contains("Watchlisted 127.0.0.2") }
 
         // Close with a resolution.
         try await browser.click("#status-select option[value=closed]")
@@ -113,10 +116,14 @@ struct BrowserTests {
         try await png("incident-closed-narrow")
         try await browser.setWindowSize(width: 1280, height: 900)
 
-        // The response page lists the block.
+        // The response page lists the block and the watchlist entry; the policies page says why.
         try await browser.open(h.baseURL + "/response")
         #expect(try await browser.text("#block-list").contains("127.0.0.2"))
+        #expect(try await browser.text("#watch-list").contains("127.0.0.2"))
         try await png("response")
+        try await browser.open(h.baseURL + "/response/policies")
+        #expect(try await browser.text("#policy-D-01").contains("block for 10 min"))
+        try await png("response-policies")
 
         // The event search links each event to its incident.
         try await browser.open(h.baseURL + "/activity?ip=127.0.0.2&action=LOGIN_FAILURE")

@@ -90,6 +90,64 @@ struct ResponseTests {
         }
     }
 
+    @Test("the API for every kind: rate-limit, watch, lock, edit, undo, list by kind; allowlist and policies are admins'", arguments: TestDatabase.all)
+    func actionsAPI(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            try await h.createUser("gina", role: .viewer)
+            let soar = try await APIv1Tests.token(h, .analyst, name: "soar")
+            let adminToken = try await APIv1Tests.token(h, .admin, name: "ops")
+            let schemas = try await APIv1Tests.schemas(h, token: soar)
+            let limited = try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar,
+                                                    body: ["kind": "ratelimit", "target": "198.51.100.0/24", "minutes": 30, "rate": 12, "reason": "scraper"])
+            #expect(limited.status == .created, "\(limited.body)")
+            try schemas.expect(limited.body, "POST", "/api/v1/responses", status: 201)
+            let limitID = try #require(try limited.json()["id"] as? String)
+            let locked = try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar,
+                                                   body: ["kind": "lock", "target": "gina", "minutes": 60, "reason": "phished"])
+            let lockedTarget = try locked.json()["target"] as? String
+            #expect(locked.status == .created && lockedTarget == "user:gina")
+            let watched = try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar,
+                                                    body: ["kind": "watch", "target": "user:gina", "minutes": 60, "reason": "follow up"])
+            #expect(watched.status == .created)
+            let list = try await APIv1Tests.call(h, .GET, "/api/v1/responses?kind=ratelimit", token: soar)
+            try schemas.expect(list.body, "GET", "/api/v1/responses")
+            let actions = try list.json()["actions"] as? [[String: Any]] ?? []
+            #expect(actions.count == 1 && actions.first?["rate"] as? Int == 12 && actions.first?["state"] as? String == "in-force")
+            let edited = try await APIv1Tests.call(h, .POST, "/api/v1/responses/\(limitID)/edit", token: soar, body: ["minutes": 5, "reason": "calmer now"])
+            try schemas.expect(edited.body, "POST", "/api/v1/responses/{id}/edit")
+            let reason = try edited.json()["reason"] as? String
+            #expect(reason == "calmer now")
+            let undone = try await APIv1Tests.call(h, .POST, "/api/v1/responses/\(limitID)/undo", token: soar)
+            try schemas.expect(undone.body, "POST", "/api/v1/responses/{id}/undo")
+            let undoneState = try undone.json()["state"] as? String
+            #expect(undoneState == "undone")
+            // The allowlist is administrators'.
+            let allow = ["kind": "allow", "target": "203.0.113.0/24", "reason": "partner"] as [String: Any]
+            #expect(try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar, body: allow).status == .forbidden)
+            #expect(try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: adminToken, body: allow).status == .created)
+            let unknown = try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar, body: ["kind": "nuke", "target": "x", "reason": "x"])
+            let unknownField = try unknown.json()["field"] as? String
+            #expect(unknown.status == .badRequest && unknownField == "kind")
+            let extra = try await APIv1Tests.call(h, .POST, "/api/v1/responses", token: soar,
+                                                  body: ["kind": "block", "target": "192.0.2.1", "minutes": 5, "reason": "x", "forever": true])
+            #expect(extra.status == .badRequest)
+
+            let policies = try await APIv1Tests.call(h, .GET, "/api/v1/response-policies", token: soar)
+            try schemas.expect(policies.body, "GET", "/api/v1/response-policies")
+            let d02 = try #require((try policies.json()["policies"] as? [[String: Any]])?.first { $0["rule"] as? String == "D-02" })
+            #expect(d02["actions"] as? [String] == ["ratelimit", "watch"])
+            let body: [String: Any] = ["actions": ["watch"], "minutes": 30, "version": d02["version"] as? Int ?? 0]
+            #expect(try await APIv1Tests.call(h, .POST, "/api/v1/response-policies/D-02", token: soar, body: body).status == .forbidden)
+            let saved = try await APIv1Tests.call(h, .POST, "/api/v1/response-policies/D-02", token: adminToken, body: body)
+            #expect(saved.status == .ok, "\(saved.body)")
+            try schemas.expect(saved.body, "POST", "/api/v1/response-policies/{rule}")
+            let conflict = try await APIv1Tests.call(h, .POST, "/api/v1/response-policies/D-02", token: adminToken,
+                                                     body: ["actions": ["block", "ratelimit"], "minutes": 30, "version": (d02["version"] as? Int ?? 0) + 1])
+            let conflictField = try conflict.json()["field"] as? String
+            #expect(conflict.status == .conflict && conflictField == "actions")
+        }
+    }
+
     @Test("bad blocks are refused by field and write nothing: allowlist, own address, not an address, durations")
     func refusals() async throws {
         try await SecMonHarness.with(.sqlite) { h in

@@ -46,6 +46,9 @@ public struct SecMonConfig: Sendable {
     /// Hashing slots (of `passwordHashThreads + passwordQueueLimit`) kept for clients with a valid
     /// device cookie, so a login flood never keeps out someone who logged in before from their browser.
     public var passwordReservedSlots = 8
+    /// The first delay after too many failed logins (from one address, or for one user from one
+    /// address), in seconds; each further failure doubles it, up to 15 minutes.
+    public var loginDelaySeconds = 1
     /// Wrong current passwords on the password page (a stolen session guessing) that lock the
     /// account for `lockoutSeconds` (0 turns this off). Failed logins never lock an account:
     /// they are throttled per source instead.

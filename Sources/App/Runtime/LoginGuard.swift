@@ -14,12 +14,13 @@ final class LoginGuard: Sendable {
     static let cookieName = "secmon_device"
     static let cookieDays = 365
 
-    private let throttle = Mutex(LoginThrottle())
+    private let throttle: Mutex<LoginThrottle>
     private let signer: CursorCodec
     private let throttledCount = Atomic<Int>(0)
 
-    init(signer: CursorCodec) {
+    init(signer: CursorCodec, unitSeconds: Int = 1) {
         self.signer = signer
+        self.throttle = Mutex(LoginThrottle(unitSeconds: unitSeconds))
     }
 
     /// The id of a valid device cookie issued to `user`, if `cookie` is one.

@@ -26,7 +26,7 @@ public final class SecMonServices: Sendable {
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor, cursors: CursorCodec) {
         self.auditor = auditor
         self.cursors = cursors
-        self.loginGuard = LoginGuard(signer: cursors)
+        self.loginGuard = LoginGuard(signer: cursors, unitSeconds: config.loginDelaySeconds)
         self.runtime = runtime
         self.config = config
         self.hasher = hasher
