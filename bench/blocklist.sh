@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Block list benchmark: the cost of the check every request goes through before any other work.
+# Block and rate-limit benchmark: the cost of the check every request goes through before any
+# other work.
 #
-#   1. lookup: `secmon bench-blocklist` builds a table of ENTRIES blocks (half IPv4 addresses, a
-#      fifth IPv4 networks /16-/30, a fifth IPv6 addresses, a tenth IPv6 networks /48-/64) and times,
-#      best of RUNS, a lookup of an already parsed address and the whole check of a request's
-#      address text (parse, lock, longest-prefix lookup, expiry), over probes half blocked, half not.
-#      Target: under 1 microsecond.
+#   1. lookup: `secmon bench-blocklist` builds ENTRIES entries, four fifths blocks and one fifth
+#      rate limits (half IPv4 addresses, a fifth IPv4 networks /16-/30, a fifth IPv6 addresses, a
+#      tenth IPv6 networks /48-/64) and times, best of RUNS, a lookup of an already parsed address
+#      and the whole check of a request's address text (parse, lock, longest-prefix lookups in both
+#      tables, expiry, and the token bucket for a rate-limited source), over probes half listed,
+#      half not. Target: under 1 microsecond.
 #   2. http: one `secmon serve` (release, SQLite) under wrk on authenticated GET /api/status
-#      (CONNECTIONS connections, DURATION s), alternately with no blocks and with ENTRIES blocks
+#      (CONNECTIONS connections, DURATION s), alternately with none and with ENTRIES entries
 #      written to its database (the server reads them within 5 s), ROUNDS times each, in one run.
 #      Target: no change beyond the run-to-run spread.
 #
@@ -66,10 +68,11 @@ for i in range(count - 1 if count else 0):
     kind = i % 10
     target = v4() if kind < 5 else v4() + "/%d" % rng.randint(16, 30) if kind < 7 else v6() if kind < 9 else v6() + "/%d" % rng.randint(48, 64)
     if target.startswith("127."): target = "10.0.0.%d" % (i % 250)
-    rows.append(("bench-%d" % i, target))
-if count: rows.append(("bench-loopback", "127.0.0.77"))
-db.executemany("INSERT INTO response_actions (id, kind, target, reason, actor, created_ts, expires_ts) VALUES (?, 'block', ?, 'bench', 'bench', ?, ?)",
-               [(i, t, now, now + 86_400_000_000) for i, t in rows])
+    # Every fifth entry is a rate limit (600 a minute), the rest blocks.
+    rows.append(("bench-%d" % i, "ratelimit" if i % 5 == 4 else "block", target))
+if count: rows.append(("bench-loopback", "block", "127.0.0.77"))
+db.executemany("INSERT INTO response_actions (id, kind, target, reason, actor, created_ts, expires_ts, rate) VALUES (?, ?, ?, 'bench', 'bench', ?, ?, 600)",
+               [(i, k, t, now, now + 86_400_000_000) for i, k, t in rows])
 db.commit()
 PY
     sleep 6 # the server reads the block list every 5 s

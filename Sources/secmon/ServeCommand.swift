@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Close connections with nothing read or written for this many seconds (0: never). [env: SECMON_IDLE_TIMEOUT] (default: 60)", valueName: "seconds"))
     var idleTimeout: Int?
 
+    @Flag(name: .long, help: ArgumentHelp("Automatic responses (the rules' response policies) only record what they would have done. [env: SECMON_RESPONSE_DRY_RUN=1]"))
+    var responseDryRun = false
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -104,6 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.idleTimeoutSeconds = value == 0 ? nil : value
         }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        config.responseDryRun = responseDryRun || ["1", "true", "yes"].contains(env["SECMON_RESPONSE_DRY_RUN"]?.lowercased() ?? "")
         try await SecMonServer.serve(config, logLevel: try storage.level(env))
     }
 }

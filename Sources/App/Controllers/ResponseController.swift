@@ -173,8 +173,18 @@ struct ResponseController {
 
     /// The ids of the loaded rules that raise alerts (what a policy may name).
     static func ruleIDs(_ request: Request) -> Set<String> {
-        guard let set = request.secmon.runtime.detection?.rules else { return [] }
-        return Set((0..<set.count).filter { set.raisesAlerts(node: $0) }.map { set.info(ofNode: $0).label })
+        Set(ruleTitles(request).keys)
+    }
+
+    /// The loaded rules that raise alerts: id → title.
+    static func ruleTitles(_ request: Request) -> [String: String] {
+        guard let set = request.secmon.runtime.detection?.rules else { return [:] }
+        var titles: [String: String] = [:]
+        for node in 0..<set.count where set.raisesAlerts(node: node) {
+            let info = set.info(ofNode: node)
+            titles[info.label] = info.title
+        }
+        return titles
     }
 
     static func row(_ action: ResponseStore.Action, now: Timestamp) -> Row {

@@ -24,6 +24,7 @@ struct ResponsePoliciesController {
 
     struct Item: Encodable {
         var rule: String
+        var ruleTitle: String
         var summary: String
         var block: Bool
         var ratelimit: Bool
@@ -80,11 +81,12 @@ struct ResponsePoliciesController {
 
     private func render(_ request: Request, status: HTTPResponseStatus = .ok, notice: String? = nil, error: String? = nil) async throws -> Response {
         let principal = try request.requirePrincipal()
-        let loaded = ResponseController.ruleIDs(request)
+        let titles = ResponseController.ruleTitles(request)
+        let loaded = Set(titles.keys)
         let stored = try await ResponsePolicyStore(database: try request.sqlDatabase()).all()
         let items = stored.map { entry in
             let policy = entry.policy
-            return Item(rule: policy.rule, summary: policy.summary, block: policy.actions.contains(.block), ratelimit: policy.actions.contains(.rateLimit),
+            return Item(rule: policy.rule, ruleTitle: titles[policy.rule] ?? "", summary: policy.summary, block: policy.actions.contains(.block), ratelimit: policy.actions.contains(.rateLimit),
                         lock: policy.actions.contains(.lock), watch: policy.actions.contains(.watch), minutes: policy.minutes,
                         escalation: policy.escalation, maxMinutes: policy.maxMinutes, rate: policy.ratePerMinute, dryRun: policy.dryRun,
                         enabled: policy.enabled, version: entry.version, updatedBy: entry.updatedBy, updated: FormValues.display(entry.updated),
