@@ -81,6 +81,10 @@ scan "incident and alert filters (viewer)" -u "$base/incidents?rule=D-01&assigne
   --cookie "secmon_session=$session" -p "rule,assignee" --threads 2
 scan "audit filters (admin)" -u "$base/admin/audit?actor=admin&action=user.&target=user:alice" \
   --cookie "secmon_session=$session" -p "actor,action,target" --threads 2
+scan "response action form (admin)" -u "$base/response/act" --data "kind=watch&target=192.0.2.1&minutes=10&rate=60&reason=scan&csrf_token=x" \
+  --cookie "secmon_session=$session" --csrf-token csrf_token --csrf-url "$base/response" -p "target,reason" --ignore-code 400,409
+scan "response actions filter (API, analyst)" -u "$base/api/v1/responses?kind=block&state=all" \
+  --cookie "secmon_session=$session" -p "kind,state" --threads 2 --ignore-code 400
 
 # A scan that sent almost nothing tested nothing: count what reached SecMon (its activity log).
 requests=$(wc -l < "$work/logs/app.log")

@@ -208,6 +208,11 @@ struct ResponseTests {
             await h.app.secmon.runtime.responses.reload()
             #expect(h.app.secmon.runtime.responses.check("192.0.2.50", now: Timestamp.now().microseconds) == nil)
             #expect(h.app.secmon.runtime.responses.check("127.0.0.2", now: Timestamp.now().microseconds) != nil)
+            // A rate limit and an account lock, to see them survive the restart too.
+            try await h.createUser("hana", role: .viewer)
+            let store = ResponseStore(database: h.app.db)
+            _ = try await store.apply(.rateLimit, target: "127.0.0.6", minutes: 60, reason: "slow down", rate: 1, by: .user("test", ip: nil))
+            _ = try await store.apply(.lock, target: "hana", minutes: 60, reason: "phished", by: .user("test", ip: nil))
         }
         // After a restart the block is still in force from the first request.
         try await SecMonHarness.with(db, directory: dir, databaseConfig: databaseConfig) { h in
@@ -215,6 +220,11 @@ struct ResponseTests {
             let other = try await Self.attacker(h, "127.0.0.3").get("/login")
             #expect(blocked.status == .forbidden)
             #expect(other.status == .ok)
+            let limited = Self.attacker(h, "127.0.0.6")
+            let first = try await limited.get("/login")
+            let second = try await limited.get("/login")
+            #expect(first.status == .ok && second.status == .tooManyRequests)
+            #expect(try await Self.attacker(h, "127.0.0.7").login("hana", "user-password-123").status == .unauthorized)
         }
     }
 }
