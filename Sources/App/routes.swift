@@ -19,4 +19,5 @@ public func routes(_ app: Application) throws {
     ResponseAPI().register(app)
     ResponseActionsAPI().register(app)
     ResponsePoliciesController().register(app)
+    LiveController().register(app)
 }

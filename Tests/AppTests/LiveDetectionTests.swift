@@ -238,7 +238,7 @@ struct LiveDetectionTests {
             #expect((log["appended"] as? Int ?? 0) >= 1)
             #expect(log["dropped"] as? Int == 0)
             let sinks = try #require(object["sinks"] as? [[String: Any]])
-            #expect(sinks.map { $0["name"] as? String } == ["alert-store", "incidents"])
+            #expect(sinks.map { $0["name"] as? String } == ["alert-store", "live", "incidents"])
         }
     }
 

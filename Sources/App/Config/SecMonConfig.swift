@@ -55,6 +55,8 @@ public struct SecMonConfig: Sendable {
     public var maxFailedLogins = 5
     /// How long that lock lasts, in seconds.
     public var lockoutSeconds = 900
+    /// The live feed's limits (connections per user and in all, bytes a slow browser may leave unread).
+    public var liveLimits = LiveFeed.Limits()
     /// Automatic responses (the rules' response policies) are recorded, with what they would have
     /// done, but nothing is done: to try policies out.
     public var responseDryRun = false

@@ -3,6 +3,7 @@ import EventPipeline
 import Foundation
 import SecurityModel
 import SQLKit
+import Synchronization
 import Vapor
 
 /// Builds the long-running parts: the activity log, the pipeline (intake, detection stage, alert
@@ -32,7 +33,10 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         database: { app.db }, idleSeconds: config.sessionIdleSeconds, maxSeconds: config.sessionMaxSeconds,
         cacheSeconds: config.sessionCacheSeconds
     )
-    let responses = ResponseList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger,
+    // The live feed's counters come from the runtime, built below.
+    let runtimeBox = RuntimeBox()
+    let live = LiveFeed(limits: config.liveLimits, logger: app.logger) { runtimeBox.stats() }
+    let responses = ResponseList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger, onChange: { live.publish(responses: $0, limits: $1, watched: $2) },
                                  fingerprint: { try await ResponseStore(database: app.db).fingerprint() }) {
         try await ResponseStore(database: app.db).active([.block, .rateLimit, .watch])
     }
@@ -51,7 +55,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         alertStore = store
         let alertSinks: [any EventSink<SecurityAlert>] = [
             store,
-            IncidentSink(database: { app.db }, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
+            LiveFeedSink(feed: live),
+            IncidentSink(database: { app.db }, live: live, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
                                                                           dryRun: config.responseDryRun, logger: app.logger)),
         ]
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger) { alerts in
@@ -81,15 +86,30 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
         responses: responses,
-        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger)], logger: app.logger
+        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live], logger: app.logger
     )
+    runtimeBox.set(runtime)
     // Blocks and rate limits in force apply from the first request.
     await runtime.responses.reload()
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
-        recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, logger: app.logger), runtime: runtime,
+        recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
+}
+
+/// Lets the live feed read the runtime's counters once it exists (it is built after the feed).
+final class RuntimeBox: Sendable {
+    private let runtime = Mutex<SecMonRuntime?>(nil)
+    func set(_ value: SecMonRuntime) { runtime.withLock { $0 = value } }
+    func stats() -> LiveStats? {
+        guard let runtime = runtime.withLock({ $0 }) else { return nil }
+        let health = runtime.health
+        return LiveStats(events: health.eventRows.submitted, droppedEvents: (health.intake?.dropped ?? 0) + health.eventRows.dropped,
+                         evictedGroups: health.detection?.engine.evictedGroups ?? 0, alerts: health.detection?.published ?? 0,
+                         openAlerts: health.detection?.openAlerts ?? 0, blocked: runtime.responses.refusedRequests,
+                         limited: runtime.responses.limitedRequests, throttled: 0)
+    }
 }
 
 /// Loads the rules for live detection. An explicitly named rule path that is missing or has errors

@@ -250,6 +250,7 @@ struct IncidentsController {
             if request.wantsJSON || refusal.kind == .notFound && refusal.field == "id" { throw refusal }
             return try await render(request, id: id, status: refusal.httpStatus, error: "Not changed: \(refusal.field): \(refusal.reason).", noteDraft: draft)
         }
+        await request.secmon.live.incidentChanged(id, on: request.db, change: "changed")
         return request.redirect(to: (redirect ?? "/incidents/\(id)") + (anchor.map { "#\($0)" } ?? ""), redirectType: .normal)
     }
 

@@ -11,6 +11,8 @@ struct HTTPServerService: Service {
         try await app.asyncBoot()
         try await app.server.start(address: nil)
         try? await gracefulShutdown()
+        // Open WebSockets never finish on their own: close them, or the server waits for them.
+        app.secmon.live.closeAll()
         await app.server.shutdown()
     }
 }

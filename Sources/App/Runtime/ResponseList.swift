@@ -59,11 +59,15 @@ public final class ResponseList: Service, Sendable {
     private let loaded = Mutex<String?>(nil)
     private let refreshSeconds: Double
     private let logger: Logger
+    /// Called after a reload that changed something: blocks, rate limits, watchlist entries.
+    private let onChange: @Sendable (Int, Int, Int) -> Void
 
     /// `load` reads the actions in force; `fingerprint` answers, cheaply, something that changes
     /// whenever an action is added, edited or undone (the periodic refresh reloads only then).
-    init(refreshSeconds: Double, logger: Logger, fingerprint: @escaping @Sendable () async throws -> String = { UUID().uuidString },
+    init(refreshSeconds: Double, logger: Logger, onChange: @escaping @Sendable (Int, Int, Int) -> Void = { _, _, _ in },
+         fingerprint: @escaping @Sendable () async throws -> String = { UUID().uuidString },
          load: @escaping @Sendable () async throws -> [ResponseStore.Action]) {
+        self.onChange = onChange
         self.load = load
         self.fingerprint = fingerprint
         self.refreshSeconds = refreshSeconds
@@ -169,6 +173,7 @@ public final class ResponseList: Service, Sendable {
                 }
             }
             tables.withLock { $0 = fresh }
+            onChange(fresh.blocks.count, fresh.limits.count, fresh.watchedNetworks.count + fresh.watchedUsers.count)
         } catch {
             logger.error("could not load the actions in force; the previous ones stay", metadata: ["error": "\(String(reflecting: error))"])
         }

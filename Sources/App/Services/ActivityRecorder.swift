@@ -26,7 +26,11 @@ public final class ActivityRecorder: EventSource, Sendable {
     /// The last stamp, when there is no intake to stamp with.
     private let lastStamp = Mutex(Int64.min)
 
-    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, intake: EventIntake?, logger: Logger) {
+    /// The console's live feed (sampled events for analysts).
+    let live: LiveFeed?
+
+    init(logFile: AppendOnlyLogFile, rows: BatchingWriter<ActivityEvent>, intake: EventIntake?, live: LiveFeed? = nil, logger: Logger) {
+        self.live = live
         self.logFile = logFile
         self.rows = rows
         self.intake = intake
@@ -53,6 +57,7 @@ public final class ActivityRecorder: EventSource, Sendable {
             })
         }
         rows.submit(event)
+        live?.publish(event: event)
         do {
             try await logFile.append(encoder.encode(event))
         } catch {

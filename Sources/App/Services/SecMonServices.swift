@@ -16,6 +16,8 @@ public final class SecMonServices: Sendable {
     public let auditor: Auditor
     /// Signs and reads the API's pagination cursors.
     let cursors: CursorCodec
+    /// The console's live feed (WebSocket clients).
+    public let live: LiveFeed
     /// Login throttling and device cookies.
     let loginGuard: LoginGuard
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
@@ -23,7 +25,9 @@ public final class SecMonServices: Sendable {
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
-    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, auditor: Auditor, cursors: CursorCodec) {
+    init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
+         auditor: Auditor, cursors: CursorCodec) {
+        self.live = live
         self.auditor = auditor
         self.cursors = cursors
         self.loginGuard = LoginGuard(signer: cursors, unitSeconds: config.loginDelaySeconds)

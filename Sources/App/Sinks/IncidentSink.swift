@@ -16,8 +16,12 @@ final class IncidentSink: EventSink, Sendable {
     /// Carries out the rule's response policy once an alert is filed (it needs the incident).
     private let responder: ActiveResponder?
 
-    init(database: @escaping @Sendable () -> any Database, responder: ActiveResponder? = nil) {
+    /// Told of every incident opened or joined.
+    private let live: LiveFeed?
+
+    init(database: @escaping @Sendable () -> any Database, live: LiveFeed? = nil, responder: ActiveResponder? = nil) {
         self.database = database
+        self.live = live
         self.responder = responder
     }
 
@@ -31,8 +35,10 @@ final class IncidentSink: EventSink, Sendable {
             switch try await store.ingest(alert, previousCount: previous) {
             case .created(let incident):
                 opened.add(1, ordering: .relaxed)
+                await live?.incidentChanged(incident, on: database(), change: "created")
                 await responder?.respond(to: alert, incident: incident)
             case .joined(let incident):
+                await live?.incidentChanged(incident, on: database(), change: "alert")
                 await responder?.respond(to: alert, incident: incident)
             case .updated:
                 break

@@ -76,6 +76,7 @@ final class SecMonHarness: @unchecked Sendable {
         } catch {
             failure = error
         }
+        if group != nil { app.secmon.live.closeAll() }
         await app.server.shutdown()
         await group?.triggerGracefulShutdown()
         if let running {
@@ -89,6 +90,9 @@ final class SecMonHarness: @unchecked Sendable {
 
     /// A new cookie jar on this server.
     func client() -> TestClient { TestClient(http: http, baseURL: baseURL) }
+
+    /// The port the server listens on.
+    var port: Int { Int(baseURL.split(separator: ":").last ?? "0") ?? 0 }
 
     /// Waits until every recorded event is in the log file and the database, and every alert it
     /// raised is stored.

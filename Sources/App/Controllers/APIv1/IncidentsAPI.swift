@@ -130,6 +130,7 @@ struct IncidentsAPI {
         let store = IncidentStore(database: request.db)
         try await body(store, id, request.actor(principal))
         guard let incident = try await store.find(id) else { throw IncidentStore.notFound(id) }
+        request.secmon.live.publish(incident: incident, change: "changed")
         return .init(incident)
     }
 }
