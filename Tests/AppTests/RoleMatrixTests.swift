@@ -43,7 +43,7 @@ struct RoleMatrixTests {
         "GET /response/policies": .role(.analyst), "POST /response/policies": .role(.admin),
         "GET /api/v1/responses": .role(.analyst), "POST /api/v1/responses": .role(.analyst),
         "POST /api/v1/responses/:id/edit": .role(.analyst), "POST /api/v1/responses/:id/undo": .role(.analyst),
-        "GET /api/v1/response-policies": .role(.analyst), "GET /live": .role(.viewer), "POST /api/v1/response-policies/:rule": .role(.admin),
+        "GET /api/v1/response-policies": .role(.analyst), "GET /live": .role(.viewer), "GET /dashboard/panels": .role(.viewer), "POST /api/v1/response-policies/:rule": .role(.admin),
         "GET /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks/:id/undo": .role(.analyst),
     ]
 

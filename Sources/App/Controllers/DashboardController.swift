@@ -7,6 +7,7 @@ import Vapor
 struct DashboardController {
     func register(_ routes: any RoutesBuilder) {
         routes.secured(.GET, access: .role(.viewer), use: dashboard)
+        routes.secured(.GET, "dashboard", "panels", access: .role(.viewer), use: panelsFragment)
         routes.secured(.GET, "activity", access: .role(.analyst), use: activity)
     }
 
@@ -25,18 +26,69 @@ struct DashboardController {
             ? try await store.recent(.init(limit: 15)).map(EventRow.init) : []
         let pipeline = principal.role.includes(.analyst)
             ? PipelinePanel(request.secmon.runtime.health, detailed: principal.role.includes(.admin)) : nil
+        return try await request.view.render("dashboard", DashboardContext(
+            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, panels: try await Self.panels(request),
+            version: SecMonVersion.current
+        ))
+    }
+
+    /// The live panels alone (the dashboard's script fetches them when the feed says something changed).
+    @Sendable func panelsFragment(_ request: Request) async throws -> View {
+        let principal = try request.requirePrincipal()
+        return try await request.view.render("dashboard-panels", PanelsContext(user: LayoutUser(principal), panels: try await Self.panels(request)))
+    }
+
+    struct PanelsContext: Encodable {
+        var user: LayoutUser
+        var panels: DashboardPanels
+    }
+
+    static func panels(_ request: Request) async throws -> DashboardPanels {
+        let now = Timestamp.now()
         let incidents = IncidentStore(database: request.db)
         let openCounts = try await incidents.openCounts()
         var newest = IncidentStore.Filter()
         newest.statuses = IncidentStatus.openStatuses
         newest.limit = 8
-        let panel = IncidentsPanel(
-            open: openCounts.values.reduce(0, +),
-            bySeverity: IncidentSeverity.allCases.reversed().map { CountTile(label: $0.label, value: openCounts[$0] ?? 0, tone: $0.rawValue) },
-            newest: try await incidents.list(newest).rows.map(IncidentRow.init))
-        return try await request.view.render("dashboard", DashboardContext(
-            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, incidents: panel, version: SecMonVersion.current
-        ))
+        let open = try await incidents.list(newest).rows
+        let metrics = try await incidents.metrics(since: Timestamp(microseconds: now.microseconds &- 30 * 86_400_000_000))
+        let weekAgo = Timestamp(microseconds: now.microseconds &- 7 * 86_400_000_000)
+        let alerts = try await AlertStore(database: try request.sqlDatabase()).summaries(since: weekAgo)
+        var hour = TimeHistogram.hour(now: now.microseconds), day = TimeHistogram.day(now: now.microseconds), week = TimeHistogram.week(now: now.microseconds)
+        var bySeverity: [Severity: Int] = [:]
+        var sources: [String: Int] = [:], users: [String: Int] = [:]
+        let dayAgo = now.microseconds &- 86_400_000_000
+        for alert in alerts {
+            hour.add(alert.first); day.add(alert.first); week.add(alert.first)
+            guard alert.first >= dayAgo else { continue }
+            bySeverity[alert.level, default: 0] += 1
+            for entity in alert.entities {
+                if entity.kind == .ip { sources[entity.value, default: 0] += 1 }
+                if entity.kind == .user, entity.value != ActivityEvent.anonymous { users[entity.value, default: 0] += 1 }
+            }
+        }
+        func top(_ counts: [String: Int]) -> [DashboardPanels.TopRow] {
+            counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map { .init(value: $0.key, alerts: $0.value) }
+        }
+        let health = request.secmon.runtime.health
+        let responses = request.secmon.runtime.responses
+        let rate = request.secmon.live.eventsPerSecond
+        return DashboardPanels(
+            alertsBySeverity: Severity.allCases.reversed().map { CountTile(label: $0.rawValue, value: bySeverity[$0] ?? 0, tone: $0.rawValue) },
+            charts: [
+                DashboardPanels.chart(id: "chart-hour", title: "Last hour (5 min)", hour, label: { DashboardPanels.clock($0) }),
+                DashboardPanels.chart(id: "chart-day", title: "Last day (hours)", day, label: { DashboardPanels.clock($0) }),
+                DashboardPanels.chart(id: "chart-week", title: "Last week (days)", week, label: { DashboardPanels.clock($0, date: true) }),
+            ],
+            topSources: top(sources), topUsers: top(users),
+            openIncidents: openCounts.values.reduce(0, +),
+            incidentsBySeverity: IncidentSeverity.allCases.reversed().map { CountTile(label: $0.label, value: openCounts[$0] ?? 0, tone: $0.rawValue) },
+            newest: open.map { .init(row: IncidentRow($0), age: DashboardPanels.age((now.microseconds &- $0.created.microseconds) / 1_000_000)) },
+            blocks: responses.count, rateLimits: responses.limitCount, refused: responses.refusedRequests, limited: responses.limitedRequests,
+            mtta: IncidentMetrics.duration(metrics.overall.acknowledgeSeconds), mttr: IncidentMetrics.duration(metrics.overall.resolveSeconds),
+            eventsPerSecond: String(format: "%.1f", rate),
+            droppedEvents: (health.intake?.dropped ?? 0) &+ health.eventRows.dropped, evictedGroups: health.detection?.engine.evictedGroups ?? 0,
+            liveClients: request.secmon.live.statistics.connected, generated: String(now.iso8601.prefix(19)).replacingOccurrences(of: "T", with: " "))
     }
 
     @Sendable func activity(_ request: Request) async throws -> View {

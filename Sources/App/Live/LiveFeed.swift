@@ -60,6 +60,8 @@ public final class LiveFeed: Service, Sendable {
     }
 
     struct State {
+        var lastEvents: (at: ContinuousClock.Instant, count: Int)?
+        var eventsPerSecond: Double = 0
         var clients: [Int: Client] = [:]
         var nextID = 1
         var stats = Statistics()
@@ -86,6 +88,9 @@ public final class LiveFeed: Service, Sendable {
             return stats
         }
     }
+
+    /// Events recorded per second, over the last stats interval.
+    public var eventsPerSecond: Double { state.withLock { $0.eventsPerSecond } }
 
     /// Reserves a place for `user`, before the upgrade; refused past the caps.
     func reserve(user: String, role: Role) throws(Refusal) -> Int {
@@ -207,7 +212,20 @@ public final class LiveFeed: Service, Sendable {
                     let stale = state.clients.filter { $0.value.socket == nil && ContinuousClock.now - $0.value.reserved > .seconds(10) }
                     for id in stale.keys { state.clients[id] = nil }
                 }
-                if let stats = self.snapshot() { self.publish(LiveMessage(type: "stats", data: stats.fields(feed: self.statistics))) }
+                if let stats = self.snapshot() {
+                    let rate = self.state.withLock { state -> Double in
+                        let now = ContinuousClock.now
+                        if let last = state.lastEvents {
+                            let seconds = Double((now - last.at).components.seconds) + Double((now - last.at).components.attoseconds) / 1e18
+                            if seconds > 0 { state.eventsPerSecond = Double(max(0, stats.events - last.count)) / seconds }
+                        }
+                        state.lastEvents = (now, stats.events)
+                        return state.eventsPerSecond
+                    }
+                    var fields = stats.fields(feed: self.statistics)
+                    fields["events_per_second"] = .double((rate * 10).rounded() / 10)
+                    self.publish(LiveMessage(type: "stats", data: fields))
+                }
             }
         }
         closeAll()

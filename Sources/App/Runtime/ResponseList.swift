@@ -148,6 +148,8 @@ public final class ResponseList: Service, Sendable {
 
     /// Blocks in force (as last loaded).
     public var count: Int { tables.withLock { $0.blocks.count } }
+    /// Rate limits in force (as last loaded).
+    public var limitCount: Int { tables.withLock { $0.limits.count } }
 
     /// Reloads the actions in force from the database if they changed since the last load
     /// (`force`: whatever the fingerprint says).

@@ -65,6 +65,21 @@ public struct AlertStore: Sendable {
         return try row?.decode(column: "id", as: String.self) ?? alert.id
     }
 
+    /// Alerts that began at or after `since` (newest first, at most `limit`): when, how serious,
+    /// about what. The dashboard's charts and top lists read these.
+    public func summaries(since: Timestamp, limit: Int = 100_000) async throws -> [(first: Int64, level: Severity, entities: [Entity])] {
+        try await database.raw("""
+            SELECT first_ts, level, entities FROM alerts WHERE first_ts >= \(bind: since.microseconds) ORDER BY first_ts DESC LIMIT \(bind: limit)
+            """).all().map { row in
+            let entities = Self.decode([[String: String]].self, try row.decode(column: "entities", as: String.self)) ?? []
+            return (try row.decode(column: "first_ts", as: Int64.self), Severity(rawValue: try row.decode(column: "level", as: String.self)) ?? .medium,
+                    entities.compactMap { item in
+                        guard let kind = item["kind"].flatMap(Entity.Kind.init(rawValue:)), let value = item["value"] else { return nil }
+                        return Entity(kind, value)
+                    })
+        }
+    }
+
     /// Closes the alerts `node` left open (it stopped without closing them: a crash or a kill).
     /// Returns how many.
     public func closeOpen(node: String) async throws -> Int {

@@ -14,15 +14,9 @@ struct DashboardContext: Encodable {
     var recent: [EventRow]
     /// The detection pipeline's state (analysts and admins).
     var pipeline: PipelinePanel?
-    var incidents: IncidentsPanel
+    /// The live panels (also served alone at `/dashboard/panels`).
+    var panels: DashboardPanels
     var version: String
-}
-
-/// The dashboard's open incidents: how many by severity, the newest ones.
-struct IncidentsPanel: Encodable {
-    var open: Int
-    var bySeverity: [CountTile]
-    var newest: [IncidentRow]
 }
 
 /// The dashboard's detection pipeline card: whether anything was lost, and how fast alerts land.
