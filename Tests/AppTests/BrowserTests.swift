@@ -134,6 +134,100 @@ struct BrowserTests {
         #expect(!console.contains { $0.contains("Content Security Policy") || $0.contains("Content-Security-Policy") }, "\(console)")
     }
 
+    @Test("the dashboard shows a new attack as it happens, without a reload; the analyst opens its incident and lifts the block", arguments: TestDatabase.all)
+    func liveDashboard(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let browser = try await WebDriver.start(http: h.http)
+            do {
+                try await Self.live(h, browser, db)
+            } catch {
+                if let png = try? await browser.screenshot() {
+                    try? png.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-browser-live-failure-\(db).png"))
+                }
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+            // The same pages with scripts off: everything is there, as of the load.
+            let plain = try await WebDriver.start(http: h.http, javaScript: false)
+            do {
+                try await Self.withoutScripts(h, plain, db)
+            } catch {
+                if let png = try? await plain.screenshot() {
+                    try? png.write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-browser-nojs-failure-\(db).png"))
+                }
+                await plain.quit()
+                throw error
+            }
+            await plain.quit()
+        }
+    }
+
+    static func live(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
+        func png(_ name: String) async throws {
+            try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+        }
+        try await h.createUser("ana", role: .analyst)
+        try await browser.setWindowSize(width: 1280, height: 1000)
+        try await browser.open(h.baseURL + "/login")
+        try await browser.type("#username", "ana")
+        try await browser.type("#password", "user-password-123")
+        try await browser.click("#login")
+        try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+        try await browser.wait("the live feed") { try await browser.text("#live-status") == "live" }
+        #expect(try await browser.text("#open-incidents").contains("Nothing open"))
+
+        // The attack, by the simulator's own code, while the page stays open.
+        try await h.createUser("simuser", role: .viewer, password: "sim-password-123")
+        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http)
+        _ = try await simulator.run(.bruteForce)
+        _ = try await simulator.run(.apiFlood)
+        // Only the script fills these: the page was not reloaded.
+        try await browser.wait("the alert in the live list", timeout: 10) { try await browser.text("#live-alerts").contains("D-01") }
+        try await browser.wait("the incident in the panels", timeout: 10) { try await browser.text("#open-incidents").contains("Brute force login") }
+        try await browser.wait("the block in the panels", timeout: 10) { try await browser.text("#response-summary").contains("1 blocked") }
+        #expect(try await browser.text("#live-events").contains("127.0.0.3"), "the flood's events, as they came")
+        #expect(try await browser.currentURL() == h.baseURL + "/")
+        try await png("dashboard-live")
+
+        // Open the incident from the dashboard, and lift the block SecMon took by itself.
+        try await browser.click("#open-incidents a[href^='/incidents/0']")
+        try await browser.wait("the incident page") { try await browser.currentURL().contains("/incidents/0") }
+        let title = try await browser.text("#incident-title")
+        #expect(title.contains("Brute force login") || title.contains("API flood"))
+        if !title.contains("Brute force login") {
+            try await browser.open(h.baseURL + "/incidents?rule=D-01")
+            try await browser.click("#incident-list tbody tr:first-child a")
+            try await browser.wait("the D-01 incident") { try await browser.text("#incident-title").contains("Brute force login") }
+        }
+        try await browser.wait("the automatic block") { try await browser.text("#response").contains("policy of D-01") }
+        try await browser.click("#response form[action$='/undo'] button[type=submit]")
+        try await browser.wait("the block lifted") { try await browser.text("#timeline").contains("Unblocked 127.0.0.2") }
+        #expect(try await ResponseTests.attacker(h, "127.0.0.2").get("/login").status == .ok)
+        try await png("incident-unblocked")
+
+        let console = try await browser.consoleMessages()
+        #expect(!console.contains { $0.contains("Content Security Policy") || $0.contains("Content-Security-Policy") }, "\(console)")
+    }
+
+    static func withoutScripts(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
+        try await browser.open(h.baseURL + "/login")
+        try await browser.type("#username", "ana")
+        try await browser.type("#password", "user-password-123")
+        try await browser.click("#login")
+        try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+        #expect(try await browser.text("#live-status").hasPrefix("loaded"), "the live part says when it was loaded")
+        #expect(try await browser.text("#live-reload") == "Reload")
+        #expect(try await browser.text("#open-incidents").contains("Brute force login"))
+        #expect(try await browser.text("#chart-hour").contains("Last hour"))
+        try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-dashboard-nojs-\(db).png"))
+        for (path, marker, words) in [("/response", "#blocks", "Blocked sources"), ("/response/policies", "#policy-D-01", "D-01"),
+                                      ("/incidents", "#incident-list", "Brute force login")] {
+            try await browser.open(h.baseURL + path)
+            #expect(try await browser.text(marker).contains(words), "\(path)")
+        }
+    }
+
     static func flow(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
         try await browser.open(h.baseURL + "/")
         try await browser.wait("the login page") { try await browser.currentURL().contains("/login") }
@@ -148,7 +242,7 @@ struct BrowserTests {
         try await browser.click("#change-password")
 
         try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
-        #expect(try await browser.text("h1") == "Dashboard")
+        #expect(try await browser.text("h1").hasPrefix("Dashboard"))
         #expect(try await browser.text(".who").contains("admin"))
 
         try await browser.click("#api-button")

@@ -14,20 +14,12 @@ struct DashboardController {
     @Sendable func dashboard(_ request: Request) async throws -> View {
         let principal = try request.requirePrincipal()
         let store = try request.eventStore()
-        let since = Timestamp(secondsSince1970: Date().timeIntervalSince1970 - 86_400)
-        let counts = try await store.countsByAction(since: since)
-        let tiles = [
-            CountTile(label: "Logins (24 h)", value: counts[ActivityAction.loginSuccess.rawValue] ?? 0, tone: "ok"),
-            CountTile(label: "Failed logins (24 h)", value: counts[ActivityAction.loginFailure.rawValue] ?? 0, tone: "warn"),
-            CountTile(label: "API requests (24 h)", value: counts[ActivityAction.apiRequest.rawValue] ?? 0, tone: "info"),
-            CountTile(label: "Page visits (24 h)", value: counts[ActivityAction.pageVisit.rawValue] ?? 0, tone: "info"),
-        ]
         let recent = principal.role.includes(.analyst)
             ? try await store.recent(.init(limit: 15)).map(EventRow.init) : []
         let pipeline = principal.role.includes(.analyst)
             ? PipelinePanel(request.secmon.runtime.health, detailed: principal.role.includes(.admin)) : nil
         return try await request.view.render("dashboard", DashboardContext(
-            user: LayoutUser(principal), counts: tiles, recent: recent, pipeline: pipeline, panels: try await Self.panels(request),
+            user: LayoutUser(principal), recent: recent, pipeline: pipeline, panels: try await Self.panels(request),
             version: SecMonVersion.current
         ))
     }
@@ -67,6 +59,13 @@ struct DashboardController {
                 if entity.kind == .user, entity.value != ActivityEvent.anonymous { users[entity.value, default: 0] += 1 }
             }
         }
+        let actions = try await request.eventStore().countsByAction(since: Timestamp(microseconds: dayAgo))
+        let tiles = [
+            CountTile(label: "Logins (24 h)", value: actions[ActivityAction.loginSuccess.rawValue] ?? 0, tone: "ok"),
+            CountTile(label: "Failed logins (24 h)", value: (actions[ActivityAction.loginFailure.rawValue] ?? 0) + (actions[ActivityAction.loginThrottled.rawValue] ?? 0), tone: "warn"),
+            CountTile(label: "API requests (24 h)", value: actions[ActivityAction.apiRequest.rawValue] ?? 0, tone: "info"),
+            CountTile(label: "Refused by response (24 h)", value: (actions[ActivityAction.requestBlocked.rawValue] ?? 0) + (actions[ActivityAction.requestRateLimited.rawValue] ?? 0), tone: "warn"),
+        ]
         func top(_ counts: [String: Int]) -> [DashboardPanels.TopRow] {
             counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map { .init(value: $0.key, alerts: $0.value) }
         }
@@ -74,6 +73,7 @@ struct DashboardController {
         let responses = request.secmon.runtime.responses
         let rate = request.secmon.live.eventsPerSecond
         return DashboardPanels(
+            counts: tiles,
             alertsBySeverity: Severity.allCases.reversed().map { CountTile(label: $0.rawValue, value: bySeverity[$0] ?? 0, tone: $0.rawValue) },
             charts: [
                 DashboardPanels.chart(id: "chart-hour", title: "Last hour (5 min)", hour, label: { DashboardPanels.clock($0) }),

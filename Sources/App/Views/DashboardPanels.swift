@@ -38,6 +38,8 @@ struct DashboardPanels: Encodable {
         var age: String
     }
 
+    /// Activity in the last 24 hours (logins, failures, API requests, page visits).
+    var counts: [CountTile]
     var alertsBySeverity: [CountTile]
     var charts: [Chart]
     var topSources: [TopRow]

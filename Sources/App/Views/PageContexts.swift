@@ -10,7 +10,6 @@ struct LoginContext: Encodable {
 struct DashboardContext: Encodable {
     var title = "Dashboard"
     var user: LayoutUser
-    var counts: [CountTile]
     var recent: [EventRow]
     /// The detection pipeline's state (analysts and admins).
     var pipeline: PipelinePanel?

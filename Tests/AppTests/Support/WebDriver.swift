@@ -22,7 +22,8 @@ final class WebDriver: @unchecked Sendable {
     static var driverURL: String? { ProcessInfo.processInfo.environment["SECMON_TEST_CHROMEDRIVER_URL"] }
 
     /// Opens a headless Chromium session on the driver.
-    static func start(http: HTTPClient) async throws -> WebDriver {
+    /// `javaScript: false` starts a browser with scripts off (pages must work without them).
+    static func start(http: HTTPClient, javaScript: Bool = true) async throws -> WebDriver {
         guard let base = driverURL else {
             throw Failure(description: "SECMON_TEST_CHROMEDRIVER_URL is not set: run the tests with scripts/test.sh (it installs chromium-driver and starts it)")
         }
@@ -34,6 +35,7 @@ final class WebDriver: @unchecked Sendable {
                 "binary": FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") ? "/usr/bin/chromium" : "/usr/bin/chromium-browser",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--user-data-dir=\(profile.path)", "--window-size=1280,900", "--no-first-run"],
+                "prefs": javaScript ? [String: Any]() : ["profile.managed_default_content_settings.javascript": 2],
             ],
         ]]]
         let (_, body) = try await call(http, .POST, base + "/session", capabilities)

@@ -58,7 +58,8 @@
         });
       });
     }
-    if (document.getElementById("recent-activity")) {
+    // Pages that follow the live feed (live.js) need no polling.
+    if (document.getElementById("recent-activity") && !document.querySelector("[data-live]")) {
       setInterval(refreshRecent, 5000);
     }
   });

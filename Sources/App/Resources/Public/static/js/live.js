@@ -54,12 +54,23 @@
     };
   }
 
-  function prepend(listId, text, href) {
+  // Adds a line at the top of a list (or, with `key`, updates the line already there for it).
+  function prepend(listId, text, href, key) {
     var list = document.getElementById(listId);
     if (!list) return;
     var empty = list.querySelector("li.muted");
     if (empty) empty.remove();
+    if (key) {
+      var existing = Array.prototype.find.call(list.children, function (li) { return li.getAttribute("data-key") === key; });
+      if (existing) {
+        var target = existing.querySelector("a") || existing;
+        target.textContent = text;
+        existing.className = "fresh";
+        return;
+      }
+    }
     var item = document.createElement("li");
+    if (key) item.setAttribute("data-key", key);
     item.className = "fresh";
     if (href) {
       var link = document.createElement("a");
@@ -89,9 +100,7 @@
     }, 2000);
     handlers.push(function (type, data) {
       if (type === "alert") {
-        if (data.status === "open" && data.events !== undefined) {
-          prepend("live-alerts", time(data.last) + " " + data.level + " " + data.rule + " " + data.title + " (" + (data.about || []).join(", ") + ", " + data.events + " events)" + (data.note ? " — " + data.note : ""), "/alerts?rule=" + encodeURIComponent(data.rule));
-        }
+        prepend("live-alerts", time(data.first) + " " + data.level + " " + data.rule + " " + data.title + " (" + (data.about || []).join(", ") + ", " + data.events + " events" + (data.status === "closed" ? ", closed" : "") + ")" + (data.note ? " — " + data.note : ""), "/alerts?rule=" + encodeURIComponent(data.rule), "alert-" + data.id);
         refresh();
       } else if (type === "incident") {
         if (data.change === "created") prepend("live-alerts", "Incident opened: " + data.severity + " " + data.title, "/incidents/" + encodeURIComponent(data.id));
