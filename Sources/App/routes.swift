@@ -20,4 +20,5 @@ public func routes(_ app: Application) throws {
     ResponseActionsAPI().register(app)
     ResponsePoliciesController().register(app)
     LiveController().register(app)
+    RulesPageController().register(app)
 }

@@ -81,30 +81,16 @@ struct RulesCommand: ParsableCommand {
             let specs = RuleDirectory.files(at: directory, &diagnostics) { $0.hasSuffix(".tests.yml") || $0.hasSuffix(".tests.yaml") }
             var passed = 0, failed = 0
             for spec in specs {
-                guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
-                    diagnostics.append(.init(.error, file: spec, line: 0, "cannot read the file")); continue
-                }
-                let parsed = RuleTestCase.parse(specFile: spec, text: text)
-                diagnostics += parsed.diagnostics
-                for testCase in parsed.cases {
-                    var log = testCase.log ?? ""
-                    if let file = testCase.logFile {
-                        let resolved = file.hasPrefix("/") ? file : ((spec as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
-                        guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
-                            print("FAIL \(spec):\(testCase.line): \(testCase.name)\n     cannot read log_file \(resolved)")
-                            failed += 1
-                            continue
-                        }
-                        log = text
-                    }
-                    let result = RuleTestRunner.run(testCase, logText: log, rules: set, referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
-                    if result.passed {
+                let suite = RuleTestSuite.run(spec: spec, rules: set, referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
+                diagnostics += suite.diagnostics
+                for outcome in suite.outcomes {
+                    if outcome.passed {
                         passed += 1
-                        if verbose { print("pass \(spec):\(testCase.line): \(testCase.name)") }
+                        if verbose { print("pass \(spec):\(outcome.line): \(outcome.name)") }
                     } else {
                         failed += 1
-                        print("FAIL \(spec):\(testCase.line): \(testCase.name)")
-                        for failure in result.failures { print("     \(failure)") }
+                        print("FAIL \(spec):\(outcome.line): \(outcome.name)")
+                        for failure in outcome.failures { print("     \(failure)") }
                     }
                 }
             }

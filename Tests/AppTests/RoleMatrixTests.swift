@@ -43,7 +43,8 @@ struct RoleMatrixTests {
         "GET /response/policies": .role(.analyst), "POST /response/policies": .role(.admin),
         "GET /api/v1/responses": .role(.analyst), "POST /api/v1/responses": .role(.analyst),
         "POST /api/v1/responses/:id/edit": .role(.analyst), "POST /api/v1/responses/:id/undo": .role(.analyst),
-        "GET /api/v1/response-policies": .role(.analyst), "GET /live": .role(.viewer), "GET /dashboard/panels": .role(.viewer), "POST /api/v1/response-policies/:rule": .role(.admin),
+        "GET /api/v1/response-policies": .role(.analyst), "GET /live": .role(.viewer), "GET /dashboard/panels": .role(.viewer),
+        "GET /rules": .role(.viewer), "POST /rules/:rule/enabled": .role(.admin), "POST /rules/:rule/test": .role(.analyst), "POST /api/v1/response-policies/:rule": .role(.admin),
         "GET /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks/:id/undo": .role(.analyst),
     ]
 
@@ -70,7 +71,7 @@ struct RoleMatrixTests {
         "POST /api/v1/incidents/:id/notes": [400], "POST /api/v1/incidents/:id/tasks/:position": [400],
         "POST /api/v1/playbooks/:name": [400], "POST /api/v1/tokens": [400], "POST /api/v1/tokens/:id/revoke": [404],
         "POST /response/act": [400], "POST /response/:id/undo": [404], "POST /response/:id/edit": [404], "POST /incidents/:id/respond": [400],
-        "POST /response/policies": [400], "GET /live": [400], "POST /api/v1/responses": [400], "POST /api/v1/responses/:id/edit": [400],
+        "POST /response/policies": [400], "GET /live": [400], "POST /rules/:rule/enabled": [400], "POST /rules/:rule/test": [404], "POST /api/v1/responses": [400], "POST /api/v1/responses/:id/edit": [400],
         "POST /api/v1/responses/:id/undo": [404], "POST /api/v1/response-policies/:rule": [400],
         "POST /api/v1/blocks": [400], "POST /api/v1/blocks/:id/undo": [404],
     ]

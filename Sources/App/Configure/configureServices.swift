@@ -36,6 +36,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     // The live feed's counters come from the runtime, built below.
     let runtimeBox = RuntimeBox()
     let live = LiveFeed(limits: config.liveLimits, logger: app.logger) { runtimeBox.stats() }
+    let switches = RuleSwitches(database: database, logger: app.logger)
+    await switches.reload()
     let responses = ResponseList(refreshSeconds: config.blockListRefreshSeconds, logger: app.logger, onChange: { live.publish(responses: $0, limits: $1, watched: $2) },
                                  fingerprint: { try await ResponseStore(database: app.db).fingerprint() }) {
         try await ResponseStore(database: app.db).active([.block, .rateLimit, .watch])
@@ -60,7 +62,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
                                                                           dryRun: config.responseDryRun, logger: app.logger)),
         ]
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger) { alerts in
-            responses.raiseWatched(alerts, now: Timestamp.now().microseconds)
+            responses.raiseWatched(switches.gate(alerts), now: Timestamp.now().microseconds)
         }
         let newIntake = EventIntake(budgetBytes: config.intakeQueueBytes)
         // Every live source is ordered (stamped by the intake): detection holds nothing back.
@@ -86,7 +88,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
         responses: responses,
-        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live], logger: app.logger
+        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live, switches], logger: app.logger
     )
     runtimeBox.set(runtime)
     // Blocks and rate limits in force apply from the first request.
@@ -94,6 +96,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     return SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
+        switches: switches,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
 }

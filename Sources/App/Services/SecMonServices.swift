@@ -18,6 +18,8 @@ public final class SecMonServices: Sendable {
     let cursors: CursorCodec
     /// The console's live feed (WebSocket clients).
     public let live: LiveFeed
+    /// Rules turned off by an administrator.
+    public let switches: RuleSwitches
     /// Login throttling and device cookies.
     let loginGuard: LoginGuard
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
@@ -26,7 +28,8 @@ public final class SecMonServices: Sendable {
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         auditor: Auditor, cursors: CursorCodec) {
+         switches: RuleSwitches, auditor: Auditor, cursors: CursorCodec) {
+        self.switches = switches
         self.live = live
         self.auditor = auditor
         self.cursors = cursors
