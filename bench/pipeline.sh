@@ -11,10 +11,15 @@
 #      X-Forwarded-For from the trusted loopback proxy); the server measures, for every alert it
 #      stores, the time from the event that opened or extended it (stamped before its request was
 #      answered) to the row being written, and /healthz reports p50 and p99.
+#   3. Live feed: `secmon serve` with LIVE_CLIENTS WebSocket clients on /live (bench/live_probe.py,
+#      Python's websockets, installed with pip when missing) while LIVE_EPISODES brute-force episodes
+#      run one after another: the time from the answer to the login that completes D-01's condition
+#      to each client receiving the alert, p50 and p99.
 #
 # Prints one table. Options (environment): GEN_EVENTS (default 200000), RATE (default 20000), RUNS
 # (default 3), DURATION (default 20), CONNECTIONS (default 32), PROBES (default 4), SHARED (../shared),
-# PARTS ("throughput latency", the default, or either one).
+# LIVE_CLIENTS (default 50), LIVE_EPISODES (default 40), PARTS ("throughput latency live", the default,
+# or any of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}
@@ -24,7 +29,7 @@ runs=${RUNS:-3}
 duration=${DURATION:-20}
 connections=${CONNECTIONS:-32}
 probes=${PROBES:-4}
-parts=${PARTS:-"throughput latency"}
+parts=${PARTS:-"throughput latency live"}
 out=bench/out
 mkdir -p "$out"
 
@@ -110,12 +115,38 @@ latency=$(echo "$health" | python3 -c 'import json,sys; d=json.load(sys.stdin); 
 read -r count p50 p99 max accepted dropped status <<<"$latency"
 fi
 
+# 3. Live feed latency.
+if [[ " $parts " == *" live "* ]]; then
+python3 -c 'import websockets' 2>/dev/null || pip install -q websockets >&2
+live_clients=${LIVE_CLIENTS:-50}
+live_episodes=${LIVE_EPISODES:-40}
+live_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+live_base="http://127.0.0.1:$live_port"
+accounts=()
+users=$(( (live_clients + 3) / 4 ))
+for i in $(seq 1 "$users"); do
+  SECMON_BCRYPT_COST=4 "$bin" user add "watcher$i" --role viewer --password-stdin --data-dir "$work/live" <<<"watcher-password-$i" >/dev/null
+  accounts+=("watcher$i:watcher-password-$i")
+done
+SECMON_ADMIN_PASSWORD=bench-initial-password SECMON_BCRYPT_COST=4 "$bin" serve --port "$live_port" --data-dir "$work/live" \
+  --log-path "$work/live-logs/app.log" --trusted-proxy 127.0.0.1 >"$work/live-server.out" 2>&1 &
+live_server=$!
+for _ in $(seq 1 100); do curl -fs "$live_base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+read -r live_count live_p50 live_p99 live_max < <(python3 bench/live_probe.py "$live_base" "$live_clients" "$live_episodes" "${accounts[@]}")
+kill "$live_server" 2>/dev/null || true; wait "$live_server" 2>/dev/null || true
+fi
+
 if [ ${#rows[@]} -gt 0 ]; then
 printf '%-42s %10s %9s %10s %8s %8s %8s\n' "throughput" "events" "seconds" "events/s" "dropped" "alerts" "stored"
 for row in "${rows[@]}"; do
   IFS='|' read -r name events seconds eps dropped_ alerts stored <<<"$row"
   printf '%-42s %10s %9s %10s %8s %8s %8s\n' "$name" "$events" "$seconds" "$eps" "$dropped_" "$alerts" "$stored"
 done
+echo
+fi
+if [[ " $parts " == *" live "* ]]; then
+printf '%-42s %s\n' "live feed" ""
+printf '  %-40s %s deliveries (%s clients, %s episodes): p50 %s ms, p99 %s ms, max %s ms\n' "answer to alert on a WebSocket" "$live_count" "$live_clients" "$live_episodes" "$live_p50" "$live_p99" "$live_max"
 echo
 fi
 [[ " $parts " == *" latency "* ]] || exit 0

@@ -126,11 +126,25 @@
     });
   }
 
+  function eventSearch() {
+    var seen = 0;
+    handlers.push(function (type, data) {
+      // Not this console's own feed connection.
+      if (type !== "event" || / \/live$/.test(data.request || "")) return;
+      seen += 1;
+      var banner = document.getElementById("new-events");
+      document.getElementById("new-events-count").textContent = String(seen);
+      document.getElementById("new-events-reload").setAttribute("href", location.pathname + location.search);
+      banner.hidden = false;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.querySelector("[data-live]");
     if (!root || !("WebSocket" in window)) return;
     if (root.getAttribute("data-live") === "dashboard") dashboard();
     if (root.getAttribute("data-live") === "incident") incidentPage(root.getAttribute("data-incident"));
+    if (root.getAttribute("data-live") === "events") eventSearch();
     connect();
   });
 })();
