@@ -115,6 +115,10 @@ struct LiveFeedTests {
             for _ in 0..<100 where !first.closed.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
             #expect(first.closed.withLock { $0 })
             #expect(h.app.secmon.live.statistics.refusedMessages == 1)
+            // The counters are on /healthz.
+            let health = try await h.client().get("/healthz").json()
+            let live = try #require(health["live"] as? [String: Any])
+            #expect(live["refused_messages"] as? Int == 1 && live["refused"] as? Int == 1, "\(live)")
         }
     }
 

@@ -103,7 +103,7 @@ struct APIController {
     /// Always 200 while the server answers: a counter of past drops must not take a node out of
     /// a load balancer; `status` says `degraded`.
     @Sendable func health(_ request: Request) async throws -> PipelineHealth.Document {
-        request.secmon.runtime.health.document(detailed: request.principal?.role.includes(.admin) == true)
+        request.secmon.runtime.health.document(detailed: request.principal?.role.includes(.admin) == true, live: request.secmon.live.statistics)
     }
 
     @Sendable func status(_ request: Request) async throws -> Status {

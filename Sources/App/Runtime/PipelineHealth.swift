@@ -122,15 +122,30 @@ public struct PipelineHealth: Sendable {
         var activityLog: Log
         /// Milliseconds from the event that opened or extended an alert to the alert being stored.
         var alertLatencyMs: Latency?
+        /// The console's live feed.
+        var live: Live?
+        struct Live: Content {
+            var connected: Int
+            var accepted: Int
+            var refused: Int
+            var droppedSlow: Int
+            var refusedMessages: Int
+            var messagesSent: Int
+            var eventsSkipped: Int
+            enum CodingKeys: String, CodingKey {
+                case connected, accepted, refused, droppedSlow = "dropped_slow", refusedMessages = "refused_messages",
+                     messagesSent = "messages_sent", eventsSkipped = "events_skipped"
+            }
+        }
         enum CodingKeys: String, CodingKey {
-            case status, warnings, intake, detection, sinks, eventRows = "event_rows", alertLatencyMs = "alert_latency_ms"
+            case status, warnings, intake, detection, sinks, live, eventRows = "event_rows", alertLatencyMs = "alert_latency_ms"
             case activityLog = "activity_log"
         }
     }
 
-    func document(detailed: Bool) -> Document {
+    func document(detailed: Bool, live: LiveFeed.Statistics? = nil) -> Document {
         let warnings = self.warnings(detailed: detailed)
-        return Document(
+        var document = Document(
             status: warnings.isEmpty ? "ok" : "degraded", warnings: warnings,
             intake: intake.map { .init(accepted: $0.accepted, dropped: $0.dropped, queued: $0.queued, queuedBytes: $0.queuedBytes, budgetBytes: $0.budgetBytes) },
             detection: detection.map {
@@ -145,5 +160,10 @@ public struct PipelineHealth: Sendable {
             activityLog: .init(appended: activityLog.linesAppended, written: activityLog.linesWritten, writeErrors: activityLog.writeErrors,
                                dropped: activityLog.linesDropped),
             alertLatencyMs: alertLatency.map { .init(count: $0.count, p50: $0.percentile(0.5), p99: $0.percentile(0.99), max: $0.percentile(1)) })
+        document.live = live.map {
+            .init(connected: $0.connected, accepted: $0.accepted, refused: $0.refused, droppedSlow: $0.droppedSlow,
+                  refusedMessages: $0.refusedMessages, messagesSent: $0.messagesSent, eventsSkipped: $0.eventsSkipped)
+        }
+        return document
     }
 }
