@@ -65,6 +65,7 @@ let package = Package(
             "SecurityModel", "LogFormats", "DetectionEngine", "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The Vapor application.
