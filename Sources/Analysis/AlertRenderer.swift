@@ -97,6 +97,7 @@ public struct AlertRenderer: Sendable {
             return "{" + fields.joined(separator: ",") + "}"
         }.joined(separator: ",") + "]")
         summary.append("\"events\":\(report.totalEvents)")
+        summary.append("\"ordering\":" + (report.ordering.map(quote) ?? "null"))
         summary.append("\"rejected\":\(report.totalRejected)")
         summary.append("\"rejected_by_reason\":{" + report.rejectionReasons.sorted { $0.key < $1.key }
             .map { quote($0.key) + ":\($0.value)" }.joined(separator: ",") + "}")
@@ -123,6 +124,7 @@ public struct AlertRenderer: Sendable {
             if input.outsideRange > 0 { text += ", \(input.outsideRange) outside --since/--until" }
             lines.append(text)
         }
+        if let ordering = report.ordering { lines.append(TerminalText.safe(ordering)) }
         lines.append("events: \(report.totalEvents) analysed, \(report.totalRejected) lines rejected, \(report.engine.late) late (beyond the lateness window, not correlated)")
         if !report.engine.lateEvents.isEmpty {
             lines.append("first late events: " + TerminalText.safe(report.engine.lateEvents.prefix(10).map(describe).joined(separator: ", ")))

@@ -25,6 +25,8 @@ public struct AnalysisReport: Sendable {
     public var rulesLoaded = 0
     public var alerts: [Alert] = []
     public var engine = DetectionEngine.Statistics()
+    /// How the input's time order was handled, when it was not in order (sorted, or left as it came).
+    public var ordering: String?
 
     public var totalLines: Int64 { inputs.reduce(0) { $0 + $1.lines } }
     public var totalEvents: Int64 { inputs.reduce(0) { $0 + $1.events } }

@@ -6,7 +6,10 @@ import SecurityModel
 /// format (given or detected from the first lines), feeds the engine, and collects the report.
 ///
 /// Pure: the caller reads the inputs and hands over lines (without their newline). Inputs are one
-/// stream in the order given (give rotated logs oldest first).
+/// stream in the order given, or, for input the caller has put in time order across inputs, lines
+/// of any input in any sequence (``beginInputs(_:formats:)``, ``feed(_:input:number:)``). It counts
+/// events that come more than the lateness window after a later one (``outOfOrder``), so the
+/// caller can tell unordered input and sort it.
 public struct Analyzer: Sendable {
     /// Options of a run.
     public struct Options: Sendable {
@@ -54,6 +57,14 @@ public struct Analyzer: Sendable {
     /// into the report's array for every line cost a uniqueness check each time).
     private var counts = (lines: Int64(0), bytes: Int64(0), events: Int64(0))
     private var decoder: LineDecoder?
+    /// The decoders of all inputs, when they are fed interleaved (the current one is in `decoder`).
+    private var decoders: [LineDecoder?] = []
+    /// The latest event time seen, and how many events came more than the lateness window before it.
+    private var latestSeen = Int64.min
+    public private(set) var outOfOrder: Int64 = 0
+    /// The first such event: where, and how far behind.
+    public private(set) var firstOutOfOrder: (input: Int, line: Int64, seconds: Double)?
+    private let latenessMicroseconds: Int64
     private var pending: [(line: [UInt8], number: Int64)] = []
     private var record: EventRecord
     private var current = -1
@@ -66,7 +77,52 @@ public struct Analyzer: Sendable {
         self.engine = DetectionEngine(rules: rules, latenessSeconds: options.latenessSeconds)
         self.record = EventRecord(slotCount: rules.fields.count)
         self.keepRaw = rules.needsRawLine
+        self.latenessMicroseconds = Int64(max(0, min(options.latenessSeconds, 1e9)) * 1_000_000)
         stored.rulesLoaded = rules.count
+    }
+
+    /// Starts every input at once, with the formats the caller detected, for lines fed in time
+    /// order across inputs with ``feed(_:input:number:)``. Inputs without a format reject their lines.
+    public mutating func beginInputs(_ names: [String], formats: [LogFormat?]) {
+        flushPending()
+        addCounts()
+        let first = stored.inputs.count
+        if decoders.count < first { decoders += Array(repeating: nil, count: first - decoders.count) }
+        for (name, format) in zip(names, formats) {
+            stored.inputs.append(.init(name: name, format: format))
+            decoders.append(format.map(makeDecoder))
+        }
+        current = -1
+        decoder = nil
+    }
+
+    /// Feeds line `number` of input `input` (started with ``beginInputs(_:formats:)``).
+    public mutating func feed(_ line: UnsafeBufferPointer<UInt8>, input: Int, number: Int64) {
+        select(input)
+        counts.lines += 1
+        counts.bytes += Int64(line.count) + 1
+        guard decoder != nil else {
+            if !line.isEmpty { reject(number, "format not recognised (the first lines match none of activity, json, access, syslog; use --format)") }
+            return
+        }
+        decodeLine(line, number: number)
+    }
+
+    /// Counts an oversized line of input `input` (started with ``beginInputs(_:formats:)``).
+    public mutating func feedOversized(length: Int, input: Int, number: Int64) {
+        select(input)
+        counts.lines += 1
+        counts.bytes += Int64(length) + 1
+        reject(number, "line of \(length) bytes is longer than the \(LineDecoder.maxLineBytes)-byte limit")
+    }
+
+    private mutating func select(_ input: Int) {
+        guard input != current else { return }
+        addCounts()
+        if current >= 0, current < decoders.count { decoders[current] = decoder }
+        current = input
+        decoder = input < decoders.count ? decoders[input] : nil
+        if input < decoders.count { decoders[input] = nil } // held in `decoder` meanwhile (no copy on write)
     }
 
     /// Starts the next input.
@@ -177,6 +233,13 @@ public struct Analyzer: Sendable {
         }
         if let since = options.since, record.timestamp < since { stored.inputs[current].outsideRange += 1; return }
         if let until = options.until, record.timestamp > until { stored.inputs[current].outsideRange += 1; return }
+        let time = record.timestamp.microseconds
+        if time > latestSeen {
+            latestSeen = time
+        } else if latestSeen &- time > latenessMicroseconds {
+            outOfOrder &+= 1
+            if firstOutOfOrder == nil { firstOutOfOrder = (current, number, Double(latestSeen &- time) / 1_000_000) }
+        }
         counts.events += 1
         engine.process(record)
         if engine.hasUpdates { collect() }

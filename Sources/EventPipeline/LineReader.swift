@@ -73,7 +73,7 @@ public final class LineReader {
 
     /// Calls `body` for every line until the end of input. Throws on read or decompression errors
     /// (lines before the error have been delivered).
-    public func forEach(_ body: (Item) -> Void) throws {
+    public func forEach(_ body: (Item) throws -> Void) throws {
         var carry: [UInt8] = []
         var carryOverflow = 0   // bytes of an oversized line beyond what `carry` holds
         var first = true
@@ -92,19 +92,19 @@ public final class LineReader {
                 }
             }
             if isGzip {
-                try inflate(count) { split($0, &carry, &carryOverflow, body) }
+                try inflate(count) { try split($0, &carry, &carryOverflow, body) }
             } else {
-                raw.withUnsafeBufferPointer { split(UnsafeBufferPointer(rebasing: $0[0..<count]), &carry, &carryOverflow, body) }
+                try raw.withUnsafeBufferPointer { try split(UnsafeBufferPointer(rebasing: $0[0..<count]), &carry, &carryOverflow, body) }
             }
         }
         if isGzip, inflating, stream.avail_in == 0, !streamEnded {
             throw Failure(description: "\(path): the gzip data ends early (truncated file?); lines before the cut were analysed")
         }
         if carryOverflow > 0 {
-            body(.oversized(length: carry.count + carryOverflow))
+            try body(.oversized(length: carry.count + carryOverflow))
         } else if !carry.isEmpty {
             if carry.last == 0x0D { carry.removeLast() }
-            carry.withUnsafeBufferPointer { body(.line($0)) }
+            try carry.withUnsafeBufferPointer { try body(.line($0)) }
         }
     }
 
@@ -122,7 +122,7 @@ public final class LineReader {
         }
     }
 
-    private func inflate(_ count: Int, _ deliver: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+    private func inflate(_ count: Int, _ deliver: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         try raw.withUnsafeMutableBufferPointer { input in
             stream.next_in = input.baseAddress
             stream.avail_in = UInt32(count)
@@ -146,7 +146,7 @@ public final class LineReader {
                     return output.count - Int(stream.avail_out)
                 }
                 if produced > 0 {
-                    inflated.withUnsafeBufferPointer { deliver(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
+                    try inflated.withUnsafeBufferPointer { try deliver(UnsafeBufferPointer(rebasing: $0[0..<produced])) }
                 } else if !streamEnded, stream.avail_in > 0 {
                     continue
                 }
@@ -156,7 +156,7 @@ public final class LineReader {
     }
 
     /// Splits `bytes` into lines, joining with what the previous chunk left.
-    private func split(_ bytes: UnsafeBufferPointer<UInt8>, _ carry: inout [UInt8], _ overflow: inout Int, _ body: (Item) -> Void) {
+    private func split(_ bytes: UnsafeBufferPointer<UInt8>, _ carry: inout [UInt8], _ overflow: inout Int, _ body: (Item) throws -> Void) throws {
         var start = 0
         let count = bytes.count
         guard let base = bytes.baseAddress else { return }
@@ -175,17 +175,17 @@ public final class LineReader {
             }
             let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             if overflow > 0 || carry.count + (end - start) > maxLineBytes {
-                body(.oversized(length: carry.count + overflow + end - start))
+                try body(.oversized(length: carry.count + overflow + end - start))
                 carry.removeAll(keepingCapacity: true)
                 overflow = 0
             } else if carry.isEmpty {
                 var lineEnd = end
                 if lineEnd > start, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                body(.line(UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])))
+                try body(.line(UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])))
             } else {
                 carry.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
                 if carry.last == 0x0D { carry.removeLast() }
-                carry.withUnsafeBufferPointer { body(.line($0)) }
+                try carry.withUnsafeBufferPointer { try body(.line($0)) }
                 carry.removeAll(keepingCapacity: true)
             }
             start = end + 1

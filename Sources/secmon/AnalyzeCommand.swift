@@ -13,7 +13,11 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Run the detection rules over log files (plain or gzip) or standard input.",
         discussion: """
             Formats are detected per file (activity, json, access, syslog) unless --format is given. \
-            Inputs are read in the order given as one stream: give rotated logs oldest first. \
+            Inputs are read as one stream in the order given; when their events turn out not to be \
+            in time order (beyond --lateness), the files are put in time order across all of them \
+            (spilling to --spill-dir within --sort-memory) and analysed again, so any order of lines \
+            and files gives the same alerts. Standard input cannot be read twice: it keeps the \
+            lateness window, and the summary says how many events came too late. \
             Lines that cannot be decoded are counted and listed with file, line and reason.
 
             Exit status: 0; 1 when --fail-on is given and an alert at or above that level fired; \
@@ -48,6 +52,12 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress line.")
     var quiet = false
 
+    @Option(name: .long, help: "Where unordered input is sorted on disk (default: TMPDIR or /tmp).")
+    var spillDir: String?
+
+    @Option(name: .long, help: "Memory for sorting unordered input, in MiB, before it spills to --spill-dir.")
+    var sortMemory: Int = 64
+
     func run() throws {
         do {
             try analyze()
@@ -65,6 +75,7 @@ struct AnalyzeCommand: ParsableCommand {
         let sinceTime = try since.map { try time($0, "--since") }
         let untilTime = try until.map { try time($0, "--until") }
         guard lateness >= 0 else { throw CommandLineError("--lateness must be zero or more seconds") }
+        guard (1...65_536).contains(sortMemory) else { throw CommandLineError("--sort-memory must be 1 to 65536 MiB") }
 
         let ruleSet: RuleSet
         do {
@@ -83,7 +94,10 @@ struct AnalyzeCommand: ParsableCommand {
         let started = Date()
         var inputFailed = false
 
-        for (index, path) in inputs.enumerated() {
+        // Files can be read again: when their events are not in time order, stop and sort them.
+        let rereadable = !inputs.contains("-")
+        var unordered = false
+        inputLoop: for (index, path) in inputs.enumerated() {
             analyzer.beginInput(renderer.inputNames[index])
             do {
                 let reader = try LineReader(path: path, maxLineBytes: LineDecoder.maxLineBytes)
@@ -94,20 +108,59 @@ struct AnalyzeCommand: ParsableCommand {
                     case .oversized(let length): analyzer.feedOversized(length: length)
                     }
                     counter &+= 1
+                    if counter & 0xFFF == 0, rereadable, analyzer.outOfOrder > 0 { throw OutOfOrder() }
                     if counter & 0xFFFF == 0 {
                         progress.update(name: renderer.inputNames[index], consumed: reader.consumed, size: reader.fileSize,
                                         events: analyzer.report.totalEvents, since: started)
                         if style == .ndjson { emit(analyzer.takeClosedAlerts(), renderer, out) }
                     }
                 }
+                if rereadable, analyzer.outOfOrder > 0 { throw OutOfOrder() }
+            } catch is OutOfOrder {
+                unordered = true
+                break inputLoop
             } catch {
                 inputFailed = true
                 analyzer.failInput("\(error)")
                 FileHandle.standardError.write(Data("secmon analyze: \(error)\n".utf8))
             }
         }
+        var ordering: String?
+        if unordered {
+            let first = analyzer.firstOutOfOrder
+            let streamedBefore = analyzer.streamed.count
+            let directory = spillDir ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            if !quiet {
+                let place = first.map { " (line \($0.line) of \(renderer.inputNames[$0.input]) is \(String(format: "%.0f", $0.seconds)) s older than an event before it)" } ?? ""
+                FileHandle.standardError.write(Data("secmon analyze: the input is not in time order\(place); sorting it and analysing again\n".utf8))
+                if streamedBefore > 0 {
+                    FileHandle.standardError.write(Data("secmon analyze: the \(streamedBefore) alert(s) printed so far came from unordered input; the alerts printed from here on replace them\n".utf8))
+                }
+            }
+            progress.clear()
+            let sorting = TimeOrderedInput(paths: inputs, rules: ruleSet, format: forcedFormat, referenceTime: options.referenceTime,
+                                           spillDirectory: directory, memoryBytes: sortMemory << 20)
+            let sorted: (formats: [LogFormat?], sorter: ExternalSorter)
+            do {
+                sorted = try sorting.sort { name, consumed, size in
+                    progress.update(name: "sorting " + name, consumed: consumed, size: size, events: 0, since: started)
+                }
+            } catch {
+                throw CommandLineError("\(error)", exitCode: 2)
+            }
+            analyzer = Analyzer(rules: ruleSet, options: options)
+            analyzer.beginInputs(renderer.inputNames, formats: sorted.formats)
+            try TimeOrderedInput.feed(sorted.sorter, into: &analyzer)
+            let stats = sorted.sorter.statistics
+            ordering = "input not in time order: \(stats.records) lines sorted by time across the inputs"
+                + (stats.runs > 0 ? " (\(stats.runs) runs, \(stats.spilledBytes / 1_000_000) MB spilled to \(directory))" : " (in memory)")
+        } else if !rereadable, analyzer.outOfOrder > 0 {
+            ordering = "standard input is read once, so it was not sorted: \(analyzer.outOfOrder) event(s) came more than \(lateness) s after a later one"
+                + " (give the files instead to have them sorted)"
+        }
         progress.clear()
-        let report = analyzer.finish()
+        var report = analyzer.finish()
+        report.ordering = ordering
         let elapsed = Date().timeIntervalSince(started)
         switch style {
         case .table:
@@ -123,6 +176,9 @@ struct AnalyzeCommand: ParsableCommand {
         if inputFailed { throw ExitCode(2) }
         if let threshold, let highest = report.highestLevel, highest >= threshold { throw ExitCode(1) }
     }
+
+    /// Thrown to stop reading when the input turns out not to be in time order.
+    private struct OutOfOrder: Error {}
 
     private func emit(_ alerts: [Alert], _ renderer: AlertRenderer, _ out: FileHandle) {
         guard !alerts.isEmpty else { return }

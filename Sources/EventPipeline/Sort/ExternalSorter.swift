@@ -16,6 +16,7 @@ public final class ExternalSorter {
     /// Why sorting could not go on, and what to do.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// What the sorter did.
