@@ -90,13 +90,13 @@ struct TimeOrderedInput {
 
     /// Record layout: input (4 bytes), line number (8), oversized length or -1 (8), then the line.
     static func append(to sorter: ExternalSorter, key: Int64, input: Int, number: Int64, oversized: Int?, line: UnsafeBufferPointer<UInt8>) throws {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20 + line.count)
-        withUnsafeBytes(of: UInt32(input).littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: number.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: Int64(oversized ?? -1).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: line)
-        try bytes.withUnsafeBufferPointer { try sorter.append(key: key, bytes: $0) }
+        // The 20-byte header, packed without padding: input, line number, oversized length.
+        let header: (UInt32, UInt32, UInt32, UInt32, UInt32) = (
+            UInt32(input).littleEndian,
+            UInt32(truncatingIfNeeded: UInt64(bitPattern: number)).littleEndian, UInt32(truncatingIfNeeded: UInt64(bitPattern: number) >> 32).littleEndian,
+            UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(oversized ?? -1))).littleEndian,
+            UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(oversized ?? -1)) >> 32).littleEndian)
+        try withUnsafeBytes(of: header) { try sorter.append(key: key, prefix: $0, bytes: line) }
     }
 
     /// Feeds the sorted lines to `analyzer` (whose inputs were begun with the formats found).

@@ -72,15 +72,22 @@ public final class ExternalSorter {
 
     /// Adds a record.
     public func append(key: Int64, bytes: UnsafeBufferPointer<UInt8>) throws {
+        try append(key: key, prefix: UnsafeRawBufferPointer(start: nil, count: 0), bytes: bytes)
+    }
+
+    /// Adds a record made of `prefix` then `bytes` (without building it first).
+    public func append(key: Int64, prefix: UnsafeRawBufferPointer, bytes: UnsafeBufferPointer<UInt8>) throws {
         precondition(!finished, "ExternalSorter: append after forEachSorted")
-        guard bytes.count <= Self.maxRecordBytes else {
-            throw Failure(description: "a record of \(bytes.count) bytes is longer than the sorter's \(Self.maxRecordBytes)-byte limit")
+        let length = prefix.count + bytes.count
+        guard length <= Self.maxRecordBytes else {
+            throw Failure(description: "a record of \(length) bytes is longer than the sorter's \(Self.maxRecordBytes)-byte limit")
         }
-        if arena.count + bytes.count + (entries.count + 1) * Self.entryOverhead > budgetBytes, !entries.isEmpty {
+        if arena.count + length + (entries.count + 1) * Self.entryOverhead > budgetBytes, !entries.isEmpty {
             try spill()
         }
-        entries.append(Entry(key: key, sequence: statistics.records, offset: arena.count, length: bytes.count))
-        arena.append(contentsOf: bytes)
+        entries.append(Entry(key: key, sequence: statistics.records, offset: arena.count, length: length))
+        if !prefix.isEmpty { arena.append(contentsOf: prefix) }
+        if !bytes.isEmpty { arena.append(contentsOf: bytes) }
         statistics.records &+= 1
     }
 
