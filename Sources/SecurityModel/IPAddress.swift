@@ -75,10 +75,23 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
     }
 
+    /// Dotted IPv4, or IPv6 as RFC 5952 writes it: lower-case hex, the longest run of two or more
+    /// zero groups (the first of equal runs) as `::` (`2001:db8::1`, `::1`, `::`).
     public var description: String {
         if isIPv4 { return bytes[12...].map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        var best = (start: -1, length: 0)
+        var index = 0
+        while index < groups.count {
+            guard groups[index] == 0 else { index += 1; continue }
+            var end = index
+            while end < groups.count && groups[end] == 0 { end += 1 }
+            if end - index > best.length { best = (index, end - index) }
+            index = end
+        }
+        let text = { (range: ArraySlice<UInt16>) in range.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard best.length >= 2 else { return text(groups[...]) }
+        return text(groups[..<best.start]) + "::" + text(groups[(best.start + best.length)...])
     }
 }
 

@@ -4,8 +4,8 @@ import Testing
 @Suite("Addresses, networks and the client address")
 struct NetworkTests {
     @Test("parses IPv4 and IPv6", arguments: [
-        ("192.0.2.1", "192.0.2.1"), ("::1", "0:0:0:0:0:0:0:1"), ("2001:db8::8a2e:370:7334", "2001:db8:0:0:0:8a2e:370:7334"),
-        ("::ffff:192.0.2.1", "0:0:0:0:0:ffff:c000:201"), ("[fe80::1%eth0]", "fe80:0:0:0:0:0:0:1"),
+        ("192.0.2.1", "192.0.2.1"), ("::1", "::1"), ("2001:db8::8a2e:370:7334", "2001:db8::8a2e:370:7334"),
+        ("::ffff:192.0.2.1", "::ffff:c000:201"), ("[fe80::1%eth0]", "fe80::1"),
     ])
     func parses(text: String, shown: String) throws {
         #expect(try #require(IPAddress(text)).description == shown)
@@ -73,5 +73,25 @@ struct URLRedactionTests {
     func scheme() {
         #expect(URLRedaction.scheme("mysql://root:s3cret@db/x") == "mysql")
         #expect(URLRedaction.scheme("://x") == "(none)")
+    }
+}
+
+@Suite("IPv6 text")
+struct IPv6TextTests {
+    @Test("IPv6 is written as RFC 5952 says, and reads back the same", arguments: [
+        ("2001:db8:9:0:0:0:0:0", "2001:db8:9::"), ("0:0:0:0:0:0:0:1", "::1"), ("0:0:0:0:0:0:0:0", "::"),
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"), ("fe80:0:0:0:0:0:0:1", "fe80::1"),
+        ("2001:DB8:0:0:0:0:0:AB", "2001:db8::ab"), ("1:2:3:4:5:6:0:0", "1:2:3:4:5:6::"),
+    ])
+    func compressed(input: String, written: String) throws {
+        let address = try #require(IPAddress(input))
+        #expect(address.description == written)
+        #expect(IPAddress(written) == address)
+    }
+
+    @Test("a network's text compresses its address")
+    func network() throws {
+        #expect(try #require(CIDRBlock("2001:db8:9:0:0:0:0:0/48")).description == "2001:db8:9::/48")
+        #expect(try #require(CIDRBlock("10.0.0.0/8")).description == "10.0.0.0/8")
     }
 }
