@@ -152,6 +152,11 @@ public struct AccountAdmin: Sendable {
         try await users.setLocked(user, locked)
         if locked { try await sessions.endAll(userID: try user.requireID()) }
         await auditor.record(.init(actor: actor, action: locked ? "user.lock" : "user.unlock", target: "user:\(user.username)", after: locked ? "locked" : "unlocked"))
+        // Unlocking lifts a lock by active response too (with its own audit row).
+        if !locked {
+            let responses = ResponseStore(database: users.database)
+            if let lock = try await responses.activeLock(user: user.username) { _ = try await responses.undo(lock.id, by: actor) }
+        }
     }
 
     /// Changes a role.
@@ -166,7 +171,7 @@ public struct AccountAdmin: Sendable {
     public func list() async throws -> [Row] {
         let now = Date()
         return try await users.all().map { user in
-            var state = user.locked ? "locked" : user.isLocked(at: now) ? "locked (failed logins)" : "active"
+            var state = user.locked ? "locked" : user.isLocked(at: now) ? "locked (wrong current passwords)" : "active"
             if user.mustChangePassword { state += ", must change password" }
             let last = user.lastLoginAt.map { Timestamp(secondsSince1970: $0.timeIntervalSince1970).iso8601.prefix(19) + "Z" } ?? "never"
             return Row(username: user.username, role: user.role.rawValue, state: state, lastLogin: String(last))

@@ -189,7 +189,12 @@ struct AutoResponseTests {
             #expect(try await ResponseTests.attacker(h, "127.0.0.62").login("carol", "user-password-123").status == .unauthorized)
             let admin = try await h.loggedIn(as: .admin)
             #expect(try await admin.get("/response").body.contains("user:carol"))
-            #expect(try await admin.postForm("/response/\(action.id)/undo", [:]).status == .ok)
+            // The Users page says why carol cannot log in, and its Unlock lifts the response's lock.
+            let users = try await admin.get("/admin/users")
+            #expect(users.body.contains("locked by response until") && users.body.contains("policy of D-06"))
+            let carolID = try #require(try await h.app.secmon.users(on: h.app.db).find("carol")?.requireID().uuidString.lowercased())
+            #expect(try await admin.postForm("/admin/users/\(carolID)/unlock", [:]).status == .ok)
+            #expect(try await ResponseStore(database: h.app.db).activeLock(user: "carol") == nil)
             #expect(try await ResponseTests.attacker(h, "127.0.0.62").login("carol", "user-password-123").status == .seeOther)
         }
     }

@@ -76,6 +76,11 @@ struct UserAdminController {
         return try await apply(request, to: user, done: "\(user.username) is unlocked.") {
             try await request.users.setLocked(user, false)
             await request.audit("user.unlock", target: "user:\(user.username)", after: "unlocked")
+            // A lock by active response too (undone with its own audit row and timeline line).
+            let responses = ResponseStore(database: request.db)
+            if let lock = try await responses.activeLock(user: user.username) {
+                _ = try await responses.undo(lock.id, by: request.actor(try request.requirePrincipal()))
+            }
         }
     }
 
@@ -113,10 +118,14 @@ struct UserAdminController {
     private func render(_ request: Request, status: HTTPResponseStatus = .ok, notice: String? = nil, error: String? = nil, secret: String? = nil) async throws -> Response {
         let principal = try request.requirePrincipal()
         let now = Date()
+        var responseLocks: [String: String] = [:]
+        for lock in try await ResponseStore(database: request.db).active([.lock]) where lock.target.hasPrefix("user:") {
+            responseLocks[String(lock.target.dropFirst(5))] = "locked by response \(ResponseStore.until(lock.expires))" + (lock.rule.map { " (policy of \($0))" } ?? " (by \(lock.actor))")
+        }
         let rows = try await request.users.all().map { user in
             UserRow(
                 id: try user.requireID().uuidString.lowercased(), username: user.username, role: user.role.rawValue,
-                locked: user.locked, autoLocked: !user.locked && user.isLocked(at: now),
+                locked: user.locked, autoLocked: !user.locked && user.isLocked(at: now), responseLock: responseLocks[user.username],
                 mustChangePassword: user.mustChangePassword,
                 lastLogin: user.lastLoginAt.map { Timestamp(secondsSince1970: $0.timeIntervalSince1970).iso8601.prefix(19) + "Z" } ?? "never",
                 isSelf: user.id == principal.userID

@@ -28,6 +28,13 @@ final class IncidentSink: EventSink, Sendable {
     /// Incidents this node opened since it started.
     var incidentsOpened: Int { opened.load(ordering: .relaxed) }
 
+    /// Carries out the rule's policy; the incident's viewers are told when it did something.
+    private func respond(to alert: SecurityAlert, incident: String) async {
+        guard let responder else { return }
+        let taken = await responder.respond(to: alert, incident: incident)
+        if !taken.isEmpty { await live?.incidentChanged(incident, on: database(), change: "response") }
+    }
+
     func write(_ batch: [SecurityAlert]) async throws {
         let store = IncidentStore(database: database())
         for alert in batch {
@@ -36,10 +43,10 @@ final class IncidentSink: EventSink, Sendable {
             case .created(let incident):
                 opened.add(1, ordering: .relaxed)
                 await live?.incidentChanged(incident, on: database(), change: "created")
-                await responder?.respond(to: alert, incident: incident)
+                await respond(to: alert, incident: incident)
             case .joined(let incident):
                 await live?.incidentChanged(incident, on: database(), change: "alert")
-                await responder?.respond(to: alert, incident: incident)
+                await respond(to: alert, incident: incident)
             case .updated:
                 break
             }

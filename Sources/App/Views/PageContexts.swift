@@ -118,6 +118,8 @@ struct UserRow: Encodable {
     var role: String
     var locked: Bool
     var autoLocked: Bool
+    /// A lock by active response in force: until when and why.
+    var responseLock: String?
     var mustChangePassword: Bool
     var lastLogin: String
     var isSelf: Bool

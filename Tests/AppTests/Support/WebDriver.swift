@@ -78,24 +78,35 @@ final class WebDriver: @unchecked Sendable {
         }
     }
 
+    /// Finds `css` and runs `action` on it, finding it again when the page replaced it in between
+    /// (live pages swap sections as the server's feed says: WebDriver answers "stale element").
+    private func onElement<T>(_ css: String, _ action: (String) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            let id = try await element(css)
+            do {
+                return try await action(id)
+            } catch let failure as Failure where failure.description.contains("404") && attempt < 5 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     func type(_ css: String, _ text: String) async throws {
-        let id = try await element(css)
-        _ = try await command(.POST, "/element/\(id)/value", ["text": text])
+        try await onElement(css) { id in _ = try await command(.POST, "/element/\(id)/value", ["text": text]) }
     }
 
     func click(_ css: String) async throws {
-        let id = try await element(css)
-        _ = try await command(.POST, "/element/\(id)/click", [:])
+        try await onElement(css) { id in _ = try await command(.POST, "/element/\(id)/click", [:]) }
     }
 
     func text(_ css: String) async throws -> String {
-        let id = try await element(css)
-        return try await command(.GET, "/element/\(id)/text", nil) as? String ?? ""
+        try await onElement(css) { id in try await command(.GET, "/element/\(id)/text", nil) as? String ?? "" }
     }
 
     func attribute(_ css: String, _ name: String) async throws -> String? {
-        let id = try await element(css)
-        return try await command(.GET, "/element/\(id)/attribute/\(name)", nil) as? String
+        try await onElement(css) { id in try await command(.GET, "/element/\(id)/attribute/\(name)", nil) as? String }
     }
 
     /// Waits until `condition` holds, polling; fails after `timeout` seconds with `what`.

@@ -122,7 +122,7 @@
       }).catch(function () {});
     }, 1000);
     handlers.push(function (type, data) {
-      if ((type === "incident" && data.id === id) || type === "responses") reload();
+      if (type === "incident" && data.id === id) reload();
     });
   }
 
