@@ -205,6 +205,16 @@ struct BrowserTests {
         try await browser.wait("the block lifted") { try await browser.text("#timeline").contains("Unblocked 127.0.0.2") }
         #expect(try await ResponseTests.attacker(h, "127.0.0.2").get("/login").status == .ok)
         try await png("incident-unblocked")
+        // The rules page, and the dashboard at a phone's width.
+        try await browser.open(h.baseURL + "/rules")
+        #expect(try await browser.text("#rule-D-01").contains("Brute force login"))
+        try await png("rules")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try await browser.open(h.baseURL + "/")
+        try await png("dashboard-narrow")
+        try await browser.open(h.baseURL + "/response")
+        try await png("response-narrow")
+        try await browser.setWindowSize(width: 1280, height: 1000)
 
         let console = try await browser.consoleMessages()
         #expect(!console.contains { $0.contains("Content Security Policy") || $0.contains("Content-Security-Policy") }, "\(console)")

@@ -90,28 +90,30 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         responses: responses,
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live, switches], logger: app.logger
     )
-    runtimeBox.set(runtime)
     // Blocks and rate limits in force apply from the first request.
     await runtime.responses.reload()
-    return SecMonServices(
+    let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
         switches: switches,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
+    runtimeBox.set(runtime, loginGuard: services.loginGuard)
+    return services
 }
 
-/// Lets the live feed read the runtime's counters once it exists (it is built after the feed).
+/// Lets the live feed read the runtime's and the login guard's counters once they exist (they are
+/// built after the feed).
 final class RuntimeBox: Sendable {
-    private let runtime = Mutex<SecMonRuntime?>(nil)
-    func set(_ value: SecMonRuntime) { runtime.withLock { $0 = value } }
+    private let parts = Mutex<(runtime: SecMonRuntime, loginGuard: LoginGuard)?>(nil)
+    func set(_ runtime: SecMonRuntime, loginGuard: LoginGuard) { parts.withLock { $0 = (runtime, loginGuard) } }
     func stats() -> LiveStats? {
-        guard let runtime = runtime.withLock({ $0 }) else { return nil }
+        guard let (runtime, loginGuard) = parts.withLock({ $0 }) else { return nil }
         let health = runtime.health
         return LiveStats(events: health.eventRows.submitted, droppedEvents: (health.intake?.dropped ?? 0) + health.eventRows.dropped,
                          evictedGroups: health.detection?.engine.evictedGroups ?? 0, alerts: health.detection?.published ?? 0,
                          openAlerts: health.detection?.openAlerts ?? 0, blocked: runtime.responses.refusedRequests,
-                         limited: runtime.responses.limitedRequests, throttled: 0)
+                         limited: runtime.responses.limitedRequests, throttled: loginGuard.throttled)
     }
 }
 

@@ -89,6 +89,10 @@ public final class LiveFeed: Service, Sendable {
         }
     }
 
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Events recorded per second, over the last stats interval.
     public var eventsPerSecond: Double { state.withLock { $0.eventsPerSecond } }
 
@@ -149,7 +153,7 @@ public final class LiveFeed: Service, Sendable {
         let admitted = state.withLock { state -> Bool in
             guard state.clients.values.contains(where: { $0.socket != nil && $0.role.includes(.analyst) }) else { return false }
             let now = ContinuousClock.now
-            let elapsed = Double((now - state.eventTokensAt).components.attoseconds) / 1e18 + Double((now - state.eventTokensAt).components.seconds)
+            let elapsed = Self.seconds(now - state.eventTokensAt)
             state.eventTokensAt = now
             let rate = Double(limits.eventsPerSecond)
             state.eventTokens = min(rate, state.eventTokens + elapsed * rate)
@@ -216,7 +220,7 @@ public final class LiveFeed: Service, Sendable {
                     let rate = self.state.withLock { state -> Double in
                         let now = ContinuousClock.now
                         if let last = state.lastEvents {
-                            let seconds = Double((now - last.at).components.seconds) + Double((now - last.at).components.attoseconds) / 1e18
+                            let seconds = Self.seconds(now - last.at)
                             if seconds > 0 { state.eventsPerSecond = Double(max(0, stats.events - last.count)) / seconds }
                         }
                         state.lastEvents = (now, stats.events)

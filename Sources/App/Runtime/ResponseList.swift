@@ -93,12 +93,6 @@ public final class ResponseList: Service, Sendable {
         return .limited(limit, retryAfter: wait)
     }
 
-    /// The block in force for `address` at `now`, if any.
-    public func block(for address: String, now: Int64) -> Entry? {
-        if case .blocked(let entry) = check(address, now: now) { return entry }
-        return nil
-    }
-
     /// Watchlist entries in force about `entities` (addresses in a watched network, watched users).
     public func watched(_ entities: [Entity], now: Int64) -> [Entry] {
         tables.withLock { tables in
