@@ -34,6 +34,9 @@ public struct DetectionEngine: Sendable {
         public var trimmedEntries = 0
         /// Carried values cut to ``Limits/maxValueBytes``.
         public var truncatedValues = 0
+        /// Rules tested on every event of a stream because their literals did not fit in
+        /// ``Limits/maxScreenBytes`` (summed over the streams seen).
+        public var unscreenedRules = 0
 
         public init() {}
     }
@@ -53,14 +56,21 @@ public struct DetectionEngine: Sendable {
         /// are cut to it (at a character boundary), counted, as Elasticsearch's `ignore_above` bounds
         /// keywords.
         public var maxValueBytes: Int
+        /// Most bytes the literal screens of one stream's rules take (``RuleScreen``): past it,
+        /// further rules are tested on every event instead (slower, never wrong), counted in
+        /// ``Statistics/unscreenedRules``.
+        public var maxScreenBytes: Int
 
-        /// 200,000 groups per correlation, 100,000 entries per window, values of 1 KiB.
+        /// 200,000 groups per correlation, 100,000 entries per window, values of 1 KiB, screens of
+        /// 64 MiB.
         public static let `default` = Limits(maxGroupsPerCorrelation: 200_000)
 
-        public init(maxGroupsPerCorrelation: Int, maxWindowEntries: Int = 100_000, maxValueBytes: Int = 1024) {
+        public init(maxGroupsPerCorrelation: Int, maxWindowEntries: Int = 100_000, maxValueBytes: Int = 1024,
+                    maxScreenBytes: Int = 64 << 20) {
             self.maxGroupsPerCorrelation = max(1, maxGroupsPerCorrelation)
             self.maxWindowEntries = max(1, maxWindowEntries)
             self.maxValueBytes = max(16, maxValueBytes)
+            self.maxScreenBytes = min(max(0, maxScreenBytes), 1 << 30)
         }
     }
 
@@ -137,7 +147,13 @@ public struct DetectionEngine: Sendable {
     public mutating func process(_ event: EventRecord) {
         statistics.events += 1
         if lastIndex == nil || lastSource != event.logSource {
-            let index = indexes[event.logSource] ?? RuleIndex(rules: rules, for: event.logSource)
+            let index: RuleIndex
+            if let known = indexes[event.logSource] {
+                index = known
+            } else {
+                index = RuleIndex(rules: rules, for: event.logSource, maxScreenBytes: limits.maxScreenBytes)
+                statistics.unscreenedRules += index.unscreenedOverLimit
+            }
             indexes[event.logSource] = index
             lastIndex = Unmanaged.passUnretained(index)
             lastSource = event.logSource

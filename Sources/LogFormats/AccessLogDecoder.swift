@@ -40,32 +40,50 @@ public struct AccessLogDecoder: Sendable {
         func set(_ index: Int, _ value: @autoclosure () -> FieldValue?) {
             if let slot = slots[index] { record[slot] = value() }
         }
-        func text(_ range: Range<Int>?) -> FieldValue? {
-            guard let range, !(range.count == 1 && line[range.lowerBound] == UInt8(ascii: "-")) else { return nil }
-            return .string(p.string(range))
+        // Text: ASCII is held as its bytes (no `String` is made unless a rule reads it as a value);
+        // `-` is absent. The record was reset, so absent fields need no setting.
+        func text(_ index: Int, _ range: Range<Int>?) {
+            guard let slot = slots[index], let range, !(range.count == 1 && line[range.lowerBound] == UInt8(ascii: "-")) else { return }
+            let bytes = UnsafeBufferPointer(rebasing: line[range])
+            if Self.isASCII(bytes) {
+                record.setText(bytes, slot: slot)
+            } else {
+                record[slot] = .string(p.string(range))
+            }
         }
-        set(0, text(ip))
-        set(1, text(user))
+        text(0, ip)
+        text(1, user)
         // Request: METHOD SP target SP version; anything else keeps the whole text as the target.
         var r = ByteLine(bytes: UnsafeBufferPointer(rebasing: line[request]))
         let method = r.token(), target = r.token(), version = r.token()
         let offset = request.lowerBound
         func shift(_ range: Range<Int>?) -> Range<Int>? { range.map { ($0.lowerBound + offset)..<($0.upperBound + offset) } }
         if let method, let target, r.token() == nil {
-            set(2, text(shift(method)))
-            set(3, text(shift(target)))
+            text(2, shift(method))
+            text(3, shift(target))
             let targetRange = shift(target)!
             var stemEnd = targetRange.lowerBound
             while stemEnd < targetRange.upperBound, line[stemEnd] != UInt8(ascii: "?") { stemEnd += 1 }
-            set(4, .string(p.string(targetRange.lowerBound..<stemEnd)))
-            set(5, text(shift(version)))
+            if let slot = slots[4] {
+                let stem = UnsafeBufferPointer(rebasing: line[targetRange.lowerBound..<stemEnd])
+                if Self.isASCII(stem) { record.setText(stem, slot: slot) } else { record[slot] = .string(p.string(targetRange.lowerBound..<stemEnd)) }
+            }
+            text(5, shift(version))
         } else {
-            set(3, text(request))
+            text(3, request)
         }
         set(6, .int(status))
         set(7, bytesRange.flatMap { p.integer($0) }.map { FieldValue.int($0) })
-        set(8, text(referer))
-        set(9, text(agent))
+        text(8, referer)
+        text(9, agent)
+    }
+
+    /// Whether every byte is ASCII (such text is valid UTF-8 as it stands).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        return high < 0x80
     }
 
     /// `10/Oct/2026:13:55:36 +0000` as microseconds since the epoch (UTC).

@@ -30,6 +30,9 @@ public struct PipelineHealth: Sendable {
         if let detection, detection.engine.trimmedEntries > 0 || detection.engine.truncatedValues > 0 {
             out.append("detection dropped \(detection.engine.trimmedEntries) window entr(ies) early (a window held more than its cap of entries: a flood from one key) and cut \(detection.engine.truncatedValues) overlong value(s)")
         }
+        if let detection, detection.engine.unscreenedRules > 0 {
+            out.append("detection tests \(detection.engine.unscreenedRules) rule(s) on every event: their keywords and values did not fit in the rule screen's memory limit (slower, same alerts)")
+        }
         if let detection, detection.engine.late > 0 {
             out.append("detection skipped \(detection.engine.late) late event(s) (older than events already correlated)")
         }

@@ -11,6 +11,8 @@ import SecurityModel
 /// A class, so that a rule's test holds it by one reference: evaluating the test then retains one
 /// object instead of each of its tables.
 final class TextPatternSet: Sendable {
+    /// All the patterns, as given.
+    let patterns: [TextPattern]
     /// The patterns the pair table does not cover.
     private let others: [TextPattern]
     /// Lower-case literals covered by the pair table.
@@ -21,6 +23,7 @@ final class TextPatternSet: Sendable {
     private let byPair: [UInt16: [Int]]
 
     init(_ patterns: [TextPattern]) {
+        self.patterns = patterns
         var others: [TextPattern] = [], literals: [[UInt8]] = []
         var pairBits = Array(repeating: UInt64(0), count: 1024)
         var byPair: [UInt16: [Int]] = [:]

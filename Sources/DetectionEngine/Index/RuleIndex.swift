@@ -25,15 +25,24 @@ final class RuleIndex: Sendable {
     /// The rule set's detection rules (held here so that matching copies nothing per event).
     let detections: [DetectionRule]
     let always: [Int]
+    /// `always` as a bit per rule.
+    private let alwaysBits: [UInt64]
+    /// The literals rules need, when some have them: only rules whose literals an event contains
+    /// are tested (``RuleScreen``).
+    let screen: RuleScreen?
+    /// Rules left unscreened because their literals did not fit in the screen's memory limit.
+    let unscreenedOverLimit: Int
     let byField: [FieldIndex]
     /// Number of rules that apply to the stream.
     let ruleCount: Int
 
-    init(rules: RuleSet, for logSource: LogSource) {
+    /// - Parameter maxScreenBytes: the most the literal screen's tables may take.
+    init(rules: RuleSet, for logSource: LogSource, maxScreenBytes: Int = DetectionEngine.Limits.default.maxScreenBytes) {
         self.logSource = logSource
         self.detections = rules.detections
         var always: [Int] = []
         var tables: [Int: [String: [Int]]] = [:]
+        var needs: [LiteralNeed?] = Array(repeating: nil, count: rules.detections.count)
         var count = 0
         for (index, rule) in rules.detections.enumerated() where rule.logSource.applies(to: logSource) {
             count += 1
@@ -44,11 +53,23 @@ final class RuleIndex: Sendable {
                 keys.formUnion(requirement.written)
                 keys.formUnion(requirement.values.map { $0.uppercased() })
                 for value in keys { tables[requirement.slot, default: [:]][value, default: []].append(index) }
+                // Screened too by what it needs in other fields (`cs-method: GET` and a keyword
+                // list): the index alone would test it on most events.
+                if !rule.decidedByIndex {
+                    needs[index] = rule.condition.literalNeed(rule.searches, excluding: requirement.slot)
+                }
             } else {
                 always.append(index)
+                needs[index] = rule.condition.literalNeed(rule.searches)
             }
         }
         self.always = always
+        var alwaysBits = Array(repeating: UInt64(0), count: (rules.detections.count + 63) / 64)
+        for index in always { alwaysBits[index >> 6] |= 1 << UInt64(index & 63) }
+        self.alwaysBits = alwaysBits
+        let screen = RuleScreen(needs: needs, maxBytes: maxScreenBytes)
+        self.screen = screen.screenedCount > 0 ? screen : nil
+        self.unscreenedOverLimit = screen.overLimitCount
         self.byField = tables.keys.sorted().map { FieldIndex(slot: $0, rules: TextTable(tables[$0]!)) }
         self.ruleCount = count
     }
@@ -59,33 +80,56 @@ final class RuleIndex: Sendable {
         // Rules are read in place through the buffer (indexing the array would copy each rule).
         detections.withUnsafeBufferPointer { rules in
             guard let base = rules.baseAddress else { return }
-            for index in always where DetectionRule.matches(base + index, event) { body(index) }
-            // The field indexes are read in place too (a copy would retain each of their arrays).
-            byField.withUnsafeBufferPointer { fields in
-                for k in fields.indices {
-                    let slot = fields[k].slot
-                    // Text held as bytes is looked up from them; other values (and text with
-                    // non-ASCII letters in mixed case) through a `String`.
-                    let table = fields[k].unretained
-                    let entry = event.withText(slot) { bytes in
-                        bytes.map { bytes in table._withUnsafeGuaranteedRef { $0.entry(bytes: bytes) } } ?? TextTable.useValue
+            guard let screen else {
+                for index in always where DetectionRule.matches(base + index, event) { body(index) }
+                matchIndexed(base, event) { _ in true } body: { body($0) }
+                return
+            }
+            screen.withHits(event) { hits in
+                alwaysBits.withUnsafeBufferPointer { alwaysBits in
+                    for word in alwaysBits.indices {
+                        var bits = alwaysBits[word] & hits[word]
+                        while bits != 0 {
+                            let index = word << 6 | bits.trailingZeroBitCount
+                            bits &= bits &- 1
+                            if DetectionRule.matches(base + index, event) { body(index) }
+                        }
                     }
-                    if entry >= 0 {
-                        table._withUnsafeGuaranteedRef { table in
-                            table.withRules(entry) { candidates in
-                                for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
-                                    body(index)
-                                }
+                }
+                matchIndexed(base, event) { hits[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 } body: { body($0) }
+            }
+        }
+    }
+
+    /// Calls `body` with each rule of the field indexes that `event` matches, among those `may`
+    /// lets through.
+    @inline(__always)
+    private func matchIndexed(_ base: UnsafePointer<DetectionRule>, _ event: EventRecord, may: (Int) -> Bool, body: (Int) -> Void) {
+        // The field indexes are read in place (a copy would retain each of their arrays).
+        byField.withUnsafeBufferPointer { fields in
+            for k in fields.indices {
+                let slot = fields[k].slot
+                // Text held as bytes is looked up from them; other values (and text with
+                // non-ASCII letters in mixed case) through a `String`.
+                let table = fields[k].unretained
+                let entry = event.withText(slot) { bytes in
+                    bytes.map { bytes in table._withUnsafeGuaranteedRef { $0.entry(bytes: bytes) } } ?? TextTable.useValue
+                }
+                if entry >= 0 {
+                    table._withUnsafeGuaranteedRef { table in
+                        table.withRules(entry) { candidates in
+                            for index in candidates where may(index) && (base[index].decidedByIndex || { return DetectionRule.matches(base + index, event) }()) {
+                                body(index)
                             }
                         }
-                        continue
                     }
-                    guard entry == TextTable.useValue, let value = event[slot], let candidates = Self.lookup(fields[k].rules, value) else {
-                        continue
-                    }
-                    for index in candidates where base[index].decidedByIndex || DetectionRule.matches(base + index, event) {
-                        body(index)
-                    }
+                    continue
+                }
+                guard entry == TextTable.useValue, let value = event[slot], let candidates = Self.lookup(fields[k].rules, value) else {
+                    continue
+                }
+                for index in candidates where may(index) && (base[index].decidedByIndex || { return DetectionRule.matches(base + index, event) }()) {
+                    body(index)
                 }
             }
         }
@@ -209,3 +253,4 @@ final class TextTable: Sendable {
         return entry >= 0 ? values[entry] : nil
     }
 }
+
