@@ -12,9 +12,16 @@
 # bench/out/, regenerated when missing), and a combined access log (bench/gen_access_log.py) for the
 # web rules; and the same seed logs out of time order (shuffled in blocks of 5,000 lines, and line by
 # line), which SecMon sorts (spilling to the temporary directory past 64 MiB) before analysing: their
-# rows show the cost, the peak memory, and whether the alerts equal the ordered file's. Options
-# (environment): SIZES (default "1000000 10000000"), ACCESS_LINES (default 2000000), RUNS (best of,
-# default 3), SHARED (default ../shared).
+# rows show the cost, the peak memory, and whether the alerts equal the ordered file's.
+#
+# The access log is analysed twice: with the bundled web rules and with SigmaHQ's `rules/web` (45
+# community rules, many with long keyword lists), side by side. SigmaHQ's rules come from a
+# snapshot of github.com/SigmaHQ/sigma: set SIGMA to a checkout (`git clone --depth 1
+# https://github.com/SigmaHQ/sigma`), or on a SecMon development machine fetch github:SigmaHQ/sigma
+# into /work/.mirror (the default); without one the row is skipped, saying so.
+#
+# Options (environment): SIZES (default "1000000 10000000"), ACCESS_LINES (default 2000000), RUNS
+# (best of, default 3), SHARED (default ../shared), SIGMA (default /work/.mirror/SigmaHQ+sigma/repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}
@@ -122,5 +129,25 @@ f="$out/access-$access_lines.log"; bytes=$(stat -c %s "$f")
 read -r s k c < <(measure $cpu wc -l "$f");                                 row "wc -l (floor)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
 read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$f");  row "secmon analyze (web rules)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
 web=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % kv for kv in sorted(c.items())), "rejected=%d" % d["summary"]["rejected"])' "$out/best.txt")
-printf "\n$ratios"
-printf "$check\naccess: secmon $web\n"
+ws=$s wc=$c
+# SigmaHQ rules/web on the same file: a checkout (SIGMA) or a bare mirror (git archive).
+sigma=${SIGMA:-/work/.mirror/SigmaHQ+sigma/repo}
+sigmaweb="$out/sigma-web"
+sigmanote=""
+rm -rf "$sigmaweb"
+if [ -d "$sigma/rules/web" ]; then
+  mkdir -p "$sigmaweb" && cp -r "$sigma/rules/web/." "$sigmaweb/"
+elif git -C "$sigma" rev-parse --git-dir >/dev/null 2>&1; then
+  mkdir -p "$sigmaweb" && git -C "$sigma" archive HEAD rules/web | tar -x -C "$sigmaweb" --strip-components=2
+fi
+if [ -d "$sigmaweb" ]; then
+  count=$(find "$sigmaweb" -name '*.yml' | wc -l)
+  read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json --rules "$sigmaweb" "$f"); row "secmon analyze (SigmaHQ web)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
+  sweb=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"]["title"] for a in d["alerts"]); print("; ".join("%s=%d" % kv for kv in sorted(c.items())), "| rules=%d unscreened=%d" % (d["summary"]["rules"], d["summary"].get("unscreened_rules", 0)))' "$out/best.txt")
+  ratios="$ratios$(awk -v a="$ws" -v b="$s" -v ac="$wc" -v bc="$c" -v n="$count" 'BEGIN{ printf "access: SigmaHQ rules/web (%d files) at %.2f of the bundled web rules speed by wall time, %.2f by CPU time", n, a / b, ac / bc }')\n"
+  sigmanote="access, SigmaHQ rules/web: $sweb"
+else
+  sigmanote="access, SigmaHQ rules/web: skipped (no snapshot at $sigma; set SIGMA to a checkout of github.com/SigmaHQ/sigma)"
+fi
+printf "%b" "\n$ratios"
+printf "%b\n" "$check\naccess: secmon $web" "$sigmanote"

@@ -163,6 +163,36 @@ struct ModifierTests {
         #expect(!rules.detections[0].matches(miss))
     }
 
+    @Test("keywords under '|all' must all occur; other modifiers on keywords are refused")
+    func allKeywords() throws {
+        let rules = try Fixture.detection("""
+                keywords:
+                    '|all':
+                        - 'Set-OabVirtualDirectory'
+                        - 'ExternalUrl'
+                condition: keywords
+            """)
+        #expect(rules.needsRawLine)
+        let source = LogSource(product: "test")
+        let both = Fixture.event(rules, source: source, raw: "set-oabvirtualdirectory -externalurl x", [:])
+        let one = Fixture.event(rules, source: source, raw: "Set-OabVirtualDirectory -InternalUrl x", [:])
+        #expect(rules.detections[0].matches(both))
+        #expect(!rules.detections[0].matches(one))
+        #expect(Fixture.alerts(rules, [both, one]).count == 1)
+        let bad = Fixture.diagnostics("""
+            title: t
+            logsource: {product: test}
+            detection:
+                keywords:
+                    '|contains': [a, b]
+                condition: keywords
+            level: low
+            """)
+        #expect(bad.count == 1)
+        #expect(bad.first?.message.contains("keyword lists take only the 'all' modifier") == true)
+        #expect(bad.first?.line == 5)
+    }
+
     @Test("a map is an AND, a list of maps an OR")
     func mapsAndLists() throws {
         let rules = try Fixture.detection("""

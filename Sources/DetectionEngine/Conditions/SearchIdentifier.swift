@@ -3,7 +3,7 @@ import SecurityModel
 /// One named search of a Sigma `detection` section (`selection:`, `filter_admin:`), compiled.
 ///
 /// A map is an AND of field tests; a list of maps is an OR of such ANDs; a list of bare strings
-/// is a keyword search over the raw line.
+/// is a keyword search over the raw line (any of them, or all with Sigma's `'|all': [...]`).
 struct SearchIdentifier: Sendable {
     struct FieldTest: Sendable {
         let slot: Int
@@ -18,8 +18,8 @@ struct SearchIdentifier: Sendable {
     enum Body: Sendable {
         /// OR over alternatives, each an AND of field tests.
         case fields([[FieldTest]])
-        /// OR of patterns over the raw line.
-        case keywords([TextPattern])
+        /// Patterns over the raw line: any of them, or with `all` every one.
+        case keywords([TextPattern], all: Bool)
     }
 
     let name: String
@@ -33,7 +33,8 @@ struct SearchIdentifier: Sendable {
                 return true
             }
             return false
-        case .keywords(let patterns):
+        case .keywords(let patterns, let all):
+            if all { return patterns.allSatisfy { $0.matches(event.raw) } }
             for pattern in patterns where pattern.matches(event.raw) { return true }
             return false
         }

@@ -74,11 +74,10 @@ extension ConditionExpression {
 extension SearchIdentifier {
     func literalNeed(excluding excluded: Int?) -> LiteralNeed? {
         switch body {
-        case .keywords(let patterns):
+        case .keywords(let patterns, let all):
             guard !patterns.isEmpty else { return nil }
-            return LiteralNeed.any(patterns.lazy.map { pattern in
-                pattern.screenLiteral.map { LiteralNeed([.init(target: .raw, bytes: $0)]) }
-            })
+            let needs = patterns.lazy.map { pattern in pattern.screenLiteral.map { LiteralNeed([.init(target: .raw, bytes: $0)]) } }
+            return all ? needs.reduce(LiteralNeed?.none, LiteralNeed.better) : LiteralNeed.any(needs)
         case .fields(let alternatives):
             guard !alternatives.isEmpty else { return nil }
             return LiteralNeed.any(alternatives.lazy.map { tests in

@@ -72,6 +72,9 @@ struct DetectionCompiler {
         }
         switch value {
         case .mapping:
+            if let pairs = YAMLAccess.pairs(value), pairs.count == 1, pairs[0].0.hasPrefix("|") {
+                return try keywordsWithModifiers(name: name, key: pairs[0].0, keyNode: pairs[0].1, value: pairs[0].2)
+            }
             return SearchIdentifier(name: name, body: .fields([try fields(value)]))
         case .sequence(let sequence):
             let items = Array(sequence)
@@ -82,14 +85,29 @@ struct DetectionCompiler {
                 return SearchIdentifier(name: name, body: .fields(alternatives))
             }
             if items.allSatisfy({ if case .scalar = $0 { return true }; return false }) {
-                return SearchIdentifier(name: name, body: .keywords(items.map { keywordPattern(YAMLAccess.scalarText($0) ?? "") }))
+                return SearchIdentifier(name: name, body: .keywords(items.map { keywordPattern(YAMLAccess.scalarText($0) ?? "") }, all: false))
             }
             throw Failure(message: "search '\(name)' mixes mappings and plain values; use a list of mappings (OR of field sets) or a list of keywords", line: YAMLAccess.line(value))
         case .scalar(let scalar):
-            return SearchIdentifier(name: name, body: .keywords([keywordPattern(scalar.string)]))
+            return SearchIdentifier(name: name, body: .keywords([keywordPattern(scalar.string)], all: false))
         case .alias:
             throw Failure(message: "search '\(name)': YAML aliases are not supported in detections", line: YAMLAccess.line(keyNode))
         }
+    }
+
+    /// A keyword list under modifiers without a field (`keywords: {'|all': [a, b]}`): every keyword
+    /// must occur. `all` is the one modifier keywords take.
+    private static func keywordsWithModifiers(name: String, key: String, keyNode: Node, value: Node) throws(Failure) -> SearchIdentifier {
+        let modifiers = key.split(separator: "|").map(String.init)
+        guard modifiers == ["all"] else {
+            throw Failure(message: "search '\(name)': '\(key)': keyword lists take only the 'all' modifier ('|all': every keyword must occur); to test a field, write its name before the modifiers", line: YAMLAccess.line(keyNode))
+        }
+        let items: [Node]
+        if case .sequence(let sequence) = value { items = Array(sequence) } else { items = [value] }
+        guard !items.isEmpty, items.allSatisfy({ if case .scalar = $0 { return true }; return false }) else {
+            throw Failure(message: "search '\(name)': '\(key)' needs a keyword or a list of keywords", line: YAMLAccess.line(value) == 0 ? YAMLAccess.line(keyNode) : YAMLAccess.line(value))
+        }
+        return SearchIdentifier(name: name, body: .keywords(items.map { keywordPattern(YAMLAccess.scalarText($0) ?? "") }, all: true))
     }
 
     /// Keywords search anywhere in the line.
