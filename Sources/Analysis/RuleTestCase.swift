@@ -53,7 +53,7 @@ public struct RuleTestCase: Sendable {
     /// Parses a specification file.
     public static func parse(specFile: String, text: String) -> (cases: [RuleTestCase], diagnostics: [RuleDiagnostic]) {
         var diagnostics: [RuleDiagnostic] = []
-        func error(_ line: Int, _ message: String) { diagnostics.append(.init(.error, file: specFile, line: line, message)) }
+        func error(_ line: Int, _ message: String) { diagnostics.append(.init(.error, file: specFile, line: line, code: .test, message)) }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let failure {
             error(0, "invalid YAML: \(failure)")

@@ -34,7 +34,7 @@ public struct RuleTestSuite: Sendable {
     /// Runs every case of `spec` with `rules`.
     public static func run(spec: String, rules: RuleSet, referenceTime: Timestamp) -> RuleTestSuite {
         guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
-            return RuleTestSuite(spec: spec, outcomes: [], diagnostics: [.init(.error, file: spec, line: 0, "cannot read the file")])
+            return RuleTestSuite(spec: spec, outcomes: [], diagnostics: [.init(.error, file: spec, line: 0, code: .file, "cannot read the file")])
         }
         let parsed = RuleTestCase.parse(specFile: spec, text: text)
         var outcomes: [Outcome] = []

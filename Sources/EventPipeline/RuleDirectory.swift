@@ -10,11 +10,11 @@ public enum RuleDirectory {
         var sources: [RuleSource] = []
         for file in files(at: path, &diagnostics, matching: { isRuleFile($0) }) {
             guard let data = FileManager.default.contents(atPath: file) else {
-                diagnostics.append(.init(.error, file: file, line: 0, "cannot read the file (permissions?)"))
+                diagnostics.append(.init(.error, file: file, line: 0, code: .file, "cannot read the file (permissions?)"))
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                diagnostics.append(.init(.error, file: file, line: 0, "not UTF-8 text; rule files must be UTF-8 YAML"))
+                diagnostics.append(.init(.error, file: file, line: 0, code: .file, "not UTF-8 text; rule files must be UTF-8 YAML"))
                 continue
             }
             sources.append(RuleSource(path: file, text: text))
@@ -29,7 +29,7 @@ public enum RuleDirectory {
         var result = RuleLoader.load(read.sources)
         result.diagnostics = read.diagnostics + result.diagnostics
         if read.sources.isEmpty, read.diagnostics.isEmpty {
-            result.diagnostics.append(.init(.error, file: path, line: 0, "no rule files (*.yml) found"))
+            result.diagnostics.append(.init(.error, file: path, line: 0, code: .file, "no rule files (*.yml) found"))
         }
         return result
     }
@@ -43,12 +43,12 @@ public enum RuleDirectory {
     public static func files(at path: String, _ diagnostics: inout [RuleDiagnostic], matching: (String) -> Bool) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            diagnostics.append(.init(.error, file: path, line: 0, "no such file or directory"))
+            diagnostics.append(.init(.error, file: path, line: 0, code: .file, "no such file or directory"))
             return []
         }
         guard isDirectory.boolValue else { return [path] }
         guard let enumerator = FileManager.default.enumerator(atPath: path) else {
-            diagnostics.append(.init(.error, file: path, line: 0, "cannot list the directory (permissions?)"))
+            diagnostics.append(.init(.error, file: path, line: 0, code: .file, "cannot list the directory (permissions?)"))
             return []
         }
         var found: [String] = []

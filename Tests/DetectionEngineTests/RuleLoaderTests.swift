@@ -5,30 +5,36 @@ import Testing
 /// Loading: documents, references, and errors that say where and how to fix.
 @Suite("Rule loading")
 struct RuleLoaderTests {
-    @Test("bad rules are rejected with file, line, rule and the problem", arguments: [
-        ("title: t\ndetection:\n  sel:\n    a|nope: x\n  condition: sel\n", 4, "unknown modifier 'nope'"),
-        ("title: t\ndetection:\n  sel:\n    a|expand: '%x%'\n  condition: sel\n", 4, "modifier 'expand' in 'a|expand' is not supported"),
-        ("title: t\ndetection:\n  sel:\n    a: [x\n  condition: sel\n", 5, "invalid YAML"),
-        ("title: t\ndetection:\n  sel:\n    a: x\n", 3, "no 'condition'"),
-        ("title: t\ndetection:\n  sel:\n    a|re: '(['\n  condition: sel\n", 4, "invalid regular expression"),
-        ("title: t\ndetection:\n  sel:\n    a|cidr: 10.0.0.0/99\n  condition: sel\n", 4, "not a network in CIDR notation"),
-        ("title: t\ndetection:\n  sel:\n    a|gt: many\n  condition: sel\n", 4, "needs a number"),
-        ("title: t\ndetection:\n  sel:\n    a|contains|startswith: x\n  condition: sel\n", 4, "use one of contains"),
-        ("title: t\ndetection:\n  sel:\n    a: x\n  timeframe: 5m\n  condition: sel\n", 5, "obsolete Sigma 1 aggregation"),
-        ("title: t\nlevel: severe\ndetection:\n  sel:\n    a: x\n  condition: sel\n", 2, "'level' must be one of"),
-        ("detection:\n  sel:\n    a: x\n  condition: sel\n", 1, "'title' is required"),
-        ("title: t\n", 1, "none of 'detection', 'correlation' or 'filter'"),
-        ("title: c\ncorrelation:\n  type: event_sum\n  rules: [a]\n  timespan: 5m\n", 3, "unknown correlation type 'event_sum'"),
-        ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5 minutes\n  condition: {gt: 1}\n", 5, "timespan '5 minutes'"),
-        ("title: c\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 1}\n", 3, "needs 'field'"),
-        ("title: c\ncorrelation:\n  type: event_count\n  rules: [nowhere]\n  timespan: 5m\n  condition: {gt: 1}\n", 4, "references unknown rule 'nowhere'"),
-        ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {over: 1}\n", 6, "unknown condition 'over'"),
-        ("title: c\ncorrelation:\n  type: event_count\n  rules: [\((1...65).map { "r\($0)" }.joined(separator: ", "))]\n  timespan: 5m\n  condition: {gt: 1}\n",
-         4, "at most 64 rules (this one lists 65)"),
-    ])
-    func rejects(_ yaml: String, _ line: Int, _ message: String) {
+    static let sixtyFiveRules = "title: c\ncorrelation:\n  type: event_count\n  rules: [" + (1...65).map { "r\($0)" }.joined(separator: ", ")
+        + "]\n  timespan: 5m\n  condition: {gt: 1}\n"
+
+    static let badRules: [(String, Int, String, RuleLoadError.Code)] = [
+        ("title: t\ndetection:\n  sel:\n    a|nope: x\n  condition: sel\n", 4, "unknown modifier 'nope'", .value),
+        ("title: t\ndetection:\n  sel:\n    a|expand: '%x%'\n  condition: sel\n", 4, "modifier 'expand' in 'a|expand' is not supported", .value),
+        ("title: t\ndetection:\n  sel:\n    a: [x\n  condition: sel\n", 5, "invalid YAML", .yaml),
+        ("title: t\ndetection:\n  sel:\n    a: x\n", 3, "no 'condition'", .detection),
+        ("title: t\ndetection:\n  sel:\n    a|re: '(['\n  condition: sel\n", 4, "invalid regular expression", .value),
+        ("title: t\ndetection:\n  sel:\n    a|cidr: 10.0.0.0/99\n  condition: sel\n", 4, "not a network in CIDR notation", .value),
+        ("title: t\ndetection:\n  sel:\n    a|gt: many\n  condition: sel\n", 4, "needs a number", .value),
+        ("title: t\ndetection:\n  sel:\n    a|contains|startswith: x\n  condition: sel\n", 4, "use one of contains", .value),
+        ("title: t\ndetection:\n  sel:\n    a: x\n  timeframe: 5m\n  condition: sel\n", 5, "obsolete Sigma 1 aggregation", .detection),
+        ("title: t\nlevel: severe\ndetection:\n  sel:\n    a: x\n  condition: sel\n", 2, "'level' must be one of", .document),
+        ("detection:\n  sel:\n    a: x\n  condition: sel\n", 1, "'title' is required", .document),
+        ("title: t\n", 1, "none of 'detection', 'correlation' or 'filter'", .document),
+        ("title: c\ncorrelation:\n  type: event_sum\n  rules: [a]\n  timespan: 5m\n", 3, "unknown correlation type 'event_sum'", .correlation),
+        ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5 minutes\n  condition: {gt: 1}\n", 5, "timespan '5 minutes'", .correlation),
+        ("title: c\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 1}\n", 3, "needs 'field'", .correlation),
+        ("title: c\ncorrelation:\n  type: event_count\n  rules: [nowhere]\n  timespan: 5m\n  condition: {gt: 1}\n", 4, "references unknown rule 'nowhere'", .reference),
+        ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition: {over: 1}\n", 6, "unknown condition 'over'", .correlation),
+        (Self.sixtyFiveRules,
+         4, "at most 64 rules (this one lists 65)", .correlation),
+    ]
+
+    @Test("bad rules are rejected with file, line, rule, the problem and its code", arguments: badRules)
+    func rejects(_ yaml: String, _ line: Int, _ message: String, _ code: RuleLoadError.Code) {
         let errors = Fixture.diagnostics(yaml).filter { $0.severity == .error }
         #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.code == code, "\(errors)")
         #expect(errors.first?.message.contains(message) == true, "\(errors)")
         #expect(errors.first?.line == line, "\(errors)")
         #expect(errors.first?.description.hasPrefix("bad.yml:\(line): error:") == true)
@@ -61,7 +67,7 @@ struct RuleLoaderTests {
                 timespan: 1m
                 condition: {gt: 1}
             """).filter { $0.severity == .error }
-        #expect(errors.contains { $0.message.contains("circular correlation chain") && $0.message.contains("corr_a") && $0.message.contains("corr_b") }, "\(errors)")
+        #expect(errors.contains { $0.code == .cycle && $0.message.contains("circular correlation chain") && $0.message.contains("corr_a") && $0.message.contains("corr_b") }, "\(errors)")
     }
 
     @Test("one bad rule does not stop the others from loading")
@@ -92,6 +98,7 @@ struct RuleLoaderTests {
             """).filter { $0.severity == .error }
         #expect(errors.count == 1)
         #expect(errors.first?.message.contains("'SAME' is already used by 'one'") == true)
+        #expect(errors.first?.code == .duplicate)
     }
 
     @Test("filters AND their condition into the rules they name, for their logsource")

@@ -11,9 +11,12 @@ public struct RuleDiagnostic: Error, Sendable, Hashable, CustomStringConvertible
     /// The rule's title, name or id, when the problem belongs to one rule.
     public var rule: String?
     public var message: String
+    /// What kind of problem it is (stable across releases, for tooling and tests).
+    public var code: RuleLoadError.Code
 
-    public init(_ severity: Severity, file: String, line: Int, rule: String? = nil, _ message: String) {
+    public init(_ severity: Severity, file: String, line: Int, rule: String? = nil, code: RuleLoadError.Code, _ message: String) {
         self.severity = severity
+        self.code = code
         self.file = file
         self.line = line
         self.rule = rule

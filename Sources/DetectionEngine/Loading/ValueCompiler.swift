@@ -4,24 +4,22 @@ import Yams
 
 /// Turns one `field|modifiers: value(s)` entry of a Sigma detection into a ``ValueTest``.
 struct ValueCompiler {
-    struct Failure: Error { let message: String; let line: Int }
-
     /// Compiles the entry; `slot(for:)` assigns field slots (also for `fieldref` targets).
     static func compile(
         key: String, keyLine: Int, value: Node, slot: (String) -> Int
-    ) throws(Failure) -> SearchIdentifier.FieldTest {
+    ) throws(RuleLoadError) -> SearchIdentifier.FieldTest {
         var parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let field = parts.removeFirst()
         guard !field.isEmpty else {
-            throw Failure(message: "'\(key)': a field name is needed before the modifiers (keyword searches are lists of strings without a field)", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)': a field name is needed before the modifiers (keyword searches are lists of strings without a field)", line: keyLine)
         }
         var modifiers: [SigmaModifier] = []
         for name in parts {
             if let reason = SigmaModifier.unsupported[name] {
-                throw Failure(message: "modifier '\(name)' in '\(key)' is not supported: \(reason)", line: keyLine)
+                throw RuleLoadError(.value, "modifier '\(name)' in '\(key)' is not supported: \(reason)", line: keyLine)
             }
             guard let modifier = SigmaModifier(rawValue: name) else {
-                throw Failure(message: "unknown modifier '\(name)' in '\(key)'; supported: \(SigmaModifier.supportedList)", line: keyLine)
+                throw RuleLoadError(.value, "unknown modifier '\(name)' in '\(key)'; supported: \(SigmaModifier.supportedList)", line: keyLine)
             }
             modifiers.append(modifier)
         }
@@ -29,10 +27,10 @@ struct ValueCompiler {
         let line = YAMLAccess.line(value) == 0 ? keyLine : YAMLAccess.line(value)
         let nodes: [Node]
         if case .sequence(let sequence) = value { nodes = Array(sequence) } else { nodes = [value] }
-        guard !nodes.isEmpty else { throw Failure(message: "'\(key)' has an empty list of values", line: line) }
+        guard !nodes.isEmpty else { throw RuleLoadError(.value, "'\(key)' has an empty list of values", line: line) }
         for node in nodes {
             if case .scalar = node { continue }
-            throw Failure(message: "'\(key)': values must be scalars (strings, numbers, null) or a list of them", line: YAMLAccess.line(node))
+            throw RuleLoadError(.value, "'\(key)': values must be scalars (strings, numbers, null) or a list of them", line: YAMLAccess.line(node))
         }
         let matchAll = has.contains(.all)
         func combine(_ tests: [ValueTest]) -> ValueTest {
@@ -40,12 +38,12 @@ struct ValueCompiler {
         }
         let position: [SigmaModifier] = modifiers.filter { [.contains, .startswith, .endswith].contains($0) }
         if position.count > 1 {
-            throw Failure(message: "'\(key)' combines \(position.map(\.rawValue).joined(separator: " and ")); use one of contains, startswith, endswith", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)' combines \(position.map(\.rawValue).joined(separator: " and ")); use one of contains, startswith, endswith", line: keyLine)
         }
-        func exclusive(_ modifier: SigmaModifier, allowing: Set<SigmaModifier>) throws(Failure) {
+        func exclusive(_ modifier: SigmaModifier, allowing: Set<SigmaModifier>) throws(RuleLoadError) {
             let others = has.subtracting(allowing).subtracting([modifier])
             if !others.isEmpty {
-                throw Failure(message: "'\(key)': modifier '\(modifier.rawValue)' cannot be combined with \(others.map(\.rawValue).sorted().joined(separator: ", "))", line: keyLine)
+                throw RuleLoadError(.value, "'\(key)': modifier '\(modifier.rawValue)' cannot be combined with \(others.map(\.rawValue).sorted().joined(separator: ", "))", line: keyLine)
             }
         }
 
@@ -53,7 +51,7 @@ struct ValueCompiler {
         if has.contains(.exists) {
             try exclusive(.exists, allowing: [])
             guard nodes.count == 1, let wanted = YAMLAccess.bool(nodes[0]) else {
-                throw Failure(message: "'\(key)' needs true or false", line: line)
+                throw RuleLoadError(.value, "'\(key)' needs true or false", line: line)
             }
             return .init(slot: slot(field), field: field, test: .exists(wanted), exactValues: nil)
         }
@@ -62,7 +60,7 @@ struct ValueCompiler {
             var tests: [ValueTest] = []
             for node in nodes {
                 guard let text = YAMLAccess.scalarText(node), let block = CIDRBlock(text) else {
-                    throw Failure(message: "'\(key)': '\(YAMLAccess.scalarText(node) ?? "")' is not a network in CIDR notation (like 10.0.0.0/8 or 2001:db8::/32)", line: YAMLAccess.line(node))
+                    throw RuleLoadError(.value, "'\(key)': '\(YAMLAccess.scalarText(node) ?? "")' is not a network in CIDR notation (like 10.0.0.0/8 or 2001:db8::/32)", line: YAMLAccess.line(node))
                 }
                 tests.append(.cidr(block))
             }
@@ -80,13 +78,13 @@ struct ValueCompiler {
                 do {
                     tests.append(.regex(try NSRegularExpression(pattern: source, options: options), source: source))
                 } catch {
-                    throw Failure(message: "'\(key)': invalid regular expression '\(source)'", line: YAMLAccess.line(node))
+                    throw RuleLoadError(.value, "'\(key)': invalid regular expression '\(source)'", line: YAMLAccess.line(node))
                 }
             }
             return .init(slot: slot(field), field: field, test: combine(tests), exactValues: nil)
         }
         for flag in [SigmaModifier.i, .m, .s] where has.contains(flag) {
-            throw Failure(message: "'\(key)': '\(flag.rawValue)' is a flag of 're' and needs it (field|re|\(flag.rawValue))", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)': '\(flag.rawValue)' is a flag of 're' and needs it (field|re|\(flag.rawValue))", line: keyLine)
         }
         let comparisons: [SigmaModifier] = [.lt, .lte, .gt, .gte]
         if let op = modifiers.first(where: comparisons.contains) {
@@ -94,7 +92,7 @@ struct ValueCompiler {
             var tests: [ValueTest] = []
             for node in nodes {
                 guard let bound = YAMLAccess.number(node) ?? YAMLAccess.scalarText(node).flatMap(Double.init) else {
-                    throw Failure(message: "'\(key)' needs a number", line: YAMLAccess.line(node))
+                    throw RuleLoadError(.value, "'\(key)' needs a number", line: YAMLAccess.line(node))
                 }
                 tests.append(.compare(ComparisonOperator(rawValue: op.rawValue)!, bound))
             }
@@ -106,7 +104,7 @@ struct ValueCompiler {
             var tests: [ValueTest] = []
             for node in nodes {
                 guard let other = YAMLAccess.scalarText(node), !other.isEmpty else {
-                    throw Failure(message: "'\(key)' needs the name of another field", line: YAMLAccess.line(node))
+                    throw RuleLoadError(.value, "'\(key)' needs the name of another field", line: YAMLAccess.line(node))
                 }
                 let shape: TextPattern.Shape = has.contains(.contains) ? .contains : has.contains(.startswith) ? .prefix : has.contains(.endswith) ? .suffix : .equals
                 tests.append(.fieldRef(slot: slot(other), shape: shape, cased: cased))
@@ -120,13 +118,13 @@ struct ValueCompiler {
         let encoding = modifiers.first(where: encodings.contains)
         let base64 = has.contains(.base64) || has.contains(.base64offset)
         if has.contains(.base64) && has.contains(.base64offset) {
-            throw Failure(message: "'\(key)' uses both base64 and base64offset; use one", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)' uses both base64 and base64offset; use one", line: keyLine)
         }
         if has.contains(.base64offset) && !has.contains(.contains) {
-            throw Failure(message: "'\(key)': base64offset finds a value inside encoded text and needs 'contains' after it (field|base64offset|contains)", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)': base64offset finds a value inside encoded text and needs 'contains' after it (field|base64offset|contains)", line: keyLine)
         }
         if encoding != nil && !base64 {
-            throw Failure(message: "'\(key)': \(encoding!.rawValue) must be followed by base64 or base64offset (UTF-16 text cannot appear in a text field otherwise)", line: keyLine)
+            throw RuleLoadError(.value, "'\(key)': \(encoding!.rawValue) must be followed by base64 or base64offset (UTF-16 text cannot appear in a text field otherwise)", line: keyLine)
         }
         var tests: [ValueTest] = []
         var written: [String] = []
@@ -134,7 +132,7 @@ struct ValueCompiler {
         for node in nodes {
             if YAMLAccess.isNull(node) {
                 guard modifiers.allSatisfy({ $0 == .all || $0 == .neq }) else {
-                    throw Failure(message: "'\(key)': null cannot be combined with modifiers", line: YAMLAccess.line(node))
+                    throw RuleLoadError(.value, "'\(key)': null cannot be combined with modifiers", line: YAMLAccess.line(node))
                 }
                 tests.append(.null)
                 exact = nil
