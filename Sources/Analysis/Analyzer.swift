@@ -20,8 +20,11 @@ public struct Analyzer: Sendable {
         public var latenessSeconds: Double = 5
         /// Places year-less syslog times.
         public var referenceTime: Timestamp
+        /// Bounds on the engine's state and rule screen.
+        public var limits: DetectionEngine.Limits
         public init(format: LogFormat? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
-                    latenessSeconds: Double = 5, referenceTime: Timestamp) {
+                    latenessSeconds: Double = 5, referenceTime: Timestamp, limits: DetectionEngine.Limits = .default) {
+            self.limits = limits
             self.format = format
             self.since = since
             self.until = until
@@ -74,7 +77,7 @@ public struct Analyzer: Sendable {
     public init(rules: RuleSet, options: Options) {
         self.rules = rules
         self.options = options
-        self.engine = DetectionEngine(rules: rules, latenessSeconds: options.latenessSeconds)
+        self.engine = DetectionEngine(rules: rules, latenessSeconds: options.latenessSeconds, limits: options.limits)
         self.record = EventRecord(slotCount: rules.fields.count)
         self.keepRaw = rules.needsRawLine
         self.latenessMicroseconds = Int64(max(0, min(options.latenessSeconds, 1e9)) * 1_000_000)
