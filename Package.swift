@@ -59,10 +59,12 @@ let package = Package(
         .target(name: "ActiveResponse", dependencies: ["SecurityModel", "Incidents"]),
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
+        .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
         // the activity log file, file readers; services run by swift-service-lifecycle.
         .target(name: "EventPipeline", dependencies: [
-            "SecurityModel", "LogFormats", "DetectionEngine", "CZlib",
+            "SecurityModel", "LogFormats", "DetectionEngine", "CZlib", "CPrefetch",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),

@@ -40,6 +40,22 @@ struct ExternalSorterTests {
         }
     }
 
+    @Test("keys across the whole 64-bit range (undecodable lines' Int64.min, far-apart times) sort stably too")
+    func wideKeys() throws {
+        var generator = SeededGenerator(seed: 77)
+        let choices: [Int64] = [.min, .max, 0, -1, 1, 1 << 40, -(1 << 40), 1_795_000_000_000_000]
+        let input: [(Int64, [UInt8])] = (0..<6_000).map { index in
+            let key = index % 3 == 0 ? Int64.random(in: .min ... .max, using: &generator) : choices[Int.random(in: 0..<choices.count, using: &generator)]
+            return (key, Array("\(index)".utf8))
+        }
+        let expected = input.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        for budget in [64 * 1024, 64 << 20] {
+            let (out, _) = try Self.sortAll(input, budget: budget)
+            #expect(out.map(\.0) == expected.map(\.0), "keys, budget \(budget)")
+            #expect(out.map(\.1) == expected.map(\.1), "arrival order of equal keys, budget \(budget)")
+        }
+    }
+
     @Test("memory stays near the budget: what is held never passes it")
     func bounded() throws {
         let sorter = try ExternalSorter(directory: NSTemporaryDirectory(), budgetBytes: 128 * 1024)
