@@ -88,15 +88,16 @@ struct TimeOrderedInput {
         return (formats, sorter)
     }
 
-    /// Record layout: input (4 bytes), line number (8), oversized length or -1 (8), then the line.
+    /// Record layout, little-endian: the input (4 bytes) and the line number (8), then the line;
+    /// for a line too long to keep, the line number negated and the line's length (8) instead.
     static func append(to sorter: ExternalSorter, key: Int64, input: Int, number: Int64, oversized: Int?, line: UnsafeBufferPointer<UInt8>) throws {
-        // The 20-byte header, packed without padding: input, line number, oversized length.
-        let header: (UInt32, UInt32, UInt32, UInt32, UInt32) = (
-            UInt32(input).littleEndian,
-            UInt32(truncatingIfNeeded: UInt64(bitPattern: number)).littleEndian, UInt32(truncatingIfNeeded: UInt64(bitPattern: number) >> 32).littleEndian,
-            UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(oversized ?? -1))).littleEndian,
-            UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(oversized ?? -1)) >> 32).littleEndian)
-        try withUnsafeBytes(of: header) { try sorter.append(key: key, prefix: $0, bytes: line) }
+        try withUnsafeTemporaryAllocation(byteCount: 20, alignment: 8) { header in
+            header.storeBytes(of: UInt32(input).littleEndian, toByteOffset: 0, as: UInt32.self)
+            header.storeBytes(of: (oversized == nil ? number : -number).littleEndian, toByteOffset: 4, as: Int64.self)
+            if let oversized { header.storeBytes(of: Int64(oversized).littleEndian, toByteOffset: 12, as: Int64.self) }
+            let used = UnsafeRawBufferPointer(rebasing: header[0..<(oversized == nil ? 12 : 20)])
+            try sorter.append(key: key, prefix: used, bytes: line)
+        }
     }
 
     /// Feeds the sorted lines to `analyzer` (whose inputs were begun with the formats found).
@@ -105,11 +106,11 @@ struct TimeOrderedInput {
             let raw = UnsafeRawBufferPointer(record)
             let input = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
             let number = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: Int64.self))
-            let oversized = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: Int64.self))
-            if oversized >= 0 {
-                analyzer.feedOversized(length: Int(oversized), input: input, number: number)
+            if number < 0 {
+                let length = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: Int64.self))
+                analyzer.feedOversized(length: Int(length), input: input, number: -number)
             } else {
-                analyzer.feed(UnsafeBufferPointer(rebasing: record[20...]), input: input, number: number)
+                analyzer.feed(UnsafeBufferPointer(rebasing: record[12...]), input: input, number: number)
             }
         }
     }

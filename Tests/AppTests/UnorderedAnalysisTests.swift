@@ -80,6 +80,19 @@ struct UnorderedAnalysisTests {
         #expect(spilled.ordering?.contains("runs") == true, "\(spilled.ordering ?? "-")")
         #expect(try FileManager.default.contentsOfDirectory(atPath: spill.path).isEmpty)
 
+        // A line too long to keep, and one that is not a log line, in a shuffled file: rejected with
+        // their line numbers, as in the ordered file; the alerts are the same.
+        var withBad = lines.shuffled(using: &generator)
+        withBad.insert(String(repeating: "x", count: 1_100_000), at: 30_000)
+        withBad.insert("not a log line", at: 40_000)
+        let badPath = try write("shuffled-bad.log", withBad)
+        let badResult = try CommandLineTests.run(["analyze", badPath, "--output", "json", "--quiet"], in: dir)
+        #expect(try Self.alerts(badResult.output).alerts == ordered.alerts)
+        let badSummary = try #require(try JSONSerialization.jsonObject(with: Data(badResult.output.utf8)) as? [String: Any])["summary"] as? [String: Any]
+        let rejections = (badSummary?["rejections"] as? [[String: Any]] ?? []).map { "\($0["line"] ?? "") \($0["reason"] ?? "")" }
+        #expect(rejections.contains { $0.hasPrefix("30001 line of 1100000 bytes") }, "\(rejections)")
+        #expect(rejections.contains { $0.hasPrefix("40001 ") }, "\(rejections)")
+
         // Standard input cannot be read again: the lateness window applies, and the summary says so.
         let piped = try Self.analyze(["-"], in: dir, input: lines.shuffled(using: &generator).prefix(5_000).joined(separator: "\n") + "\n")
         #expect(piped.ordering?.contains("standard input is read once") == true)
