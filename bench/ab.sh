@@ -31,7 +31,7 @@ import json, statistics, sys
 out = sys.argv[1]
 def alerts(side):
     d = json.load(open(f"{out}/{side}.json"))
-    return [(a["rule"].get("id") or a["rule"].get("title"), a["group"], a["first_time"], a["last_time"], a["event_count"], a["events"]) for a in d["alerts"]], d["summary"]["events"]
+    return [(a["rule"]["label"], a["group"], a["first_time"], a["last_time"], a["event_count"], a["events"]) for a in d["alerts"]], d["summary"]["events"]
 cpu = {s: [float(x) for x in open(f"{out}/{s}.cpu")] for s in "ab"}
 (aa, ea), (ab, eb) = alerts("a"), alerts("b")
 print(f"{'binary':8} {'best cpu s':>10} {'median':>8} {'events/s (best)':>16}")

@@ -105,7 +105,7 @@ for n in $sizes; do
   read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json --rules "$d14" "$f"); row "secmon analyze (D-01..D-04)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
   ratios="$ratios$(ratio "seed $n: secmon (D-01..D-04) over ref_analyze.py" "$s" "$ps" "$c" "$pc")\n"
   read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$f");    row "secmon analyze (pack)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
-  got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % (r, c[r]) for r in ("D-01","D-02","D-03","D-04")))' "$out/best.txt")
+  got=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"]["label"] for a in d["alerts"]); print(" ".join("%s=%d" % (r, c[r]) for r in ("D-01","D-02","D-03","D-04")))' "$out/best.txt")
   want=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["expected_alert_totals"]; print(" ".join("%s=%d" % (r, t[r]) for r in ("D-01","D-02","D-03")))' "$out/seed-$n.truth.json")
   check="$check\nseed $n: secmon $got; truth $want"
   cp "$out/best.txt" "$out/ordered-$n.json"
@@ -117,7 +117,7 @@ for n in $sizes; do
 import json, sys
 def key(path):
     d = json.load(open(path))
-    return sorted((a["rule"].get("id") or a["rule"]["title"], json.dumps(a["group"], sort_keys=True), a["first_time"], a["last_time"], a["event_count"]) for a in d["alerts"])
+    return sorted((a["rule"]["label"], json.dumps(a["group"], sort_keys=True), a["first_time"], a["last_time"], a["event_count"]) for a in d["alerts"])
 a, b = key(sys.argv[1]), key(sys.argv[2])
 print("identical alerts (%d)" % len(a) if a == b else "DIFFERENT alerts (%d ordered, %d %s)" % (len(a), len(b), sys.argv[2]))
 PY
@@ -128,7 +128,7 @@ done
 f="$out/access-$access_lines.log"; bytes=$(stat -c %s "$f")
 read -r s k c < <(measure $cpu wc -l "$f");                                 row "wc -l (floor)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
 read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$f");  row "secmon analyze (web rules)" "access $access_lines" "$access_lines" "$bytes" "$s" "$k" "$c"
-web=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"].get("id") for a in d["alerts"]); print(" ".join("%s=%d" % kv for kv in sorted(c.items())), "rejected=%d" % d["summary"]["rejected"])' "$out/best.txt")
+web=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"]["label"] for a in d["alerts"]); print(" ".join("%s=%d" % kv for kv in sorted(c.items())), "rejected=%d" % d["summary"]["rejected"])' "$out/best.txt")
 ws=$s wc=$c
 # SigmaHQ rules/web on the same file: a checkout (SIGMA) or a bare mirror (git archive).
 sigma=${SIGMA:-/work/.mirror/SigmaHQ+sigma/repo}

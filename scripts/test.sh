@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
-#   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver);
+#   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver, and
+#     pySigma, the Sigma project's library, with pip: the pack must stay valid Sigma);
 #   - starts a throw-away PostgreSQL cluster on a free loopback port, and removes it at the end;
 #   - builds everything and runs `swift test` against SQLite and PostgreSQL;
 #   - then (for the whole suite, without arguments) scripts/security-scan.sh's fast profile: sqlmap
@@ -20,6 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import sigma.collection' >/dev/null 2>&1; then
+  echo "test.sh: installing pySigma (pip)"
+  python3 -m pip install --quiet pysigma 2>/dev/null || python3 -m pip install --quiet --break-system-packages pysigma
 fi
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

@@ -41,7 +41,7 @@ public struct AlertRenderer: Sendable {
     /// One alert as a JSON object (one line).
     public func json(_ alert: Alert) -> String {
         var out = "{\"number\":\(alert.number),\"rule\":{"
-        var ruleFields: [String] = []
+        var ruleFields: [String] = ["\"label\":" + quote(alert.rule.label)]
         if let id = alert.rule.id { ruleFields.append("\"id\":" + quote(id)) }
         if let name = alert.rule.name { ruleFields.append("\"name\":" + quote(name)) }
         ruleFields.append("\"title\":" + quote(alert.rule.title))
@@ -51,8 +51,9 @@ public struct AlertRenderer: Sendable {
         out += ruleFields.joined(separator: ",") + "},\"level\":" + quote(alert.level.rawValue)
         out += ",\"group\":{" + alert.group.map { quote($0.field) + ":" + ($0.value.map(quote) ?? "null") }.joined(separator: ",") + "}"
         out += ",\"first_time\":" + quote(alert.firstTime.iso8601 + "Z") + ",\"last_time\":" + quote(alert.lastTime.iso8601 + "Z")
-        out += ",\"event_count\":\(alert.eventCount),\"hold_count\":\(alert.holdCount),\"events\":[" + alert.events.map { quote(describe($0)) }.joined(separator: ",") + "]}"
-        return out
+        out += ",\"event_count\":\(alert.eventCount),\"hold_count\":\(alert.holdCount),\"events\":[" + alert.events.map { quote(describe($0)) }.joined(separator: ",") + "]"
+        if let explanation = alert.explanation { out += ",\"explanation\":" + quote(explanation) }
+        return out + "}"
     }
 
     private func quote(_ text: String) -> String {
@@ -77,7 +78,13 @@ public struct AlertRenderer: Sendable {
                 i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+        // A baseline alert's explanation goes on the line below it.
+        var lines = [line(header)]
+        for (alert, row) in zip(alerts, rows) {
+            lines.append(line(row))
+            if let explanation = alert.explanation { lines.append("    " + TerminalText.safe(explanation)) }
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static func shortTime(_ time: Timestamp) -> String {

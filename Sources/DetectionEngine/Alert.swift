@@ -23,6 +23,9 @@ public struct Alert: Sendable, Hashable {
     public var holdCount = 1
     /// References to those events (the first ``Alert/maxReferences``).
     public var events: [EventRef]
+    /// What a baseline rule saw, in words: the group's history, what was observed, by how much it
+    /// deviates, since when (nil for Sigma rules, whose condition says it all).
+    public var explanation: String?
 
     /// Evidence kept per alert; the count goes on beyond it.
     public static let maxReferences = 100

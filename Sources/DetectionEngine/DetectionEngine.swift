@@ -79,6 +79,8 @@ public struct DetectionEngine: Sendable {
     public private(set) var statistics = Statistics()
     /// Groups evicted per correlation (by index in ``RuleSet/correlations``).
     public private(set) var evictionsByCorrelation: [Int]
+    /// Groups evicted per baseline (by index in ``RuleSet/baselines``).
+    public private(set) var evictionsByBaseline: [Int]
 
     /// Whether ``drainUpdates()`` also reports open alerts that grew (``AlertUpdate/extended(_:)``).
     /// Off by default: a batch run reads alerts only when they close, and tracking growth costs a
@@ -112,6 +114,10 @@ public struct DetectionEngine: Sendable {
     private var lastSource = LogSource()
     private let correlationPlans: [CorrelationPlan]
     private let nodes: NodeTable
+    private let baselinePlans: [BaselinePlan]
+    /// Per baseline: each group's history.
+    private var baselineGroups: [[GroupKey: RegularityHistory]]
+    private var nextBaselineSweep: [Int64]
 
     /// - Parameters:
     ///   - rules: a compiled rule set.
@@ -125,6 +131,10 @@ public struct DetectionEngine: Sendable {
         self.rules = rules
         self.limits = limits
         self.evictionsByCorrelation = Array(repeating: 0, count: rules.correlations.count)
+        self.evictionsByBaseline = Array(repeating: 0, count: rules.baselines.count)
+        self.baselinePlans = rules.baselines.indices.map { BaselinePlan(rules.baselines[$0], index: $0, rules: rules) }
+        self.baselineGroups = Array(repeating: [:], count: rules.baselines.count)
+        self.nextBaselineSweep = Array(repeating: .min, count: rules.baselines.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
         let plans = rules.correlations.indices.map {
@@ -205,6 +215,10 @@ public struct DetectionEngine: Sendable {
             }
             groups[correlation].removeAll()
         }
+        for b in baselineGroups.indices {
+            for number in baselineGroups[b].values.map(\.openAlert).sorted() where number >= 0 { close(number) }
+            baselineGroups[b].removeAll()
+        }
         statistics.liveGroups = 0
         statistics.truncatedValues = symbols.truncated
     }
@@ -271,13 +285,36 @@ public struct DetectionEngine: Sendable {
                 if let number = groups[c].openAlert(slot) { close(number) }
             }
         }
+        // Baselines: the same, by label and content.
+        var previousBaselines: [String: Int] = [:]
+        for (b, baseline) in rules.baselines.enumerated() { previousBaselines[baseline.info.label] = b }
+        var keptBaselines = Set<Int>()
+        let oldOffset = rules.detections.count + rules.correlations.count, newOffset = newRules.detections.count + newRules.correlations.count
+        for (b2, baseline) in newRules.baselines.enumerated() {
+            guard let b = previousBaselines[baseline.info.label], !keptBaselines.contains(b),
+                  rules.stateFingerprints[oldOffset + b] == newRules.stateFingerprints[newOffset + b2] else { continue }
+            keptBaselines.insert(b)
+            next.baselineGroups[b2] = baselineGroups[b]
+            next.nextBaselineSweep[b2] = nextBaselineSweep[b]
+            for history in baselineGroups[b].values where history.openAlert >= 0 {
+                guard var alert = open.removeValue(forKey: history.openAlert) else { continue }
+                alert.node = newOffset + b2
+                alert.rule = baseline.info
+                next.open[history.openAlert] = alert
+            }
+            change.kept.append(baseline.info.label)
+        }
+        for b in rules.baselines.indices where !keptBaselines.contains(b) {
+            change.reset.append(rules.baselines[b].info.label)
+            for number in baselineGroups[b].values.map(\.openAlert).sorted() where number >= 0 { close(number) }
+        }
         next.updates = updates
         next.extended = extended.filter { next.open[$0] != nil }
         next.symbols = symbols
         next.symbolsAfterCollection = symbolsAfterCollection
         next.evidenceStore = evidenceStore
         next.statistics = statistics
-        next.statistics.liveGroups = next.groups.reduce(0) { $0 + $1.count }
+        next.statistics.liveGroups = next.groups.reduce(0) { $0 + $1.count } + next.baselineGroups.reduce(0) { $0 + $1.count }
         self = next
         return change
     }
@@ -320,6 +357,9 @@ public struct DetectionEngine: Sendable {
         if !parents.isEmpty {
             let evidence = Evidence(hit.ref)
             for index in parents { correlate(hit.timestamp, hit.node, evidence, hit.values, nodes.parents[index]) }
+        }
+        if hit.node + 1 < nodes.watcherStart.count {
+            for index in nodes.watcherStart[hit.node]..<nodes.watcherStart[hit.node + 1] { observeBaseline(nodes.watchers[index], hit) }
         }
         if hit.timestamp.microseconds >= earliestSweep { sweep(hit.timestamp.microseconds) }
     }
@@ -441,6 +481,105 @@ public struct DetectionEngine: Sendable {
         for parent in parents { correlate(time, node, refs, carried, parent) }
     }
 
+    // MARK: - Baselines
+
+    /// Runs baseline `b` for a match of detection `hit.node`.
+    private mutating func observeBaseline(_ b: Int, _ hit: RuleHit) {
+        let plan = baselinePlans[b]
+        let source = plan.sources[hit.node]
+        guard source.watched, case .regularity(let repetitions, let maxVariation, let minInterval) = plan.kind else { return }
+        let key: GroupKey
+        switch plan.groupBy.count {
+        case 0:
+            key = 0
+        case 1:
+            let value = source.group0 >= 0 ? hit.values[Int(source.group0)] : 0
+            guard value != 0 else { statistics.ungrouped += 1; return }
+            key = GroupKey(value)
+        case 2:
+            let v0 = source.group0 >= 0 ? hit.values[Int(source.group0)] : 0
+            let v1 = source.group1 >= 0 ? hit.values[Int(source.group1)] : 0
+            guard v0 != 0, v1 != 0 else { statistics.ungrouped += 1; return }
+            key = GroupKey(v0) | GroupKey(v1) << 32
+        default:
+            var keyValues: [FieldValue] = []
+            for index in plan.groupIndices[hit.node] {
+                let value = index.map { hit.values[$0] } ?? 0
+                guard value != 0 else { statistics.ungrouped += 1; return }
+                keyValues.append(symbols[value])
+            }
+            key = GroupKey(symbols.intern(.list(keyValues)))
+        }
+        let now = hit.timestamp.microseconds
+        // One lookup; the history is updated in place (a copy would retain its gaps).
+        guard let index = baselineGroups[b].index(forKey: key) else {
+            if baselineGroups[b].count >= limits.maxGroupsPerCorrelation { evictBaselineGroup(b) }
+            baselineGroups[b][key] = RegularityHistory(time: now, capacity: repetitions - 1)
+            return
+        }
+        let verdict = baselineGroups[b].values[index].observe(now, repetitions: repetitions, maxVariation: maxVariation,
+                                                                minInterval: minInterval, maxInterval: plan.span)
+        let openAlert = baselineGroups[b].values[index].openAlert
+        if verdict.regular {
+            let explanation = BaselinePlan.explainRegularity(verdict, history: baselineGroups[b].values[index], rule: plan.kind)
+            if openAlert >= 0 {
+                open[openAlert]?.extend(at: hit.timestamp, with: Evidence(hit.ref), in: evidenceStore)
+                open[openAlert]?.explanation = explanation
+                if reportsExtensions { extended.append(openAlert) }
+            } else {
+                statistics.alerts += 1
+                let number = statistics.alerts
+                let group = zip(plan.groupBy, keyValues(key, count: plan.groupBy.count)).map { Alert.GroupValue(field: $0, value: $1.text) }
+                var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group,
+                                  firstTime: Timestamp(microseconds: baselineGroups[b].values[index].stretchStart),
+                                  lastTime: hit.timestamp, eventCount: repetitions, events: [hit.ref])
+                alert.explanation = explanation
+                open[number] = alert
+                updates.append(.opened(alert))
+                baselineGroups[b].values[index].openAlert = number
+            }
+        } else if openAlert >= 0 {
+            close(openAlert)
+            baselineGroups[b].values[index].openAlert = -1
+        }
+    }
+
+    /// Makes room in baseline `b`'s full table: the least recently active of a few groups goes
+    /// (its open alert closes), counted.
+    private mutating func evictBaselineGroup(_ b: Int) {
+        var victim: (key: GroupKey, time: Int64)?
+        for (key, history) in baselineGroups[b].prefix(8) where victim == nil || history.lastTime < victim!.time {
+            victim = (key, history.lastTime)
+        }
+        guard let victim, let removed = baselineGroups[b].removeValue(forKey: victim.key) else { return }
+        if removed.openAlert >= 0 { close(removed.openAlert) }
+        statistics.evictedGroups += 1
+        evictionsByBaseline[b] += 1
+    }
+
+    /// Forgets baseline groups idle for longer than their timespan (closing their alerts), once per
+    /// timespan (at least 2 minutes) of event time per baseline.
+    private mutating func sweepBaselines(_ now: Int64, force: Bool) -> (earliest: Int64, live: Int) {
+        var earliest = Int64.max
+        var live = 0
+        for b in baselinePlans.indices {
+            let span = baselinePlans[b].span
+            if nextBaselineSweep[b] == .min { nextBaselineSweep[b] = now + max(span, 120_000_000) }
+            if force || now >= nextBaselineSweep[b] {
+                nextBaselineSweep[b] = now + max(span, 120_000_000)
+                let oldest = now - span
+                let idle = baselineGroups[b].filter { $0.value.lastTime < oldest }
+                for (key, history) in idle.sorted(by: { $0.value.lastTime < $1.value.lastTime }) {
+                    if history.openAlert >= 0 { close(history.openAlert) }
+                    baselineGroups[b].removeValue(forKey: key)
+                }
+            }
+            earliest = min(earliest, nextBaselineSweep[b])
+            live += baselineGroups[b].count
+        }
+        return (earliest, live)
+    }
+
     /// The values of a group key of `count` fields, in group-by order.
     private func keyValues(_ key: GroupKey, count: Int) -> [FieldValue] {
         switch count {
@@ -478,8 +617,9 @@ public struct DetectionEngine: Sendable {
             earliest = min(earliest, nextSweep[c])
             live += groups[c].count
         }
-        earliestSweep = earliest
-        statistics.liveGroups = live
+        let baselines = sweepBaselines(now, force: force)
+        earliestSweep = min(earliest, baselines.earliest)
+        statistics.liveGroups = live + baselines.live
         if symbols.count > max(4096, 2 * symbolsAfterCollection) { collectSymbols() }
         if evidenceStore.collectionDue {
             let groups = self.groups
@@ -496,7 +636,15 @@ public struct DetectionEngine: Sendable {
     /// addresses).
     private mutating func collectSymbols() {
         let groups = self.groups, plans = correlationPlans, buffer = self.buffer
+        let baselineGroups = self.baselineGroups, baselinePlans = self.baselinePlans
         symbols.collect { marks in
+            for b in baselinePlans.indices where !baselinePlans[b].groupBy.isEmpty {
+                let fields = baselinePlans[b].groupBy.count
+                for key in baselineGroups[b].keys {
+                    marks.mark(UInt32(truncatingIfNeeded: key))
+                    if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
+                }
+            }
             for c in plans.indices {
                 let fields = plans[c].groupBy.count
                 let table = groups[c]

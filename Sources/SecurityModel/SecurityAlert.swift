@@ -25,7 +25,7 @@ public struct SecurityAlert: Sendable, Hashable {
     /// Stable id (a version 7 UUID made when the alert opened): the same through every update,
     /// and after a restart.
     public var id: String
-    /// The rule's label: its id, else its name, else its title (`D-01`).
+    /// The rule's label: its name, else its id, else its title (`D-01`).
     public var rule: String
     public var title: String
     public var level: Severity
@@ -46,6 +46,9 @@ public struct SecurityAlert: Sendable, Hashable {
     public var playbook: String?
     /// Why its level is not its rule's (an address or user on the watchlist), if it is not.
     public var note: String?
+    /// What a baseline rule saw, in words (the group's history, the deviation, since when); nil
+    /// for Sigma rules.
+    public var explanation: String?
 
     public init(id: String, rule: String, title: String, level: Severity, group: [GroupValue], entities: [Entity],
                 firstTime: Timestamp, lastTime: Timestamp, eventCount: Int, evidence: [String], status: Status, node: String,
@@ -73,6 +76,7 @@ public struct SecurityAlert: Sendable, Hashable {
     /// About how many bytes the alert holds in memory (for bounded queues).
     public var estimatedBytes: Int {
         var total = 256 + id.utf8.count + rule.utf8.count + title.utf8.count + node.utf8.count + (note?.utf8.count ?? 0)
+            + (explanation?.utf8.count ?? 0)
         for value in group { total &+= 32 &+ value.field.utf8.count &+ (value.value?.utf8.count ?? 0) }
         for entity in entities { total &+= 24 &+ entity.value.utf8.count }
         for id in evidence { total &+= 16 &+ id.utf8.count }

@@ -28,7 +28,7 @@ struct RulesCommand: ParsableCommand {
                 for diagnostic in result.diagnostics { print(diagnostic) }
                 let set = result.ruleSet
                 let filters = Set(set.detections.flatMap(\.filterTitles)).count
-                print("\(path): \(set.detections.count) detection rules, \(set.correlations.count) correlations, \(filters) filters; \(result.errors.count) errors, \(result.warnings.count) warnings")
+                print("\(path): \(set.detections.count) detection rules, \(set.correlations.count) correlations, \(set.baselines.count) baselines, \(filters) filters; \(result.errors.count) errors, \(result.warnings.count) warnings")
                 failed = failed || !result.errors.isEmpty
             }
             if failed { throw ExitCode(1) }
@@ -50,6 +50,8 @@ struct RulesCommand: ParsableCommand {
                 if node < set.detections.count {
                     let rule = set.detections[node]
                     scope = rule.logSource.description + (rule.filterTitles.isEmpty ? "" : " (filtered: \(rule.filterTitles.joined(separator: ", ")))")
+                } else if node >= set.detections.count + set.correlations.count {
+                    scope = set.baselines[node - set.detections.count - set.correlations.count].summary
                 } else {
                     let c = set.correlations[node - set.detections.count]
                     scope = "\(c.type.rawValue)(\(c.references.joined(separator: ", "))) by \(c.groupBy.isEmpty ? "-" : c.groupBy.joined(separator: ",")) within \(c.timespan)" + (c.condition.map { " \($0)" } ?? "")

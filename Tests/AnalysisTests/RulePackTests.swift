@@ -23,7 +23,7 @@ struct RulePackTests {
     @Test("D-01 to D-04 are defined as DETECTION.md states")
     func defaults() throws {
         let rules = Pack.rules
-        func correlation(_ id: String) throws -> CorrelationRule { try #require(rules.correlations.first { $0.info.id == id }) }
+        func correlation(_ id: String) throws -> CorrelationRule { try #require(rules.correlations.first { $0.info.label == id }) }
         let d01 = try correlation("D-01"), d02 = try correlation("D-02"), d03 = try correlation("D-03"), d04 = try correlation("D-04")
         #expect((d01.type, d01.groupBy, d01.timespan.text, d01.condition?.description, d01.info.level) == (.eventCount, ["ip_address"], "5m", "gt 3", .high))
         #expect((d02.type, d02.groupBy, d02.timespan.text, d02.condition?.description, d02.info.level) == (.eventCount, ["ip_address"], "2m", "gt 10", .medium))

@@ -30,7 +30,7 @@ struct AnalyzeCommandTests {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         let alerts = try #require(document["alerts"] as? [[String: Any]])
         #expect(alerts.count == 4)
-        #expect((alerts.first?["rule"] as? [String: Any])?["id"] as? String == "D-04")
+        #expect((alerts.first?["rule"] as? [String: Any])?["label"] as? String == "D-04")
         let summary = try #require(document["summary"] as? [String: Any])
         #expect(summary["events"] as? Int == 46)
         let nd = try Self.run(["analyze", "--output", "ndjson", Self.seedLog])

@@ -20,7 +20,7 @@ struct RuleLoaderTests {
         ("title: t\ndetection:\n  sel:\n    a: x\n  timeframe: 5m\n  condition: sel\n", 5, "obsolete Sigma 1 aggregation", .detection),
         ("title: t\nlevel: severe\ndetection:\n  sel:\n    a: x\n  condition: sel\n", 2, "'level' must be one of", .document),
         ("detection:\n  sel:\n    a: x\n  condition: sel\n", 1, "'title' is required", .document),
-        ("title: t\n", 1, "none of 'detection', 'correlation' or 'filter'", .document),
+        ("title: t\n", 1, "none of 'detection', 'correlation', 'filter' or 'baseline'", .document),
         ("title: c\ncorrelation:\n  type: event_sum\n  rules: [a]\n  timespan: 5m\n", 3, "unknown correlation type 'event_sum'", .correlation),
         ("title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5 minutes\n  condition: {gt: 1}\n", 5, "timespan '5 minutes'", .correlation),
         ("title: c\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: 5m\n  condition: {gt: 1}\n", 3, "needs 'field'", .correlation),

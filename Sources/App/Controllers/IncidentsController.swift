@@ -276,7 +276,8 @@ struct IncidentsController {
     static func alertView(_ alert: AlertStore.Row, incident: String?) -> AlertRowView {
         AlertRowView(id: alert.id, rule: alert.rule, title: alert.title, level: alert.level.rawValue, group: alert.groupDescription,
                      status: alert.status, first: FormValues.display(alert.firstTime), last: FormValues.display(alert.lastTime),
-                     events: alert.eventCount, incident: incident, incidentShort: incident.map { "…" + String($0.suffix(8)) })
+                     events: alert.eventCount, incident: incident, incidentShort: incident.map { "…" + String($0.suffix(8)) },
+                     explanation: alert.explanation)
     }
 
     static func evidence(_ event: ActivityEvent) -> EvidenceView {

@@ -11,6 +11,7 @@ extension LiveFeed {
             "status": .string(alert.status.rawValue), "events": .int(alert.eventCount), "first": .string(alert.firstTime.iso8601),
             "last": .string(alert.lastTime.iso8601), "about": .array(alert.entities.map { .string("\($0.kind.rawValue) \($0.value)") }),
             "note": alert.note.map { .string($0) } ?? .null,
+            "explanation": alert.explanation.map { .string($0) } ?? .null,
         ]))
     }
 

@@ -12,7 +12,7 @@ public struct AlertStore: Sendable {
     public static let table = "alerts"
     static let columns = [
         "id", "rule", "title", "level", "group_key", "group_json", "entities", "first_ts", "last_ts",
-        "event_count", "events", "status", "node", "note",
+        "event_count", "events", "status", "node", "note", "explanation",
     ]
 
     let database: any SQLDatabase
@@ -35,6 +35,7 @@ public struct AlertStore: Sendable {
               entities = \(bind: entities),
               level = CASE WHEN \(bind: alert.note ?? "") <> '' THEN \(bind: alert.level.rawValue) ELSE level END,
               note = CASE WHEN \(bind: alert.note ?? "") <> '' THEN \(bind: alert.note ?? "") ELSE note END,
+              explanation = CASE WHEN \(bind: alert.explanation ?? "") <> '' THEN \(bind: alert.explanation ?? "") ELSE explanation END,
               status = CASE WHEN status = 'closed' THEN 'closed' ELSE \(bind: alert.status.rawValue) END
             WHERE id = \(bind: rowID ?? alert.id)
             RETURNING id
@@ -45,7 +46,7 @@ public struct AlertStore: Sendable {
             (\(bind: alert.id), \(bind: alert.rule), \(bind: alert.title), \(bind: alert.level.rawValue), \(bind: alert.groupDescription),
              \(bind: Self.json(alert.group.map { ["field": $0.field, "value": $0.value] })), \(bind: entities),
              \(bind: alert.firstTime.microseconds), \(bind: alert.lastTime.microseconds), \(bind: alert.eventCount), \(bind: events),
-             \(bind: alert.status.rawValue), \(bind: alert.node), \(bind: alert.note ?? ""))
+             \(bind: alert.status.rawValue), \(bind: alert.node), \(bind: alert.note ?? ""), \(bind: alert.explanation ?? ""))
             """
         let columns = SQLQueryString(Self.columns.joined(separator: ", "))
         if alert.status == .closed {
@@ -106,6 +107,8 @@ public struct AlertStore: Sendable {
         public var node: String
         /// Why its level is not its rule's (a watchlisted address or user), or empty.
         public var note: String = ""
+        /// What a baseline rule saw (its history, the deviation, since when), or empty.
+        public var explanation: String = ""
     }
 
     /// Newest first (by last event).
@@ -222,7 +225,8 @@ public struct AlertStore: Sendable {
             eventCount: try row.decode(column: "event_count", as: Int.self),
             events: decode([String].self, try row.decode(column: "events", as: String.self)) ?? [],
             status: try row.decode(column: "status", as: String.self),
-            node: try row.decode(column: "node", as: String.self), note: try row.decode(column: "note", as: String.self))
+            node: try row.decode(column: "node", as: String.self), note: try row.decode(column: "note", as: String.self),
+            explanation: try row.decode(column: "explanation", as: String.self))
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -68,6 +68,7 @@ extension IncidentStore {
             if let playbook { summary += ", playbook \(playbook.name) (\(playbook.tasks.count) tasks)" }
             else if let name = alert.playbook { summary += "; the rule names playbook '\(name)', which does not exist" }
             if let note = alert.note { summary += ". \(note)" }
+            if let explanation = alert.explanation { summary += ". \(explanation)" }
             try await Self.addTimeline(id, at: now, actor: "secmon", kind: "created", summary, on: sql)
             try await AuditTrail.record(.init(time: now, actor: .secmon, action: "incident.create", target: "incident:\(id)",
                                               after: "\(alert.rule) \(alert.groupDescription)"), on: sql)

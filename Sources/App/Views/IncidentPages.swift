@@ -104,6 +104,8 @@ struct AlertRowView: Encodable {
     var events: Int
     var incident: String?
     var incidentShort: String?
+    /// What a baseline rule saw, or empty.
+    var explanation: String = ""
 }
 
 struct AlertListContext: Encodable {

@@ -102,8 +102,18 @@ struct NodeTable: Sendable {
     /// `carriedSlots[carriedStart[n]..<carriedStart[n + 1]]` are detection node `n`'s carried slots.
     let carriedStart: [Int]
     let carriedSlots: [Int]
+    /// `watchers[watcherStart[n]..<watcherStart[n + 1]]` are detection node `n`'s baselines.
+    let watcherStart: [Int]
+    let watchers: [Int]
 
     init(rules: RuleSet) {
+        var watcherStart = [0], watchers: [Int] = []
+        for node in 0..<rules.detections.count {
+            watchers += node < rules.watchers.count ? rules.watchers[node] : []
+            watcherStart.append(watchers.count)
+        }
+        self.watcherStart = watcherStart
+        self.watchers = watchers
         emitsAlerts = rules.emitsAlerts
         var parentStart = [0], parents: [Int] = []
         for node in 0..<rules.count {

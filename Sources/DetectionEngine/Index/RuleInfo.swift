@@ -2,7 +2,7 @@ import SecurityModel
 
 /// What a rule says about itself, for alerts, listings and messages.
 public struct RuleInfo: Sendable, Hashable {
-    public enum Kind: String, Sendable { case detection, correlation }
+    public enum Kind: String, Sendable { case detection, correlation, baseline }
 
     public var kind: Kind
     public var title: String
@@ -23,6 +23,7 @@ public struct RuleInfo: Sendable, Hashable {
     /// Sigma keeps attributes it does not define).
     public var playbook: String?
 
-    /// How messages and tables name the rule: its id, else its name, else its title.
-    public var label: String { id ?? name ?? title }
+    /// How messages and tables name the rule: its name, else its id, else its title. Sigma ids
+    /// are UUIDs, made for machines; a name (`D-01`) is what people read.
+    public var label: String { name ?? id ?? title }
 }

@@ -2,11 +2,15 @@ import SecurityModel
 
 /// Everything loaded from a rule directory, compiled and cross-referenced: what the engine runs.
 ///
-/// Rules form a graph of nodes: detection rules first (`0..<detections.count`), then correlations.
-/// A node's hits flow to the correlations that reference it (its parents).
+/// Rules form a graph of nodes: detection rules first (`0..<detections.count`), then correlations,
+/// then baselines. A node's hits flow to the correlations that reference it (its parents), and a
+/// detection's to the baselines that watch it.
 public struct RuleSet: Sendable {
     public internal(set) var detections: [DetectionRule] = []
     public internal(set) var correlations: [CorrelationRule] = []
+    public internal(set) var baselines: [BaselineRule] = []
+    /// Baseline indices that watch each detection node.
+    var watchers: [[Int]] = []
     /// The fields the rules read; decoders fill exactly these slots.
     public internal(set) var fields = FieldTable()
     /// Correlation indices that reference each node.
@@ -27,12 +31,14 @@ public struct RuleSet: Sendable {
     /// Whether some rule searches keywords in the raw line (decoders then keep the line).
     public var needsRawLine: Bool { detections.contains { $0.usesKeywords } }
 
-    /// Number of detection plus correlation rules.
-    public var count: Int { detections.count + correlations.count }
+    /// Number of detection, correlation and baseline rules (nodes).
+    public var count: Int { detections.count + correlations.count + baselines.count }
 
     /// The metadata of node `index`.
     public func info(ofNode index: Int) -> RuleInfo {
-        index < detections.count ? detections[index].info : correlations[index - detections.count].info
+        if index < detections.count { return detections[index].info }
+        if index < detections.count + correlations.count { return correlations[index - detections.count].info }
+        return baselines[index - detections.count - correlations.count].info
     }
 
     /// The fields that rules applying to `stream` read (decoders for that stream extract only these).
@@ -63,6 +69,11 @@ public struct RuleSet: Sendable {
         for correlation in correlations {
             var print = mix(2, correlation.info.fingerprint)
             for source in correlation.sources { print = mix(print, source < prints.count ? prints[source] : 0) }
+            prints.append(print)
+        }
+        for baseline in baselines {
+            var print = mix(3, baseline.info.fingerprint)
+            for source in baseline.sources { print = mix(print, source < prints.count ? prints[source] : 0) }
             prints.append(print)
         }
         stateFingerprints = prints

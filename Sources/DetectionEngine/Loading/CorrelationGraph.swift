@@ -75,6 +75,10 @@ struct CorrelationGraph {
                     }
                     ok = false
                 }
+            case .baseline?:
+                diagnostics.error(RuleLoadError(.reference, "references baseline '\(reference)'; correlations use detection rules and other correlations",
+                                                line: draft.parsed.referenceLine), in: draft.info)
+                ok = false
             case nil:
                 // Defined but not loaded: the rule itself has errors.
                 diagnostics.error(RuleLoadError(.reference, failedDetection(reference)

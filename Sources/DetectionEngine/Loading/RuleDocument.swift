@@ -1,10 +1,11 @@
+import Foundation
 import SecurityModel
 import Yams
 
 /// One YAML document of a rule file that looks like a rule: its metadata, its YAML and its kind.
 /// The first stage of ``RuleLoader``: reading the files into documents.
 struct RuleDocument {
-    enum Kind { case detection, correlation, filter }
+    enum Kind { case detection, correlation, filter, baseline }
 
     var info: RuleInfo
     var root: Node
@@ -45,12 +46,13 @@ struct RuleDocument {
                 error(line, "'action: \(action)' is the Sigma 1 collection syntax; write each rule as a complete document")
                 continue
             }
-            let kinds: [(String, RuleDocument.Kind)] = [("detection", .detection), ("correlation", .correlation), ("filter", .filter)]
+            let kinds: [(String, RuleDocument.Kind)] = [("detection", .detection), ("correlation", .correlation), ("filter", .filter),
+                                                        ("baseline", .baseline)]
             let present = kinds.filter { YAMLAccess.value(root, $0.0) != nil }
             guard present.count == 1 else {
                 error(line, present.isEmpty
-                    ? "the document has none of 'detection', 'correlation' or 'filter'"
-                    : "the document has \(present.map(\.0).joined(separator: " and ")); a document is one rule, correlation or filter")
+                    ? "the document has none of 'detection', 'correlation', 'filter' or 'baseline'"
+                    : "the document has \(present.map(\.0).joined(separator: " and ")); a document is one rule, correlation, filter or baseline")
                 continue
             }
             guard let title, !title.isEmpty else { error(line, "'title' is required"); continue }
@@ -71,7 +73,7 @@ struct RuleDocument {
                 error(YAMLAccess.line(playbookNode), "'playbook' must be the name of a playbook, such as brute-force"); continue
             }
             var info = RuleInfo(
-                kind: present[0].1 == .correlation ? .correlation : .detection,
+                kind: present[0].1 == .correlation ? .correlation : present[0].1 == .baseline ? .baseline : .detection,
                 title: title, id: id, name: name,
                 status: YAMLAccess.value(root, "status").flatMap(YAMLAccess.scalarText),
                 description: YAMLAccess.value(root, "description").flatMap(YAMLAccess.scalarText),
@@ -80,6 +82,11 @@ struct RuleDocument {
                 falsePositives: YAMLAccess.value(root, "falsepositives").flatMap(YAMLAccess.strings) ?? [],
                 file: source.path, line: line, fingerprint: fingerprint(root))
             info.playbook = YAMLAccess.value(root, "playbook").flatMap(YAMLAccess.scalarText)
+            if present[0].1 == .baseline, !((source.path as NSString).lastPathComponent.hasPrefix("bl_")) {
+                diagnostics.error(RuleLoadError(.baseline, "baseline rules are SecMon's, not Sigma's: put them in files named bl_*.yml, which Sigma tools reading the directory can skip",
+                                                line: line), file: source.path, rule: label)
+                continue
+            }
             drafts.append(RuleDocument(info: info, root: root, kind: present[0].1))
         }
         if let failure = iterator.error {

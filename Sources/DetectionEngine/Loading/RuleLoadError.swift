@@ -26,6 +26,8 @@ public struct RuleLoadError: Error, Sendable, Hashable {
         case correlation
         /// A filter's attributes.
         case filter
+        /// A baseline's attributes (type, timespan, repetitions, ...), or its file's name.
+        case baseline
         /// A rule needs more than the engine can carry (fields grouped by its correlations).
         case capacity
         /// A rule test file (`secmon rules test`) is malformed.

@@ -31,8 +31,9 @@ public struct RuleLoadResult: Sendable {
 /// 2. compile the detections (``DetectionCompiler``) and register ids and names (``RuleRegistry``);
 /// 3. parse the correlations (``CorrelationParser``), register them, and resolve the correlation
 ///    graph and its cycles (``CorrelationGraph``);
-/// 4. bind the filters to the rules they name (``FilterBinder``);
-/// 5. build the plan: parents, alerting nodes, carried fields (``RulePlanBuilder``).
+/// 4. parse the baselines (``BaselineParser``) and bind them to the detections they watch;
+/// 5. bind the filters to the rules they name (``FilterBinder``);
+/// 6. build the plan: parents, watchers, alerting nodes, carried fields (``RulePlanBuilder``).
 public enum RuleLoader {
     public static func load(_ sources: [RuleSource]) -> RuleLoadResult {
         var diagnostics = RuleDiagnostics()
@@ -89,12 +90,38 @@ public enum RuleLoader {
         }, diagnostics: &diagnostics)
         set.correlations = graph.rules(detectionCount: set.detections.count, registry: registry)
 
-        // 4. Filters.
+        // 4. Baselines: parsed, registered, and bound to the detections they watch.
+        for document in documents where document.kind == .baseline {
+            do throws(RuleLoadError) {
+                let parsed = try BaselineParser.parse(YAMLAccess.value(document.root, "baseline")!, root: document.root)
+                var sources: [Int] = []
+                for reference in parsed.references {
+                    switch registry[reference] {
+                    case .detection(let node)?: sources.append(node)
+                    case .correlation?, .baseline?:
+                        throw RuleLoadError(.reference, "baselines watch detection rules; '\(reference)' is not one (watch the rules it is built on instead)", line: parsed.referenceLine)
+                    case nil:
+                        let failed = detectionDocuments.contains { $0.info.id == reference || $0.info.name == reference }
+                        throw RuleLoadError(.reference, failed
+                            ? "watches rule '\(reference)', which has errors (see above)"
+                            : "watches unknown rule '\(reference)'; rules are referenced by their 'id' or 'name', and the rule must be in the loaded files",
+                            line: parsed.referenceLine)
+                    }
+                }
+                try registry.register(document.info, as: .baseline)
+                set.baselines.append(BaselineRule(info: document.info, kind: parsed.kind, timespan: parsed.timespan, groupBy: parsed.groupBy,
+                                                  generate: parsed.generate, sources: sources, references: parsed.references))
+            } catch {
+                diagnostics.error(error, in: document.info)
+            }
+        }
+
+        // 5. Filters.
         for document in documents where document.kind == .filter {
             FilterBinder.bind(document, to: &set.detections, registry: registry, fields: &fields, diagnostics: &diagnostics)
         }
 
-        // 5. The plan.
+        // 6. The plan.
         RulePlanBuilder.build(&set, aliasTables: graph.aliasTables, fields: &fields, diagnostics: &diagnostics)
         return RuleLoadResult(ruleSet: set, diagnostics: diagnostics.items)
     }

@@ -7,6 +7,8 @@ struct RuleRegistry {
         case detection(Int)
         /// A correlation, by its index among the parsed correlations.
         case correlation(Int)
+        /// A baseline, by its index among the loaded baselines.
+        case baseline
     }
 
     private var seen: [String: RuleInfo] = [:]

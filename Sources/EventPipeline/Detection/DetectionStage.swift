@@ -231,9 +231,11 @@ public final class DetectionStage: Service, Sendable {
             let entity = Entity(kind, text)
             if !entities.contains(entity) { entities.append(entity) }
         }
-        return SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: alert.group,
-                             entities: entities, firstTime: alert.firstTime, lastTime: alert.lastTime,
-                             eventCount: alert.eventCount, evidence: alert.events.map { $0.id ?? $0.description },
-                             status: status, node: node, playbook: alert.rule.playbook)
+        var published = SecurityAlert(id: id, rule: alert.rule.label, title: alert.rule.title, level: alert.level, group: alert.group,
+                                      entities: entities, firstTime: alert.firstTime, lastTime: alert.lastTime,
+                                      eventCount: alert.eventCount, evidence: alert.events.map { $0.id ?? $0.description },
+                                      status: status, node: node, playbook: alert.rule.playbook)
+        published.explanation = alert.explanation
+        return published
     }
 }

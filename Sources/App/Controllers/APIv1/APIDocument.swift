@@ -171,7 +171,7 @@ enum APIDocument {
         "RuleList": .object(properties: [
             "detection": .boolean, "path": optionalString,
             "rules": .array(items: .object(properties: [
-                "id": .string, "title": .string, "kind": .string(allowedValues: "detection", "correlation"), "level": .string,
+                "id": .string, "title": .string, "kind": .string(allowedValues: "detection", "correlation", "baseline"), "level": .string,
                 "playbook": optionalString, "raises_alerts": .boolean, "file": .string, "line": .integer,
             ])),
         ]),

@@ -1,0 +1,57 @@
+import Foundation
+import SecurityModel
+
+/// What the engine needs of a baseline rule for every hit: its node, its kind's numbers, and how
+/// each watched rule's carried values make the group key.
+struct BaselinePlan: Sendable {
+    struct Source: Sendable {
+        var watched = false
+        var group0: Int32 = -1
+        var group1: Int32 = -1
+    }
+
+    let node: Int
+    let info: RuleInfo
+    let kind: BaselineRule.Kind
+    /// The timespan in microseconds: the longest gap that keeps a group's history.
+    let span: Int64
+    let groupBy: [String]
+    /// By node: whether the baseline watches it, and where its group-by values are.
+    let sources: [Source]
+    let groupIndices: [[Int?]]
+
+    init(_ rule: BaselineRule, index: Int, rules: RuleSet) {
+        node = rules.detections.count + rules.correlations.count + index
+        info = rule.info
+        kind = rule.kind
+        span = rule.timespan.microseconds
+        groupBy = rule.groupBy
+        var sources = Array(repeating: Source(), count: rules.count)
+        var groupIndices = Array(repeating: [Int?](), count: rules.count)
+        for (position, source) in rule.sources.enumerated() where !sources[source].watched {
+            let indices = rule.groupIndices[position]
+            groupIndices[source] = indices
+            sources[source] = Source(watched: true, group0: indices.count > 0 ? Int32(indices[0] ?? -1) : -1,
+                                     group1: indices.count > 1 ? Int32(indices[1] ?? -1) : -1)
+        }
+        self.sources = sources
+        self.groupIndices = groupIndices
+    }
+
+    /// The numbers behind a regular stretch, in words: what the alert says.
+    static func explainRegularity(_ verdict: RegularityHistory.Verdict, history: RegularityHistory, rule: BaselineRule.Kind) -> String {
+        guard case .regularity(let repetitions, let maxVariation, _) = rule else { return "" }
+        let variation = verdict.mean > 0 ? verdict.deviation / verdict.mean : 0
+        return "\(history.stretchCount) occurrences at regular intervals since \(Timestamp(microseconds: history.stretchStart).iso8601)Z; "
+            + "the last \(repetitions): mean gap \(seconds(verdict.mean)), standard deviation \(seconds(verdict.deviation)), "
+            + "variation \(percent(variation)) (at most \(percent(maxVariation)) counts as machine-regular)"
+    }
+
+    private static func seconds(_ microseconds: Double) -> String {
+        String(format: "%.2f s", microseconds / 1_000_000)
+    }
+
+    private static func percent(_ fraction: Double) -> String {
+        String(format: "%.1f %%", fraction * 100)
+    }
+}

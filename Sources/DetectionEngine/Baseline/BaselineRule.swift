@@ -1,0 +1,59 @@
+/// A compiled baseline rule (SecMon's own rule type, in `bl_*.yml` files beside the Sigma rules):
+/// it watches the matches of detection rules, per group, against the group's own history rather
+/// than a fixed threshold.
+///
+/// Like a correlation it names the rules it watches (`rules:`), groups by fields (`group-by:`),
+/// and raises one alert per episode (while it keeps holding for a group, new events extend the
+/// open alert).
+public struct BaselineRule: Sendable {
+    /// What is compared with the group's history.
+    public enum Kind: Sendable, Hashable {
+        /// The same action repeated at machine-regular intervals: at least `repetitions`
+        /// occurrences in a row whose gaps vary (standard deviation over mean) by at most
+        /// `maxVariation`, no gap shorter than `minInterval` nor longer than the timespan.
+        case regularity(repetitions: Int, maxVariation: Double, minInterval: Int64)
+
+        /// The name used in rule files.
+        public var name: String {
+            switch self {
+            case .regularity: return "regularity"
+            }
+        }
+    }
+
+    public let info: RuleInfo
+    public let kind: Kind
+    /// The longest gap between two events of a group that keeps its history going; a group idle
+    /// for longer is forgotten (and its open alert closes).
+    public let timespan: Timespan
+    public let groupBy: [String]
+    /// Whether the rules it watches also raise their own alerts.
+    public let generate: Bool
+    /// The watched detection rules, as node indices.
+    let sources: [Int]
+    /// References as written, for listings.
+    public let references: [String]
+    /// For each source position: per group-by field, the index in that source's carried values.
+    var groupIndices: [[Int?]] = []
+
+    /// What it watches and how, on one line: `regularity(secmon_api_request) by ip_address within
+    /// 10m: 20 in a row, variation <= 0.1, gaps >= 2s`.
+    public var summary: String {
+        let by = groupBy.isEmpty ? "-" : groupBy.joined(separator: ",")
+        switch kind {
+        case .regularity(let repetitions, let maxVariation, let minInterval):
+            let shortest = minInterval % 1_000_000 == 0 ? "\(minInterval / 1_000_000)s" : "\(Double(minInterval) / 1_000_000)s"
+            return "regularity(\(references.joined(separator: ", "))) by \(by) within \(timespan): \(repetitions) in a row, variation <= \(maxVariation), gaps >= \(shortest)"
+        }
+    }
+
+    init(info: RuleInfo, kind: Kind, timespan: Timespan, groupBy: [String], generate: Bool, sources: [Int], references: [String]) {
+        self.info = info
+        self.kind = kind
+        self.timespan = timespan
+        self.groupBy = groupBy
+        self.generate = generate
+        self.sources = sources
+        self.references = references
+    }
+}
