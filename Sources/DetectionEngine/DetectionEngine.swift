@@ -34,6 +34,9 @@ public struct DetectionEngine: Sendable {
         public var trimmedEntries = 0
         /// Carried values cut to ``Limits/maxValueBytes``.
         public var truncatedValues = 0
+        /// Known values a first_seen baseline forgot early because a group had
+        /// ``Limits/maxBaselineValues`` of them (a flood of distinct values).
+        public var forgottenValues = 0
         /// Rules tested on every event of a stream because their literals did not fit in
         /// ``Limits/maxScreenBytes`` (summed over the streams seen).
         public var unscreenedRules = 0
@@ -60,6 +63,9 @@ public struct DetectionEngine: Sendable {
         /// further rules are tested on every event instead (slower, never wrong), counted in
         /// ``Statistics/unscreenedRules``.
         public var maxScreenBytes: Int
+        /// Most distinct values one group of a first_seen baseline keeps: past it the least recently
+        /// seen is forgotten, counted in ``Statistics/forgottenValues`` (it would be new again).
+        public var maxBaselineValues = 256
 
         /// 200,000 groups per correlation, 100,000 entries per window, values of 1 KiB, screens of
         /// 64 MiB.
@@ -115,8 +121,9 @@ public struct DetectionEngine: Sendable {
     private let correlationPlans: [CorrelationPlan]
     private let nodes: NodeTable
     private let baselinePlans: [BaselinePlan]
-    /// Per baseline: each group's history.
+    /// Per baseline: each group's history (regularity, first_seen).
     private var baselineGroups: [[GroupKey: RegularityHistory]]
+    private var noveltyGroups: [[GroupKey: FirstSeenHistory]]
     private var nextBaselineSweep: [Int64]
 
     /// - Parameters:
@@ -134,6 +141,7 @@ public struct DetectionEngine: Sendable {
         self.evictionsByBaseline = Array(repeating: 0, count: rules.baselines.count)
         self.baselinePlans = rules.baselines.indices.map { BaselinePlan(rules.baselines[$0], index: $0, rules: rules) }
         self.baselineGroups = Array(repeating: [:], count: rules.baselines.count)
+        self.noveltyGroups = Array(repeating: [:], count: rules.baselines.count)
         self.nextBaselineSweep = Array(repeating: .min, count: rules.baselines.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
@@ -216,8 +224,11 @@ public struct DetectionEngine: Sendable {
             groups[correlation].removeAll()
         }
         for b in baselineGroups.indices {
-            for number in baselineGroups[b].values.map(\.openAlert).sorted() where number >= 0 { close(number) }
+            for number in (baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert)).sorted() where number >= 0 {
+                close(number)
+            }
             baselineGroups[b].removeAll()
+            noveltyGroups[b].removeAll()
         }
         statistics.liveGroups = 0
         statistics.truncatedValues = symbols.truncated
@@ -295,18 +306,21 @@ public struct DetectionEngine: Sendable {
                   rules.stateFingerprints[oldOffset + b] == newRules.stateFingerprints[newOffset + b2] else { continue }
             keptBaselines.insert(b)
             next.baselineGroups[b2] = baselineGroups[b]
+            next.noveltyGroups[b2] = noveltyGroups[b]
             next.nextBaselineSweep[b2] = nextBaselineSweep[b]
-            for history in baselineGroups[b].values where history.openAlert >= 0 {
-                guard var alert = open.removeValue(forKey: history.openAlert) else { continue }
+            for number in baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert) where number >= 0 {
+                guard var alert = open.removeValue(forKey: number) else { continue }
                 alert.node = newOffset + b2
                 alert.rule = baseline.info
-                next.open[history.openAlert] = alert
+                next.open[number] = alert
             }
             change.kept.append(baseline.info.label)
         }
         for b in rules.baselines.indices where !keptBaselines.contains(b) {
             change.reset.append(rules.baselines[b].info.label)
-            for number in baselineGroups[b].values.map(\.openAlert).sorted() where number >= 0 { close(number) }
+            for number in (baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert)).sorted() where number >= 0 {
+                close(number)
+            }
         }
         next.updates = updates
         next.extended = extended.filter { next.open[$0] != nil }
@@ -315,6 +329,7 @@ public struct DetectionEngine: Sendable {
         next.evidenceStore = evidenceStore
         next.statistics = statistics
         next.statistics.liveGroups = next.groups.reduce(0) { $0 + $1.count } + next.baselineGroups.reduce(0) { $0 + $1.count }
+            + next.noveltyGroups.reduce(0) { $0 + $1.count }
         self = next
         return change
     }
@@ -487,7 +502,7 @@ public struct DetectionEngine: Sendable {
     private mutating func observeBaseline(_ b: Int, _ hit: RuleHit) {
         let plan = baselinePlans[b]
         let source = plan.sources[hit.node]
-        guard source.watched, case .regularity(let repetitions, let maxVariation, let minInterval) = plan.kind else { return }
+        guard source.watched else { return }
         let key: GroupKey
         switch plan.groupBy.count {
         case 0:
@@ -510,6 +525,19 @@ public struct DetectionEngine: Sendable {
             }
             key = GroupKey(symbols.intern(.list(keyValues)))
         }
+        switch plan.kind {
+        case .regularity(let repetitions, let maxVariation, let minInterval):
+            observeRegularity(b, key, hit, repetitions: repetitions, maxVariation: maxVariation, minInterval: minInterval)
+        case .firstSeen(let learning, let field):
+            let value = source.value >= 0 ? hit.values[Int(source.value)] : 0
+            guard value != 0 else { statistics.ungrouped += 1; return }
+            observeFirstSeen(b, key, value, hit, learning: learning, field: field)
+        }
+    }
+
+    /// Runs regularity baseline `b` for group `key`.
+    private mutating func observeRegularity(_ b: Int, _ key: GroupKey, _ hit: RuleHit, repetitions: Int, maxVariation: Double, minInterval: Int64) {
+        let plan = baselinePlans[b]
         let now = hit.timestamp.microseconds
         // One lookup; the history is updated in place (a copy would retain its gaps).
         guard let index = baselineGroups[b].index(forKey: key) else {
@@ -544,6 +572,48 @@ public struct DetectionEngine: Sendable {
         }
     }
 
+    /// Runs first_seen baseline `b` for group `key` and value `value` (a symbol).
+    private mutating func observeFirstSeen(_ b: Int, _ key: GroupKey, _ value: UInt32, _ hit: RuleHit, learning: Int64, field: String) {
+        let plan = baselinePlans[b]
+        let now = hit.timestamp.microseconds
+        if noveltyGroups[b][key] == nil {
+            if noveltyGroups[b].count >= limits.maxGroupsPerCorrelation { evictBaselineGroup(b) }
+            noveltyGroups[b][key] = FirstSeenHistory(time: now)
+        }
+        let index = noveltyGroups[b].index(forKey: key)!
+        // An alert whose window passed closes before anything else.
+        let previous = noveltyGroups[b].values[index].openAlert
+        if previous >= 0, now > noveltyGroups[b].values[index].alertUntil {
+            close(previous)
+            noveltyGroups[b].values[index].openAlert = -1
+        }
+        var forgotten = false
+        let outcome = noveltyGroups[b].values[index].observe(value, at: now, learning: learning, capacity: limits.maxBaselineValues,
+                                                             forgotten: &forgotten)
+        if forgotten { statistics.forgottenValues += 1 }
+        guard outcome == .new else { return }
+        let history = noveltyGroups[b].values[index]
+        let others = history.others(than: value, limit: 5)
+        let explanation = BaselinePlan.explainFirstSeen(value: symbols[value].text ?? "-", field: field, others: others.map { symbols[$0].text ?? "-" },
+                                                        otherCount: history.known.count - 1, history: history, learning: learning)
+        noveltyGroups[b].values[index].alertUntil = now &+ plan.span
+        if history.openAlert >= 0 {
+            open[history.openAlert]?.extend(at: hit.timestamp, with: Evidence(hit.ref), in: evidenceStore)
+            open[history.openAlert]?.explanation = explanation
+            if reportsExtensions { extended.append(history.openAlert) }
+            return
+        }
+        statistics.alerts += 1
+        let number = statistics.alerts
+        let group = zip(plan.groupBy, keyValues(key, count: plan.groupBy.count)).map { Alert.GroupValue(field: $0, value: $1.text) }
+        var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group, firstTime: hit.timestamp,
+                          lastTime: hit.timestamp, eventCount: 1, events: [hit.ref])
+        alert.explanation = explanation
+        open[number] = alert
+        updates.append(.opened(alert))
+        noveltyGroups[b].values[index].openAlert = number
+    }
+
     /// Makes room in baseline `b`'s full table: the least recently active of a few groups goes
     /// (its open alert closes), counted.
     private mutating func evictBaselineGroup(_ b: Int) {
@@ -551,8 +621,12 @@ public struct DetectionEngine: Sendable {
         for (key, history) in baselineGroups[b].prefix(8) where victim == nil || history.lastTime < victim!.time {
             victim = (key, history.lastTime)
         }
-        guard let victim, let removed = baselineGroups[b].removeValue(forKey: victim.key) else { return }
-        if removed.openAlert >= 0 { close(removed.openAlert) }
+        for (key, history) in noveltyGroups[b].prefix(8) where victim == nil || history.lastTime < victim!.time {
+            victim = (key, history.lastTime)
+        }
+        guard let victim else { return }
+        let openAlert = baselineGroups[b].removeValue(forKey: victim.key)?.openAlert ?? noveltyGroups[b].removeValue(forKey: victim.key)?.openAlert ?? -1
+        if openAlert >= 0 { close(openAlert) }
         statistics.evictedGroups += 1
         evictionsByBaseline[b] += 1
     }
@@ -573,9 +647,25 @@ public struct DetectionEngine: Sendable {
                     if history.openAlert >= 0 { close(history.openAlert) }
                     baselineGroups[b].removeValue(forKey: key)
                 }
+                if case .firstSeen(let learning, _) = baselinePlans[b].kind, !noveltyGroups[b].isEmpty {
+                    // Alerts whose window passed close; values unseen for the learning period are
+                    // forgotten, and groups with none left go.
+                    for key in noveltyGroups[b].keys.sorted() {
+                        let index = noveltyGroups[b].index(forKey: key)!
+                        let history = noveltyGroups[b].values[index]
+                        if history.openAlert >= 0, history.alertUntil < now {
+                            close(history.openAlert)
+                            noveltyGroups[b].values[index].openAlert = -1
+                        }
+                        noveltyGroups[b].values[index].expire(before: now &- learning)
+                        if noveltyGroups[b].values[index].known.isEmpty, noveltyGroups[b].values[index].openAlert < 0 {
+                            noveltyGroups[b].remove(at: index)
+                        }
+                    }
+                }
             }
             earliest = min(earliest, nextBaselineSweep[b])
-            live += baselineGroups[b].count
+            live += baselineGroups[b].count + noveltyGroups[b].count
         }
         return (earliest, live)
     }
@@ -636,14 +726,15 @@ public struct DetectionEngine: Sendable {
     /// addresses).
     private mutating func collectSymbols() {
         let groups = self.groups, plans = correlationPlans, buffer = self.buffer
-        let baselineGroups = self.baselineGroups, baselinePlans = self.baselinePlans
+        let baselineGroups = self.baselineGroups, noveltyGroups = self.noveltyGroups, baselinePlans = self.baselinePlans
         symbols.collect { marks in
-            for b in baselinePlans.indices where !baselinePlans[b].groupBy.isEmpty {
+            for b in baselinePlans.indices {
                 let fields = baselinePlans[b].groupBy.count
-                for key in baselineGroups[b].keys {
+                for key in Array(baselineGroups[b].keys) + Array(noveltyGroups[b].keys) where fields > 0 {
                     marks.mark(UInt32(truncatingIfNeeded: key))
                     if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
                 }
+                for history in noveltyGroups[b].values { for value in history.known.keys { marks.mark(value) } }
             }
             for c in plans.indices {
                 let fields = plans[c].groupBy.count

@@ -121,6 +121,67 @@ struct BaselineTests {
         #expect(engine.statistics.liveGroups == 0)
     }
 
+    /// A login detection and a first_seen baseline of addresses per user.
+    static func firstSeenRules(learning: String = "1d", timespan: String = "1h") throws -> RuleSet {
+        let result = RuleLoader.load([
+            RuleSource(path: "base.yml", text: "title: Login\nname: login\ndetection: {sel: {action: LOGIN_SUCCESS}, condition: sel}\nlevel: low\n"),
+            RuleSource(path: "bl_new_address.yml", text: """
+                title: Login from a new address
+                name: B-2
+                baseline:
+                    type: first_seen
+                    rules: [login]
+                    group-by: [username]
+                    field: ip_address
+                    learning: \(learning)
+                    timespan: \(timespan)
+                level: low
+                """),
+        ])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return result.ruleSet
+    }
+
+    static func login(_ rules: RuleSet, hours: Double, user: String = "alice", ip: String, line: Int64) -> EventRecord {
+        Fixture.event(rules, at: hours * 3600, line: line, ["action": s("LOGIN_SUCCESS"), "username": s(user), "ip_address": s(ip)])
+    }
+
+    @Test("first_seen: nothing while learning; then a new value alerts once per window; a known one never; a value unseen for the learning period is new again")
+    func firstSeen() throws {
+        let rules = try Self.firstSeenRules()
+        var events = [
+            Self.login(rules, hours: 0, ip: "10.0.0.1", line: 1),
+            Self.login(rules, hours: 2, ip: "10.0.0.2", line: 2),     // new, but alice is still being learned
+            Self.login(rules, hours: 23.9, ip: "10.0.0.1", line: 3),
+            Self.login(rules, hours: 24.5, ip: "10.0.0.1", line: 4),  // known
+            Self.login(rules, hours: 25, ip: "203.0.113.9", line: 5), // new: alert
+            Self.login(rules, hours: 25.5, ip: "198.51.100.4", line: 6), // new within the hour: the same alert grows
+            Self.login(rules, hours: 27, ip: "192.0.2.8", line: 7),   // new after the window: another alert
+            Self.login(rules, hours: 27.1, user: "bob", ip: "10.0.0.1", line: 8), // bob is new: learning
+        ]
+        // 10.0.0.2 was last seen at 2 h: past 26 h it is new again.
+        events.append(Self.login(rules, hours: 29, ip: "10.0.0.2", line: 9))
+        let alerts = Fixture.alerts(rules, events)
+        #expect(alerts.count == 3, "\(alerts.map { "\($0.firstTime) \($0.explanation ?? "")" })")
+        #expect(alerts.map(\.eventCount) == [2, 1, 1])
+        #expect(alerts.first?.events == [.line(source: 0, line: 5), .line(source: 0, line: 6)])
+        #expect(alerts.first?.group == [Alert.GroupValue(field: "username", value: "alice")])
+        let explanation = try #require(alerts.first?.explanation)
+        #expect(explanation.hasPrefix("new ip_address 198.51.100.4: not seen in the 1d before; the group, watched since \(Timestamp(microseconds: 0).iso8601)Z, had 3 other values: "), "\(explanation)")
+        #expect(alerts.last?.explanation?.hasPrefix("new ip_address 10.0.0.2:") == true)
+    }
+
+    @Test("first_seen: a group flooding distinct values keeps the most recent, counting what it forgot")
+    func firstSeenFlood() throws {
+        let rules = try Self.firstSeenRules()
+        var limits = DetectionEngine.Limits(maxGroupsPerCorrelation: 1000)
+        limits.maxBaselineValues = 8
+        var engine = DetectionEngine(rules: rules, latenessSeconds: 0, limits: limits)
+        for index in 0..<100 { engine.process(Self.login(rules, hours: Double(index) / 100, ip: "10.2.0.\(index)", line: Int64(index + 1))) }
+        #expect(engine.statistics.forgottenValues == 92)
+        #expect(engine.statistics.alerts == 0)
+    }
+
     @Test("impossible parameters, misplaced baselines and bad references are load errors naming the problem", arguments: [
         ("repetitions: 2", "from 3 to 1000", "bl_x.yml", RuleLoadError.Code.baseline),
         ("repetitions: 0", "from 3 to 1000", "bl_x.yml", .baseline),
@@ -131,11 +192,19 @@ struct BaselineTests {
         ("rules: [nowhere]", "watches unknown rule 'nowhere'", "bl_x.yml", .reference),
         ("color: red", "unknown baseline attribute 'color'", "bl_x.yml", .baseline),
         ("repetitions: 5", "files named bl_*.yml", "regular.yml", .baseline),
+        ("learning: 7d", "'learning' belongs to first_seen, not regularity", "bl_x.yml", .baseline),
+        ("type: first_seen", "'repetitions' belongs to regularity, not first_seen", "bl_x.yml", .baseline),
+        ("first_seen:learning: 1h", "must be longer than 'timespan'", "bl_x.yml", .baseline),
+        ("first_seen:field: username", "also a group-by field", "bl_x.yml", .baseline),
+        ("first_seen:learning: soon", "learning 'soon' is not a number", "bl_x.yml", .baseline),
     ])
     func badBaselines(_ change: String, _ message: String, _ file: String, _ code: RuleLoadError.Code) {
         var settings = ["type": "regularity", "rules": "[api]", "group-by": "[ip_address]", "timespan": "1m", "repetitions": "5",
                         "max-variation": "0.1", "min-interval": "2s"]
-        let parts = change.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        if change.hasPrefix("first_seen:") {
+            settings = ["type": "first_seen", "rules": "[api]", "group-by": "[username]", "timespan": "1h", "field": "ip_address", "learning": "7d"]
+        }
+        let parts = change.replacingOccurrences(of: "first_seen:", with: "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         settings[parts[0]] = parts[1]
         let body = settings.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }.joined(separator: "\n")
         let result = RuleLoader.load([

@@ -8,6 +8,8 @@ struct BaselinePlan: Sendable {
         var watched = false
         var group0: Int32 = -1
         var group1: Int32 = -1
+        /// Where the kind's value field is (first_seen), or -1.
+        var value: Int32 = -1
     }
 
     let node: Int
@@ -32,7 +34,8 @@ struct BaselinePlan: Sendable {
             let indices = rule.groupIndices[position]
             groupIndices[source] = indices
             sources[source] = Source(watched: true, group0: indices.count > 0 ? Int32(indices[0] ?? -1) : -1,
-                                     group1: indices.count > 1 ? Int32(indices[1] ?? -1) : -1)
+                                     group1: indices.count > 1 ? Int32(indices[1] ?? -1) : -1,
+                                     value: Int32(rule.valueIndices[position] ?? -1))
         }
         self.sources = sources
         self.groupIndices = groupIndices
@@ -45,6 +48,16 @@ struct BaselinePlan: Sendable {
         return "\(history.stretchCount) occurrences at regular intervals since \(Timestamp(microseconds: history.stretchStart).iso8601)Z; "
             + "the last \(repetitions): mean gap \(seconds(verdict.mean)), standard deviation \(seconds(verdict.deviation)), "
             + "variation \(percent(variation)) (at most \(percent(maxVariation)) counts as machine-regular)"
+    }
+
+    /// A first-seen value, in words: the value, the group's other values, since when it is known.
+    static func explainFirstSeen(value: String, field: String, others: [String], otherCount: Int, history: FirstSeenHistory, learning: Int64) -> String {
+        let period = Timespan.text(microseconds: learning)
+        let known = otherCount == 0
+            ? "no other value"
+            : "\(otherCount) other value\(otherCount == 1 ? "" : "s"): " + others.joined(separator: ", ") + (otherCount > others.count ? ", ..." : "")
+        return "new \(field) \(value): not seen in the \(period) before; the group, watched since "
+            + "\(Timestamp(microseconds: history.firstTime).iso8601)Z, had \(known)"
     }
 
     private static func seconds(_ microseconds: Double) -> String {

@@ -12,12 +12,24 @@ public struct BaselineRule: Sendable {
         /// occurrences in a row whose gaps vary (standard deviation over mean) by at most
         /// `maxVariation`, no gap shorter than `minInterval` nor longer than the timespan.
         case regularity(repetitions: Int, maxVariation: Double, minInterval: Int64)
+        /// A value of `field` the group has not had in the `learning` period before (microseconds),
+        /// once the group has been seen for that long: a user logging in from a new address, an
+        /// address calling an endpoint it never called (Elastic's new-terms rules). New values
+        /// within the timespan of an alert extend it.
+        case firstSeen(learning: Int64, field: String)
 
         /// The name used in rule files.
         public var name: String {
             switch self {
             case .regularity: return "regularity"
+            case .firstSeen: return "first_seen"
             }
+        }
+
+        /// The field whose values the rule compares, if any.
+        var valueField: String? {
+            if case .firstSeen(_, let field) = self { return field }
+            return nil
         }
     }
 
@@ -35,6 +47,8 @@ public struct BaselineRule: Sendable {
     public let references: [String]
     /// For each source position: per group-by field, the index in that source's carried values.
     var groupIndices: [[Int?]] = []
+    /// For each source position: the index of the kind's value field in its carried values.
+    var valueIndices: [Int?] = []
 
     /// What it watches and how, on one line: `regularity(secmon_api_request) by ip_address within
     /// 10m: 20 in a row, variation <= 0.1, gaps >= 2s`.
@@ -44,6 +58,8 @@ public struct BaselineRule: Sendable {
         case .regularity(let repetitions, let maxVariation, let minInterval):
             let shortest = minInterval % 1_000_000 == 0 ? "\(minInterval / 1_000_000)s" : "\(Double(minInterval) / 1_000_000)s"
             return "regularity(\(references.joined(separator: ", "))) by \(by) within \(timespan): \(repetitions) in a row, variation <= \(maxVariation), gaps >= \(shortest)"
+        case .firstSeen(let learning, let field):
+            return "first_seen(\(references.joined(separator: ", "))) \(field) by \(by) learning \(Timespan.text(microseconds: learning)), alerts within \(timespan)"
         }
     }
 

@@ -12,14 +12,16 @@ enum BaselineParser {
         var generate: Bool
     }
 
-    static let types = ["regularity"]
+    static let types = ["regularity", "first_seen"]
+    /// The attributes each type takes beside the common ones.
+    static let attributes = ["regularity": ["repetitions", "max-variation", "min-interval"], "first_seen": ["field", "learning"]]
 
     /// Parses the `baseline:` section `body` of the document `root`.
     static func parse(_ body: Node, root: Node) throws(RuleLoadError) -> Parsed {
         guard case .mapping = body else {
             throw RuleLoadError(.baseline, "'baseline' must be a mapping with type, rules, group-by, timespan and the type's parameters", line: YAMLAccess.line(body))
         }
-        let known: Set = ["type", "rules", "group-by", "timespan", "repetitions", "max-variation", "min-interval", "generate"]
+        let known: Set = ["type", "rules", "group-by", "timespan", "repetitions", "max-variation", "min-interval", "field", "learning", "generate"]
         for (key, keyNode, _) in YAMLAccess.pairs(body) ?? [] where !known.contains(key) {
             throw RuleLoadError(.baseline, "unknown baseline attribute '\(key)'; expected: \(known.sorted().joined(separator: ", "))", line: YAMLAccess.line(keyNode))
         }
@@ -28,6 +30,13 @@ enum BaselineParser {
         }
         guard types.contains(type) else {
             throw RuleLoadError(.baseline, "unknown baseline type '\(type)'; expected one of \(types.joined(separator: ", "))", line: YAMLAccess.line(typeNode))
+        }
+        for (other, names) in attributes where other != type {
+            for name in names where !(attributes[type] ?? []).contains(name) {
+                if let node = YAMLAccess.value(body, name) {
+                    throw RuleLoadError(.baseline, "'\(name)' belongs to \(other), not \(type); \(type) takes \((attributes[type] ?? []).joined(separator: ", "))", line: YAMLAccess.line(node))
+                }
+            }
         }
         guard let rulesNode = YAMLAccess.value(body, "rules"), let references = YAMLAccess.strings(rulesNode), !references.isEmpty else {
             throw RuleLoadError(.baseline, "the baseline needs 'rules': the ids or names of the detection rules whose events it watches", line: YAMLAccess.line(body))
@@ -47,6 +56,23 @@ enum BaselineParser {
         for node in [YAMLAccess.value(root, "generate"), YAMLAccess.value(body, "generate")].compactMap({ $0 }) {
             guard let value = YAMLAccess.bool(node) else { throw RuleLoadError(.baseline, "'generate' must be true or false", line: YAMLAccess.line(node)) }
             generate = generate || value
+        }
+
+        if type == "first_seen" {
+            guard let fieldNode = YAMLAccess.value(body, "field"), let field = YAMLAccess.scalarText(fieldNode), !field.isEmpty else {
+                throw RuleLoadError(.baseline, "first_seen needs 'field': the field whose new values it reports (such as ip_address)", line: YAMLAccess.line(body))
+            }
+            if groupBy.contains(field) {
+                throw RuleLoadError(.baseline, "'field' (\(field)) is also a group-by field: each group would have one value, never a new one", line: YAMLAccess.line(fieldNode))
+            }
+            guard let learning = try span(body, "learning", required: false) else {
+                throw RuleLoadError(.baseline, "first_seen needs 'learning': how long a value stays known, and how long a group is watched before its new values alert (such as 7d)", line: YAMLAccess.line(body))
+            }
+            if learning.microseconds <= timespan.microseconds {
+                throw RuleLoadError(.baseline, "'learning' (\(learning.text)) must be longer than 'timespan' (\(timespan.text)): a learning period shorter than the window would call every value new", line: YAMLAccess.line(body))
+            }
+            return Parsed(kind: .firstSeen(learning: learning.microseconds, field: field), references: references,
+                          referenceLine: YAMLAccess.line(rulesNode), groupBy: groupBy, timespan: timespan, generate: generate)
         }
 
         // regularity

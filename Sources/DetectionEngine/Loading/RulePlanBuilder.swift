@@ -47,7 +47,9 @@ enum RulePlanBuilder {
         for (index, baseline) in set.baselines.enumerated() {
             set.carried[set.detections.count + set.correlations.count + index] = baseline.groupBy
             for source in baseline.sources where source < set.detections.count {
-                for name in baseline.groupBy where !set.carried[source].contains(name) { set.carried[source].append(name) }
+                for name in baseline.groupBy + [baseline.kind.valueField].compactMap({ $0 }) where !set.carried[source].contains(name) {
+                    set.carried[source].append(name)
+                }
             }
         }
         for node in 0..<nodeCount where set.carried[node].count > CarriedSymbols.capacity {
@@ -70,6 +72,7 @@ enum RulePlanBuilder {
         for index in set.baselines.indices {
             let baseline = set.baselines[index]
             set.baselines[index].groupIndices = baseline.sources.map { source in baseline.groupBy.map { set.carried[source].firstIndex(of: $0) } }
+            set.baselines[index].valueIndices = baseline.sources.map { source in baseline.kind.valueField.flatMap { set.carried[source].firstIndex(of: $0) } }
         }
         set.carriedSlots = (0..<set.detections.count).map { node in set.carried[node].map { fields.slot(for: $0) } }
         set.fields = fields

@@ -26,4 +26,13 @@ public struct Timespan: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { text }
+
+    /// `microseconds` in the largest unit that divides it (`7d`, `90m`, `45s`), for messages.
+    public static func text(microseconds: Int64) -> String {
+        let seconds = microseconds / 1_000_000
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
 }

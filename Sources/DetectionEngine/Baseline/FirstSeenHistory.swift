@@ -1,0 +1,54 @@
+/// One group's known values for a ``BaselineRule/Kind/firstSeen(learning:field:)`` rule: when the
+/// group was first seen, and each value it had with when it was last seen (value symbols).
+///
+/// Bounded: at most `capacity` values; a group that floods distinct values forgets its least
+/// recently seen ones (counted by the caller). Pure and deterministic.
+struct FirstSeenHistory: Sendable {
+    /// When the group's first event happened, and its last.
+    let firstTime: Int64
+    private(set) var lastTime: Int64
+    /// Value symbol -> when last seen.
+    private(set) var known: [UInt32: Int64] = [:]
+    /// The open alert's number (-1: none), and until when new values extend it.
+    var openAlert = -1
+    var alertUntil: Int64 = .min
+
+    init(time: Int64) {
+        firstTime = time
+        lastTime = time
+    }
+
+    enum Outcome: Equatable {
+        /// The value was seen within the learning period.
+        case known
+        /// New, but the group is still being learned.
+        case learning
+        /// New for a group with enough history.
+        case new
+    }
+
+    /// Records `value` at `time`; `forgotten` is set when a value had to go to make room.
+    mutating func observe(_ value: UInt32, at time: Int64, learning: Int64, capacity: Int, forgotten: inout Bool) -> Outcome {
+        lastTime = max(lastTime, time)
+        if let seen = known[value], time &- seen <= learning {
+            known[value] = time
+            return .known
+        }
+        if known[value] == nil, known.count >= capacity, let oldest = known.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
+            known.removeValue(forKey: oldest.key)
+            forgotten = true
+        }
+        known[value] = time
+        return time &- firstTime < learning ? .learning : .new
+    }
+
+    /// Forgets values not seen since `oldest`.
+    mutating func expire(before oldest: Int64) {
+        known = known.filter { $0.value >= oldest }
+    }
+
+    /// The known values other than `value`, most recently seen first (for explanations).
+    func others(than value: UInt32, limit: Int) -> [UInt32] {
+        known.filter { $0.key != value }.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(limit).map(\.key)
+    }
+}
