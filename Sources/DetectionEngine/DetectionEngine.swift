@@ -614,6 +614,66 @@ public struct DetectionEngine: Sendable {
         noveltyGroups[b].values[index].openAlert = number
     }
 
+    /// What the baseline rules have learned (their groups' histories), to restore after a restart.
+    public func baselineSnapshot() -> BaselineSnapshot {
+        var snapshot = BaselineSnapshot()
+        for (b, plan) in baselinePlans.enumerated() {
+            var rule = BaselineSnapshot.Rule(label: plan.info.label, fingerprint: rules.stateFingerprints[plan.node])
+            let count = plan.groupBy.count
+            for (key, history) in baselineGroups[b].sorted(by: { $0.key < $1.key }) {
+                rule.regular.append(.init(key: keyValues(key, count: count).map(BaselineSnapshot.StoredValue.init), lastTime: history.lastTime,
+                                          gaps: history.recentGaps, stretchStart: history.stretchStart, stretchCount: history.stretchCount))
+            }
+            for (key, history) in noveltyGroups[b].sorted(by: { $0.key < $1.key }) {
+                let known = history.known.sorted { $0.key < $1.key }.map { BaselineSnapshot.KnownValue(value: .init(symbols[$0.key]), lastSeen: $0.value) }
+                rule.novel.append(.init(key: keyValues(key, count: count).map(BaselineSnapshot.StoredValue.init), firstTime: history.firstTime,
+                                        lastTime: history.lastTime, known: known))
+            }
+            snapshot.rules.append(rule)
+        }
+        return snapshot
+    }
+
+    /// Takes back what a ``baselineSnapshot()`` held, for the rules that are still the same (label
+    /// and content); the others start empty. Returns the groups restored. Call before any event.
+    @discardableResult
+    public mutating func restoreBaselines(_ snapshot: BaselineSnapshot) -> Int {
+        var restored = 0
+        for saved in snapshot.rules {
+            guard let b = baselinePlans.firstIndex(where: { $0.info.label == saved.label }),
+                  rules.stateFingerprints[baselinePlans[b].node] == saved.fingerprint else { continue }
+            let plan = baselinePlans[b]
+            func key(_ values: [BaselineSnapshot.StoredValue]) -> GroupKey? {
+                guard values.count == plan.groupBy.count else { return nil }
+                let interned = values.map { symbols.intern($0.value) }
+                switch interned.count {
+                case 0: return 0
+                case 1: return GroupKey(interned[0])
+                case 2: return GroupKey(interned[0]) | GroupKey(interned[1]) << 32
+                default: return GroupKey(symbols.intern(.list(values.map(\.value))))
+                }
+            }
+            switch plan.kind {
+            case .regularity(let repetitions, _, _):
+                for group in saved.regular.prefix(limits.maxGroupsPerCorrelation) {
+                    guard let key = key(group.key) else { continue }
+                    baselineGroups[b][key] = RegularityHistory(lastTime: group.lastTime, gaps: group.gaps, stretchStart: group.stretchStart,
+                                                               stretchCount: group.stretchCount, capacity: repetitions - 1)
+                    restored += 1
+                }
+            case .firstSeen:
+                for group in saved.novel.prefix(limits.maxGroupsPerCorrelation) {
+                    guard let key = key(group.key) else { continue }
+                    var known: [UInt32: Int64] = [:]
+                    for value in group.known.suffix(limits.maxBaselineValues) { known[symbols.intern(value.value.value)] = value.lastSeen }
+                    noveltyGroups[b][key] = FirstSeenHistory(firstTime: group.firstTime, lastTime: group.lastTime, known: known)
+                    restored += 1
+                }
+            }
+        }
+        return restored
+    }
+
     /// Makes room in baseline `b`'s full table: the least recently active of a few groups goes
     /// (its open alert closes), counted.
     private mutating func evictBaselineGroup(_ b: Int) {

@@ -1,4 +1,5 @@
 @testable import DetectionEngine
+import Foundation
 import SecurityModel
 import Testing
 
@@ -180,6 +181,39 @@ struct BaselineTests {
         for index in 0..<100 { engine.process(Self.login(rules, hours: Double(index) / 100, ip: "10.2.0.\(index)", line: Int64(index + 1))) }
         #expect(engine.statistics.forgottenValues == 92)
         #expect(engine.statistics.alerts == 0)
+    }
+
+    @Test("what baselines learned survives a snapshot (through JSON) into a new engine; a changed rule starts over")
+    func snapshots() throws {
+        let regular = try Self.rules()
+        var first = DetectionEngine(rules: regular, latenessSeconds: 0)
+        for event in Self.calls(regular, Self.times([10, 10])) { first.process(event) }
+        let saved = try JSONDecoder().decode(BaselineSnapshot.self, from: JSONEncoder().encode(first.baselineSnapshot()))
+        #expect(saved.groupCount == 1)
+        var second = DetectionEngine(rules: regular, latenessSeconds: 0)
+        #expect(second.restoreBaselines(saved) == 1)
+        // Two more regular calls make five: the alert fires only because the first three were kept.
+        for event in Self.calls(regular, [130, 140], firstLine: 10) { second.process(event) }
+        second.finish()
+        #expect(second.drainUpdates().contains { if case .opened(let alert) = $0 { return alert.eventCount == 5 }; return false })
+
+        let novel = try Self.firstSeenRules()
+        var learning = DetectionEngine(rules: novel, latenessSeconds: 0)
+        learning.process(Self.login(novel, hours: 0, ip: "10.0.0.1", line: 1))
+        let learned = learning.baselineSnapshot()
+        var restored = DetectionEngine(rules: novel, latenessSeconds: 0)
+        restored.restoreBaselines(learned)
+        restored.process(Self.login(novel, hours: 30, ip: "10.0.0.1", line: 2))  // unseen for more than 1d: new again
+        restored.process(Self.login(novel, hours: 30.1, ip: "10.0.0.5", line: 3))
+        restored.finish()
+        let alerts = restored.drainUpdates().compactMap { if case .opened(let alert) = $0 { return alert }; return nil }
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.eventCount == 1)
+
+        // The same label with other content (another learning period) does not take the state.
+        let changed = try Self.firstSeenRules(learning: "2d")
+        var other = DetectionEngine(rules: changed, latenessSeconds: 0)
+        #expect(other.restoreBaselines(learned) == 0)
     }
 
     @Test("impossible parameters, misplaced baselines and bad references are load errors naming the problem", arguments: [

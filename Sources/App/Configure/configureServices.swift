@@ -68,7 +68,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         // Every live source is ordered (stamped by the intake): detection holds nothing back.
         detection = DetectionStage(rules: rules.ruleSet, intake: newIntake, bus: newBus, latenessSeconds: 0,
                                    tickSeconds: config.detectionTickSeconds, node: config.nodeName,
-                                   limits: DetectionEngine.Limits(maxGroupsPerCorrelation: config.maxGroupsPerCorrelation), logger: app.logger)
+                                   limits: DetectionEngine.Limits(maxGroupsPerCorrelation: config.maxGroupsPerCorrelation),
+                                   baselineState: SQLBaselineStateStore(database: database), logger: app.logger)
         intake = newIntake
         bus = newBus
         app.logger.notice("live detection: \(rules.ruleSet.count) rules from \(rules.path)")

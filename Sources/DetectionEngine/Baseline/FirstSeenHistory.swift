@@ -18,6 +18,13 @@ struct FirstSeenHistory: Sendable {
         lastTime = time
     }
 
+    /// A history as ``BaselineSnapshot`` kept it.
+    init(firstTime: Int64, lastTime: Int64, known: [UInt32: Int64]) {
+        self.firstTime = firstTime
+        self.lastTime = lastTime
+        self.known = known
+    }
+
     enum Outcome: Equatable {
         /// The value was seen within the learning period.
         case known

@@ -21,6 +21,25 @@ struct RegularityHistory: Sendable {
         gaps = Array(repeating: 0, count: max(1, capacity))
     }
 
+    /// The recent gaps, oldest first.
+    var recentGaps: [Int64] {
+        guard filled == gaps.count else { return Array(gaps[0..<filled]) }
+        return Array(gaps[next...] + gaps[..<next])
+    }
+
+    /// A history as ``BaselineSnapshot`` kept it (gaps beyond `capacity` are dropped, oldest first).
+    init(lastTime: Int64, gaps recent: [Int64], stretchStart: Int64, stretchCount: Int, capacity: Int) {
+        self.lastTime = lastTime
+        self.stretchStart = stretchStart
+        self.stretchCount = max(1, stretchCount)
+        gaps = Array(repeating: 0, count: max(1, capacity))
+        for gap in recent.suffix(gaps.count) {
+            gaps[next] = gap
+            next = next + 1 == gaps.count ? 0 : next + 1
+            filled += 1
+        }
+    }
+
     /// What the last occurrence showed.
     struct Verdict: Sendable, Equatable {
         /// Whether the last `repetitions` occurrences were regular.

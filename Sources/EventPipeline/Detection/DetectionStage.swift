@@ -80,14 +80,21 @@ public final class DetectionStage: Service, Sendable {
     private let limits: DetectionEngine.Limits
     private let logger: Logger
     private let snapshot: Mutex<Statistics>
+    private let baselineState: (any BaselineStateStore)?
+    private let baselineSaveSeconds: Double
 
     /// - Parameters:
     ///   - latenessSeconds: how far out of order events may arrive (0 when every source is ordered).
     ///   - tickSeconds: how often the clock moves without events.
     ///   - node: the name alerts carry as the node that raised them.
     ///   - limits: bounds on the engine's live state (groups per correlation).
+    ///   - baselineState: where baseline rules' learning is restored from at start and saved to,
+    ///     every `baselineSaveSeconds` (at a tick) and when the stage stops.
     public init(rules: RuleSet, intake: EventIntake, bus: AlertBus, latenessSeconds: Double, tickSeconds: Double,
-                node: String, limits: DetectionEngine.Limits = .default, logger: Logger) {
+                node: String, limits: DetectionEngine.Limits = .default, baselineState: (any BaselineStateStore)? = nil,
+                baselineSaveSeconds: Double = 300, logger: Logger) {
+        self.baselineState = baselineState
+        self.baselineSaveSeconds = baselineSaveSeconds
         self.limits = limits
         self.current = Mutex(rules)
         self.intake = intake
@@ -146,6 +153,8 @@ public final class DetectionStage: Service, Sendable {
         let initial = rules
         var engine = DetectionEngine(rules: initial, latenessSeconds: latenessSeconds, limits: limits)
         engine.reportsExtensions = true
+        await restoreBaselines(&engine)
+        var lastSave = ContinuousClock.now
         var projection = SecurityEventProjection(rules: initial)
         var ids: [Int: String] = [:]
         var evictions = EvictionWatch(maxGroups: limits.maxGroupsPerCorrelation)
@@ -161,6 +170,10 @@ public final class DetectionStage: Service, Sendable {
                 case .tick(let time):
                     engine.advance(to: time)
                     evictions.observe(time: time)
+                    if baselineState != nil, ContinuousClock.now - lastSave >= .seconds(baselineSaveSeconds) {
+                        await saveBaselines(engine)
+                        lastSave = ContinuousClock.now
+                    }
                 case .reload(let rules, let continuation):
                     publish(&engine, &ids, &stats)
                     bus.publish(evictions.update(engine, node: node))
@@ -187,6 +200,7 @@ public final class DetectionStage: Service, Sendable {
             snapshot.withLock { $0 = current }
             intake.batchDone()
         }
+        await saveBaselines(engine)
         engine.finish()
         publish(&engine, &ids, &stats)
         bus.publish(evictions.closeAll(node: node))
@@ -194,6 +208,28 @@ public final class DetectionStage: Service, Sendable {
         snapshot.withLock { $0 = final }
         intake.batchDone()
         logger.debug("detection stage stopped", metadata: ["events": "\(stats.engine.events)", "alerts": "\(stats.engine.alerts)"])
+    }
+
+    /// Takes back the baselines' saved learning, if a store has it.
+    private func restoreBaselines(_ engine: inout DetectionEngine) async {
+        guard let baselineState, !engine.rules.baselines.isEmpty else { return }
+        do {
+            guard let saved = try await baselineState.load() else { return }
+            let restored = engine.restoreBaselines(saved)
+            logger.notice("baseline state restored", metadata: ["groups": "\(restored)", "saved_groups": "\(saved.groupCount)"])
+        } catch {
+            logger.error("baseline state could not be read; baselines start learning again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Saves what the baselines learned (a failure is logged; the next save tries again).
+    private func saveBaselines(_ engine: DetectionEngine) async {
+        guard let baselineState, !engine.rules.baselines.isEmpty else { return }
+        do {
+            try await baselineState.save(engine.baselineSnapshot())
+        } catch {
+            logger.error("baseline state could not be saved", metadata: ["error": "\(error)"])
+        }
     }
 
     private func publish(_ engine: inout DetectionEngine, _ ids: inout [Int: String], _ stats: inout Statistics) {
