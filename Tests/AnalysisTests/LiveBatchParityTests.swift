@@ -52,7 +52,36 @@ struct LiveBatchParityTests {
 
     @Test("the generated log gives identical alerts in batch and through the live pipeline")
     func parity() async throws {
-        let batch = try analyze([Paths.generated])
+        try await Self.compare(rules: Pack.rules, atLeast: 150)
+    }
+
+    @Test("baseline rules too: regularity (D-17) and a first_seen rule give identical alerts in batch and live")
+    func baselineParity() async throws {
+        let read = RuleDirectory.read(Paths.rules)
+        let extra = RuleSource(path: "bl_new_action.yml", text: """
+            title: An address doing something it never did
+            name: NEW-ACTION
+            baseline:
+                type: first_seen
+                rules: [secmon_login_success, secmon_page_visit, secmon_api_request, secmon_logout]
+                group-by: [ip_address]
+                field: action
+                learning: 3m
+                timespan: 1m
+            level: low
+            """)
+        let loaded = RuleLoader.load(read.sources + [extra])
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        let batch = try analyze([Paths.generated], rules: loaded.ruleSet)
+        let labels = Set(batch.alerts.map(\.rule.label))
+        #expect(labels.contains("D-17") && labels.contains("NEW-ACTION"), "\(labels)")
+        try await Self.compare(rules: loaded.ruleSet, atLeast: 150)
+    }
+
+    /// Runs the generated log through `analyze` and through the live pipeline with `rules`, and
+    /// requires the same alerts (at least `atLeast` of them).
+    static func compare(rules: RuleSet, atLeast: Int) async throws {
+        let batch = try analyze([Paths.generated], rules: rules)
         let expected = Set(batch.alerts.map { alert in
             Key(rule: alert.rule.label, group: alert.groupDescription, first: alert.firstTime, last: alert.lastTime,
                 count: alert.eventCount, evidence: alert.events.map { ref -> String in
@@ -60,12 +89,12 @@ struct LiveBatchParityTests {
                     return ref.description
                 })
         })
-        #expect(expected.count > 150)
+        #expect(expected.count > atLeast)
 
         let intake = EventIntake(budgetBytes: 1 << 30)
         let collector = Collector()
         let bus = AlertBus(sinks: [collector], logger: Logger(label: "test"))
-        let stage = DetectionStage(rules: Pack.rules, intake: intake, bus: bus, latenessSeconds: 0, tickSeconds: 3600,
+        let stage = DetectionStage(rules: rules, intake: intake, bus: bus, latenessSeconds: 0, tickSeconds: 3600,
                                    node: "n", logger: Logger(label: "test"))
         let group = ServiceGroup(configuration: .init(services: [bus, stage], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
