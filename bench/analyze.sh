@@ -4,9 +4,11 @@
 # D-01..D-03), all on the same files in one run, one core each (taskset), the OS cache warm.
 #
 # Prints one table: seconds, events/s, MB/s, peak RSS, CPU seconds and events per CPU second per tool
-# and input (SecMon twice: with only D-01..D-04, the issue's target configuration, and with the whole
-# bundled pack); then SecMon's speed over the Python reference's in this same run, and checks that
-# SecMon's D-01..D-03 alert counts equal the generator's ground truth.
+# and input (SecMon with only D-01..D-04, the issue's target configuration; with the whole bundled
+# pack, whose baseline D-17 watches every API request; with the pack's baselines removed; and with a
+# first_seen baseline added beside D-17); then SecMon's speed over the Python reference's in this same
+# run, what the baselines cost, and checks that SecMon's D-01..D-03 alert counts equal the generator's
+# ground truth.
 #
 # Inputs: seed-format logs of 1 and 10 million lines from ../shared/tools/gen_seed_log.py (kept under
 # bench/out/, regenerated when missing), and a combined access log (bench/gen_access_log.py) for the
@@ -63,6 +65,25 @@ PY
 done
 [ -s "$out/access-$access_lines.log" ] || python3 bench/gen_access_log.py --lines "$access_lines" --seed 42 --out "$out/access-$access_lines.log"
 
+# The pack without its baseline rules (bl_*.yml), and the pack with a first_seen baseline added
+# (a user logging in from an address not used in 7 days) beside D-17: what baselines cost.
+nobl="$out/rules-no-baselines"
+rm -rf "$nobl" && cp -r rules "$nobl" && find "$nobl" -name 'bl_*' -delete
+withbl="$out/rules-with-baselines"
+rm -rf "$withbl" && cp -r rules "$withbl"
+cat >"$withbl/secmon/bl_new_address.yml" <<'YAML'
+title: Login from a new address
+name: NEW-ADDRESS
+baseline:
+    type: first_seen
+    rules: [secmon_login_success]
+    group-by: [username]
+    field: ip_address
+    learning: 7d
+    timespan: 1h
+level: low
+YAML
+
 # The issue's target configuration: D-01..D-04 and the detection rules they build on, nothing else.
 d14="$out/rules-d01-d04"
 rm -rf "$d14" && mkdir -p "$d14"
@@ -110,6 +131,13 @@ for n in $sizes; do
   check="$check\nseed $n: secmon $got; truth $want"
   cp "$out/best.txt" "$out/ordered-$n.json"
   os=$s oc=$c
+  read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json --rules "$nobl" "$f"); row "secmon analyze (no baselines)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
+  ns=$s nc=$c
+  read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json --rules "$withbl" "$f"); row "secmon analyze (+ first_seen)" "seed $n" "$n" "$bytes" "$s" "$k" "$c"
+  ratios="$ratios$(awk -v t="seed $n" -v a="$ns" -v b="$os" -v c="$s" -v ac="$nc" -v bc="$oc" -v cc="$c" 'BEGIN{ printf "%s: with D-17 at %.2f of the speed without baselines, with D-17 and a first_seen rule at %.2f (by CPU time: %.2f, %.2f)", t, a / b, a / c, ac / bc, ac / cc }')\n"
+  bl=$(python3 -c 'import json,sys,collections; d=json.load(open(sys.argv[1])); c=collections.Counter(a["rule"]["label"] for a in d["alerts"]); print("D-17=%d NEW-ADDRESS=%d" % (c["D-17"], c["NEW-ADDRESS"]))' "$out/best.txt")
+  check="$check\nseed $n, baselines: $bl"
+  cp "$out/ordered-$n.json" "$out/best.txt"
   for kind in blocks shuffled; do
     u="$out/seed-$n.$kind.log"
     read -r s k c < <(measure $cpu "$bin" analyze --quiet --output json "$u"); row "secmon analyze (pack), $kind" "seed $n" "$n" "$bytes" "$s" "$k" "$c"

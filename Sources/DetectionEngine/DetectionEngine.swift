@@ -500,11 +500,11 @@ public struct DetectionEngine: Sendable {
 
     /// Runs baseline `b` for a match of detection `hit.node`.
     private mutating func observeBaseline(_ b: Int, _ hit: RuleHit) {
-        let plan = baselinePlans[b]
-        let source = plan.sources[hit.node]
+        // The plan is read in place: a copy would retain each of its strings and arrays, per hit.
+        let source = baselinePlans[b].sources[hit.node]
         guard source.watched else { return }
         let key: GroupKey
-        switch plan.groupBy.count {
+        switch baselinePlans[b].groupBy.count {
         case 0:
             key = 0
         case 1:
@@ -518,14 +518,14 @@ public struct DetectionEngine: Sendable {
             key = GroupKey(v0) | GroupKey(v1) << 32
         default:
             var keyValues: [FieldValue] = []
-            for index in plan.groupIndices[hit.node] {
+            for index in baselinePlans[b].groupIndices[hit.node] {
                 let value = index.map { hit.values[$0] } ?? 0
                 guard value != 0 else { statistics.ungrouped += 1; return }
                 keyValues.append(symbols[value])
             }
             key = GroupKey(symbols.intern(.list(keyValues)))
         }
-        switch plan.kind {
+        switch baselinePlans[b].kind {
         case .regularity(let repetitions, let maxVariation, let minInterval):
             observeRegularity(b, key, hit, repetitions: repetitions, maxVariation: maxVariation, minInterval: minInterval)
         case .firstSeen(let learning, let field):
@@ -537,7 +537,6 @@ public struct DetectionEngine: Sendable {
 
     /// Runs regularity baseline `b` for group `key`.
     private mutating func observeRegularity(_ b: Int, _ key: GroupKey, _ hit: RuleHit, repetitions: Int, maxVariation: Double, minInterval: Int64) {
-        let plan = baselinePlans[b]
         let now = hit.timestamp.microseconds
         // One lookup; the history is updated in place (a copy would retain its gaps).
         guard let index = baselineGroups[b].index(forKey: key) else {
@@ -546,9 +545,10 @@ public struct DetectionEngine: Sendable {
             return
         }
         let verdict = baselineGroups[b].values[index].observe(now, repetitions: repetitions, maxVariation: maxVariation,
-                                                                minInterval: minInterval, maxInterval: plan.span)
+                                                                minInterval: minInterval, maxInterval: baselinePlans[b].span)
         let openAlert = baselineGroups[b].values[index].openAlert
         if verdict.regular {
+            let plan = baselinePlans[b]
             let explanation = BaselinePlan.explainRegularity(verdict, history: baselineGroups[b].values[index], rule: plan.kind)
             if openAlert >= 0 {
                 open[openAlert]?.extend(at: hit.timestamp, with: Evidence(hit.ref), in: evidenceStore)
@@ -574,13 +574,14 @@ public struct DetectionEngine: Sendable {
 
     /// Runs first_seen baseline `b` for group `key` and value `value` (a symbol).
     private mutating func observeFirstSeen(_ b: Int, _ key: GroupKey, _ value: UInt32, _ hit: RuleHit, learning: Int64, field: String) {
-        let plan = baselinePlans[b]
         let now = hit.timestamp.microseconds
-        if noveltyGroups[b][key] == nil {
+        var found = noveltyGroups[b].index(forKey: key)
+        if found == nil {
             if noveltyGroups[b].count >= limits.maxGroupsPerCorrelation { evictBaselineGroup(b) }
             noveltyGroups[b][key] = FirstSeenHistory(time: now)
+            found = noveltyGroups[b].index(forKey: key)
         }
-        let index = noveltyGroups[b].index(forKey: key)!
+        let index = found!
         // An alert whose window passed closes before anything else.
         let previous = noveltyGroups[b].values[index].openAlert
         if previous >= 0, now > noveltyGroups[b].values[index].alertUntil {
@@ -592,6 +593,7 @@ public struct DetectionEngine: Sendable {
                                                              forgotten: &forgotten)
         if forgotten { statistics.forgottenValues += 1 }
         guard outcome == .new else { return }
+        let plan = baselinePlans[b]
         let history = noveltyGroups[b].values[index]
         let others = history.others(than: value, limit: 5)
         let explanation = BaselinePlan.explainFirstSeen(value: symbols[value].text ?? "-", field: field, others: others.map { symbols[$0].text ?? "-" },
@@ -709,8 +711,10 @@ public struct DetectionEngine: Sendable {
                 }
                 if case .firstSeen(let learning, _) = baselinePlans[b].kind, !noveltyGroups[b].isEmpty {
                     // Alerts whose window passed close; values unseen for the learning period are
-                    // forgotten, and groups with none left go.
-                    for key in noveltyGroups[b].keys.sorted() {
+                    // forgotten, and groups with none left go (in key order: the same every run).
+                    let oldestKnown = now &- learning
+                    let due = noveltyGroups[b].filter { $0.value.needsSweep(now: now, oldest: oldestKnown) }.keys.sorted()
+                    for key in due {
                         let index = noveltyGroups[b].index(forKey: key)!
                         let history = noveltyGroups[b].values[index]
                         if history.openAlert >= 0, history.alertUntil < now {

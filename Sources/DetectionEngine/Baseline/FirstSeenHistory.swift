@@ -49,9 +49,16 @@ struct FirstSeenHistory: Sendable {
         return time &- firstTime < learning ? .learning : .new
     }
 
-    /// Forgets values not seen since `oldest`.
+    /// Forgets values not seen since `oldest` (the table is rebuilt only when one is that old).
     mutating func expire(before oldest: Int64) {
+        guard known.values.contains(where: { $0 < oldest }) else { return }
         known = known.filter { $0.value >= oldest }
+    }
+
+    /// Whether a sweep at `now` has something to do: an alert whose window passed, or a value
+    /// unseen since `oldest`.
+    func needsSweep(now: Int64, oldest: Int64) -> Bool {
+        (openAlert >= 0 && alertUntil < now) || known.values.contains(where: { $0 < oldest })
     }
 
     /// The known values other than `value`, most recently seen first (for explanations).
