@@ -124,6 +124,7 @@ public struct DetectionEngine: Sendable {
     /// Per baseline: each group's history (regularity, first_seen).
     private var baselineGroups: [[GroupKey: RegularityHistory]]
     private var noveltyGroups: [[GroupKey: FirstSeenHistory]]
+    private var rateGroups: [[GroupKey: RateHistory]]
     private var nextBaselineSweep: [Int64]
 
     /// - Parameters:
@@ -142,6 +143,7 @@ public struct DetectionEngine: Sendable {
         self.baselinePlans = rules.baselines.indices.map { BaselinePlan(rules.baselines[$0], index: $0, rules: rules) }
         self.baselineGroups = Array(repeating: [:], count: rules.baselines.count)
         self.noveltyGroups = Array(repeating: [:], count: rules.baselines.count)
+        self.rateGroups = Array(repeating: [:], count: rules.baselines.count)
         self.nextBaselineSweep = Array(repeating: .min, count: rules.baselines.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
         self.nextSweep = Array(repeating: .min, count: rules.correlations.count)
@@ -224,11 +226,10 @@ public struct DetectionEngine: Sendable {
             groups[correlation].removeAll()
         }
         for b in baselineGroups.indices {
-            for number in (baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert)).sorted() where number >= 0 {
-                close(number)
-            }
+            for number in openBaselineAlerts(b) { close(number) }
             baselineGroups[b].removeAll()
             noveltyGroups[b].removeAll()
+            rateGroups[b].removeAll()
         }
         statistics.liveGroups = 0
         statistics.truncatedValues = symbols.truncated
@@ -307,8 +308,9 @@ public struct DetectionEngine: Sendable {
             keptBaselines.insert(b)
             next.baselineGroups[b2] = baselineGroups[b]
             next.noveltyGroups[b2] = noveltyGroups[b]
+            next.rateGroups[b2] = rateGroups[b]
             next.nextBaselineSweep[b2] = nextBaselineSweep[b]
-            for number in baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert) where number >= 0 {
+            for number in openBaselineAlerts(b) {
                 guard var alert = open.removeValue(forKey: number) else { continue }
                 alert.node = newOffset + b2
                 alert.rule = baseline.info
@@ -318,9 +320,7 @@ public struct DetectionEngine: Sendable {
         }
         for b in rules.baselines.indices where !keptBaselines.contains(b) {
             change.reset.append(rules.baselines[b].info.label)
-            for number in (baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert)).sorted() where number >= 0 {
-                close(number)
-            }
+            for number in openBaselineAlerts(b) { close(number) }
         }
         next.updates = updates
         next.extended = extended.filter { next.open[$0] != nil }
@@ -329,7 +329,7 @@ public struct DetectionEngine: Sendable {
         next.evidenceStore = evidenceStore
         next.statistics = statistics
         next.statistics.liveGroups = next.groups.reduce(0) { $0 + $1.count } + next.baselineGroups.reduce(0) { $0 + $1.count }
-            + next.noveltyGroups.reduce(0) { $0 + $1.count }
+            + next.noveltyGroups.reduce(0) { $0 + $1.count } + next.rateGroups.reduce(0) { $0 + $1.count }
         self = next
         return change
     }
@@ -532,7 +532,56 @@ public struct DetectionEngine: Sendable {
             let value = source.value >= 0 ? hit.values[Int(source.value)] : 0
             guard value != 0 else { statistics.ungrouped += 1; return }
             observeFirstSeen(b, key, value, hit, learning: learning, field: field)
+        case .rate(let history, let minHistory, let deviations, let minCount):
+            observeRate(b, key, hit, history: history, minHistory: minHistory, deviations: deviations, minCount: minCount)
         }
+    }
+
+    /// The open alerts of baseline `b`, in number order.
+    private func openBaselineAlerts(_ b: Int) -> [Int] {
+        (baselineGroups[b].values.map(\.openAlert) + noveltyGroups[b].values.map(\.openAlert) + rateGroups[b].values.map(\.openAlert))
+            .filter { $0 >= 0 }.sorted()
+    }
+
+    /// Runs rate baseline `b` for group `key`.
+    private mutating func observeRate(_ b: Int, _ key: GroupKey, _ hit: RuleHit, history: Int, minHistory: Int, deviations: Double, minCount: Int) {
+        let now = hit.timestamp.microseconds
+        let span = baselinePlans[b].span
+        var found = rateGroups[b].index(forKey: key)
+        if found == nil {
+            if rateGroups[b].count >= limits.maxGroupsPerCorrelation { evictBaselineGroup(b) }
+            rateGroups[b][key] = RateHistory(time: now, span: span)
+            found = rateGroups[b].index(forKey: key)
+        }
+        let index = found!
+        var rollover = RateHistory.Rollover(ended: false, endedOver: false)
+        let outcome = rateGroups[b].values[index].observe(now, span: span, history: history, minHistory: minHistory, deviations: deviations,
+                                                          minCount: minCount, rollover: &rollover)
+        let openAlert = rateGroups[b].values[index].openAlert
+        // A bucket that ended without going over ends the episode.
+        if rollover.ended, !rollover.endedOver, openAlert >= 0 {
+            close(openAlert)
+            rateGroups[b].values[index].openAlert = -1
+        }
+        guard outcome == .over else { return }
+        let state = rateGroups[b].values[index]
+        let explanation = BaselinePlan.explainRate(state, span: span, history: history, deviations: deviations)
+        if state.openAlert >= 0 {
+            open[state.openAlert]?.extend(at: hit.timestamp, with: Evidence(hit.ref), in: evidenceStore)
+            open[state.openAlert]?.explanation = explanation
+            if reportsExtensions { extended.append(state.openAlert) }
+            return
+        }
+        let plan = baselinePlans[b]
+        statistics.alerts += 1
+        let number = statistics.alerts
+        let group = zip(plan.groupBy, keyValues(key, count: plan.groupBy.count)).map { Alert.GroupValue(field: $0, value: $1.text) }
+        var alert = Alert(number: number, node: plan.node, rule: plan.info, group: group, firstTime: Timestamp(microseconds: state.firstInBucket),
+                          lastTime: hit.timestamp, eventCount: state.count, events: [hit.ref])
+        alert.explanation = explanation
+        open[number] = alert
+        updates.append(.opened(alert))
+        rateGroups[b].values[index].openAlert = number
     }
 
     /// Runs regularity baseline `b` for group `key`.
@@ -626,6 +675,11 @@ public struct DetectionEngine: Sendable {
                 rule.regular.append(.init(key: keyValues(key, count: count).map(BaselineSnapshot.StoredValue.init), lastTime: history.lastTime,
                                           gaps: history.recentGaps, stretchStart: history.stretchStart, stretchCount: history.stretchCount))
             }
+            if !rateGroups[b].isEmpty { rule.rate = [] }
+            for (key, state) in rateGroups[b].sorted(by: { $0.key < $1.key }) {
+                rule.rate?.append(.init(key: keyValues(key, count: count).map(BaselineSnapshot.StoredValue.init), bucket: state.bucket, count: state.count,
+                                        counts: state.counts, age: state.age, lastTime: state.lastTime, firstInBucket: state.firstInBucket))
+            }
             for (key, history) in noveltyGroups[b].sorted(by: { $0.key < $1.key }) {
                 let known = history.known.sorted { $0.key < $1.key }.map { BaselineSnapshot.KnownValue(value: .init(symbols[$0.key]), lastSeen: $0.value) }
                 rule.novel.append(.init(key: keyValues(key, count: count).map(BaselineSnapshot.StoredValue.init), firstTime: history.firstTime,
@@ -671,6 +725,14 @@ public struct DetectionEngine: Sendable {
                     noveltyGroups[b][key] = FirstSeenHistory(firstTime: group.firstTime, lastTime: group.lastTime, known: known)
                     restored += 1
                 }
+            case .rate(let history, let minHistory, let deviations, _):
+                for group in (saved.rate ?? []).prefix(limits.maxGroupsPerCorrelation) {
+                    guard let key = key(group.key) else { continue }
+                    rateGroups[b][key] = RateHistory(bucket: group.bucket, count: group.count, counts: group.counts, age: group.age,
+                                                     lastTime: group.lastTime, firstInBucket: group.firstInBucket,
+                                                     history: history, minHistory: minHistory, deviations: deviations)
+                    restored += 1
+                }
             }
         }
         return restored
@@ -686,8 +748,12 @@ public struct DetectionEngine: Sendable {
         for (key, history) in noveltyGroups[b].prefix(8) where victim == nil || history.lastTime < victim!.time {
             victim = (key, history.lastTime)
         }
+        for (key, history) in rateGroups[b].prefix(8) where victim == nil || history.lastTime < victim!.time {
+            victim = (key, history.lastTime)
+        }
         guard let victim else { return }
-        let openAlert = baselineGroups[b].removeValue(forKey: victim.key)?.openAlert ?? noveltyGroups[b].removeValue(forKey: victim.key)?.openAlert ?? -1
+        let openAlert = baselineGroups[b].removeValue(forKey: victim.key)?.openAlert ?? noveltyGroups[b].removeValue(forKey: victim.key)?.openAlert
+            ?? rateGroups[b].removeValue(forKey: victim.key)?.openAlert ?? -1
         if openAlert >= 0 { close(openAlert) }
         statistics.evictedGroups += 1
         evictionsByBaseline[b] += 1
@@ -727,9 +793,26 @@ public struct DetectionEngine: Sendable {
                         }
                     }
                 }
+                if case .rate(let history, _, _, _) = baselinePlans[b].kind, !rateGroups[b].isEmpty {
+                    // An alert closes once a bucket has passed without its group's events; a group
+                    // silent for its whole history is forgotten.
+                    let current = now / span
+                    let due = rateGroups[b].filter { entry in
+                        (entry.value.openAlert >= 0 && entry.value.bucket + 1 < current) || entry.value.bucket + Int64(history) < current
+                    }.keys.sorted()
+                    for key in due {
+                        let index = rateGroups[b].index(forKey: key)!
+                        let state = rateGroups[b].values[index]
+                        if state.openAlert >= 0, state.bucket + 1 < current {
+                            close(state.openAlert)
+                            rateGroups[b].values[index].openAlert = -1
+                        }
+                        if state.bucket + Int64(history) < current { rateGroups[b].remove(at: index) }
+                    }
+                }
             }
             earliest = min(earliest, nextBaselineSweep[b])
-            live += baselineGroups[b].count + noveltyGroups[b].count
+            live += baselineGroups[b].count + noveltyGroups[b].count + rateGroups[b].count
         }
         return (earliest, live)
     }
@@ -790,11 +873,11 @@ public struct DetectionEngine: Sendable {
     /// addresses).
     private mutating func collectSymbols() {
         let groups = self.groups, plans = correlationPlans, buffer = self.buffer
-        let baselineGroups = self.baselineGroups, noveltyGroups = self.noveltyGroups, baselinePlans = self.baselinePlans
+        let baselineGroups = self.baselineGroups, noveltyGroups = self.noveltyGroups, rateGroups = self.rateGroups, baselinePlans = self.baselinePlans
         symbols.collect { marks in
             for b in baselinePlans.indices {
                 let fields = baselinePlans[b].groupBy.count
-                for key in Array(baselineGroups[b].keys) + Array(noveltyGroups[b].keys) where fields > 0 {
+                for key in Array(baselineGroups[b].keys) + Array(noveltyGroups[b].keys) + Array(rateGroups[b].keys) where fields > 0 {
                     marks.mark(UInt32(truncatingIfNeeded: key))
                     if fields == 2 { marks.mark(UInt32(truncatingIfNeeded: key >> 32)) }
                 }

@@ -183,6 +183,67 @@ struct BaselineTests {
         #expect(engine.statistics.alerts == 0)
     }
 
+    /// An API-request detection and a rate baseline per address: hourly buckets, 4 of history,
+    /// 3 needed, 3 MADs, at least 5 events.
+    static func rateRules() throws -> RuleSet {
+        let result = RuleLoader.load([
+            RuleSource(path: "base.yml", text: "title: API\nname: api\ndetection: {sel: {action: API_REQUEST}, condition: sel}\nlevel: low\n"),
+            RuleSource(path: "bl_rate.yml", text: """
+                title: API use above its baseline
+                name: B-3
+                baseline:
+                    type: rate
+                    rules: [api]
+                    group-by: [ip_address]
+                    timespan: 1h
+                    history: 4
+                    min-history: 3
+                    deviations: 3
+                    min-count: 5
+                level: medium
+                """),
+        ])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        return result.ruleSet
+    }
+
+    /// `counts[h]` API requests in hour `h`, a minute apart from the hour's start.
+    static func hourly(_ rules: RuleSet, _ counts: [Int], ip: String = "10.0.0.1") -> [EventRecord] {
+        var events: [EventRecord] = []
+        for (hour, count) in counts.enumerated() {
+            for index in 0..<count {
+                events.append(Fixture.event(rules, at: Double(hour * 3600 + index * 60), line: Int64(events.count + 1),
+                                            ["action": s("API_REQUEST"), "ip_address": s(ip)]))
+            }
+        }
+        return events
+    }
+
+    @Test("rate: a bucket above median + 3 MAD of the buckets before fires once it crosses, grows, and ends after a normal bucket; with the numbers")
+    func rate() throws {
+        let rules = try Self.rateRules()
+        // Baseline 2, 3, 2, 3: median 2.5, MAD 0.5 (taken as 1): threshold 5.5; the 6th event crosses.
+        let alerts = Fixture.alerts(rules, Self.hourly(rules, [2, 3, 2, 3, 10, 4, 1]))
+        #expect(alerts.count == 1, "\(alerts)")
+        let alert = try #require(alerts.first)
+        #expect(alert.eventCount == 10)
+        #expect(alert.firstTime == Timestamp(microseconds: 4 * 3_600_000_000))
+        #expect(alert.explanation?.hasPrefix("10 events in the 1h from \(Timestamp(microseconds: 4 * 3_600_000_000).iso8601)Z; over the 4 before: median 2.5, median absolute deviation 0.5; threshold 5.5 (median + 3 × 1): 7.5 deviations above the median") == true,
+                "\(alert.explanation ?? "-")")
+        // Exactly at the threshold does not fire (more than, not as many as): 5 in a bucket of
+        // baseline 2, 2, 2, 2 (threshold 5) stays quiet; 6 fires.
+        #expect(Fixture.alerts(rules, Self.hourly(rules, [2, 2, 2, 2, 5])).isEmpty)
+        #expect(Fixture.alerts(rules, Self.hourly(rules, [2, 2, 2, 2, 6])).count == 1)
+    }
+
+    @Test("rate: not before the minimum history, not under the minimum count, and silent hours count as zero")
+    func rateBounds() throws {
+        let rules = try Self.rateRules()
+        #expect(Fixture.alerts(rules, Self.hourly(rules, [2, 2, 40])).isEmpty)        // two buckets of history
+        #expect(Fixture.alerts(rules, Self.hourly(rules, [0, 1, 0, 1, 4])).isEmpty)   // over 3.5 but fewer than 5
+        #expect(Fixture.alerts(rules, Self.hourly(rules, [1, 0, 0, 0, 5])).count == 1) // silent hours: baseline 0
+    }
+
     @Test("what baselines learned survives a snapshot (through JSON) into a new engine; a changed rule starts over")
     func snapshots() throws {
         let regular = try Self.rules()
@@ -210,6 +271,19 @@ struct BaselineTests {
         #expect(alerts.count == 1)
         #expect(alerts.first?.eventCount == 1)
 
+        // A rate baseline's buckets too: four hours learned, then a spike after the restore.
+        let rate = try Self.rateRules()
+        var counting = DetectionEngine(rules: rate, latenessSeconds: 0)
+        let events = Self.hourly(rate, [2, 3, 2, 3, 10])
+        for event in events.prefix(10) { counting.process(event) }
+        let buckets = try JSONDecoder().decode(BaselineSnapshot.self, from: JSONEncoder().encode(counting.baselineSnapshot()))
+        #expect(buckets.rules.first?.rate?.first?.counts == [2, 3, 2])
+        var resumed = DetectionEngine(rules: rate, latenessSeconds: 0)
+        #expect(resumed.restoreBaselines(buckets) == 1)
+        for event in events.dropFirst(10) { resumed.process(event) }
+        resumed.finish()
+        #expect(resumed.drainUpdates().contains { if case .closed(let alert) = $0 { return alert.eventCount == 10 }; return false })
+
         // The same label with other content (another learning period) does not take the state.
         let changed = try Self.firstSeenRules(learning: "2d")
         var other = DetectionEngine(rules: changed, latenessSeconds: 0)
@@ -231,6 +305,9 @@ struct BaselineTests {
         ("first_seen:learning: 1h", "must be longer than 'timespan'", "bl_x.yml", .baseline),
         ("first_seen:field: username", "also a group-by field", "bl_x.yml", .baseline),
         ("first_seen:learning: soon", "learning 'soon' is not a number", "bl_x.yml", .baseline),
+        ("rate:min-history: 9", "cannot be more than 'history'", "bl_x.yml", .baseline),
+        ("rate:history: 1", "'history' must be a whole number from 2", "bl_x.yml", .baseline),
+        ("rate:deviations: 0", "'deviations' must be a number above 0", "bl_x.yml", .baseline),
     ])
     func badBaselines(_ change: String, _ message: String, _ file: String, _ code: RuleLoadError.Code) {
         var settings = ["type": "regularity", "rules": "[api]", "group-by": "[ip_address]", "timespan": "1m", "repetitions": "5",
@@ -238,7 +315,10 @@ struct BaselineTests {
         if change.hasPrefix("first_seen:") {
             settings = ["type": "first_seen", "rules": "[api]", "group-by": "[username]", "timespan": "1h", "field": "ip_address", "learning": "7d"]
         }
-        let parts = change.replacingOccurrences(of: "first_seen:", with: "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        if change.hasPrefix("rate:") {
+            settings = ["type": "rate", "rules": "[api]", "group-by": "[username]", "timespan": "1h", "history": "8", "min-history": "4", "deviations": "3"]
+        }
+        let parts = change.replacingOccurrences(of: "first_seen:", with: "").replacingOccurrences(of: "rate:", with: "").split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         settings[parts[0]] = parts[1]
         let body = settings.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }.joined(separator: "\n")
         let result = RuleLoader.load([

@@ -60,6 +60,19 @@ struct BaselinePlan: Sendable {
             + "\(Timestamp(microseconds: history.firstTime).iso8601)Z, had \(known)"
     }
 
+    /// A rate over the baseline, in words: the count, the threshold and how it was made.
+    static func explainRate(_ state: RateHistory, span: Int64, history: Int, deviations: Double) -> String {
+        let madUsed = max(state.mad, 1)
+        let above = (Double(state.count) - state.median) / madUsed
+        return "\(state.count) events in the \(Timespan.text(microseconds: span)) from \(Timestamp(microseconds: state.bucket * span).iso8601)Z; "
+            + "over the \(state.counts.count) before: median \(number(state.median)), median absolute deviation \(number(state.mad)); "
+            + "threshold \(number(state.threshold ?? 0)) (median + \(number(deviations)) × \(number(madUsed))): \(String(format: "%.1f", above)) deviations above the median"
+    }
+
+    private static func number(_ value: Double) -> String {
+        value.rounded() == value ? String(Int64(value)) : String(format: "%.1f", value)
+    }
+
     private static func seconds(_ microseconds: Double) -> String {
         String(format: "%.2f s", microseconds / 1_000_000)
     }

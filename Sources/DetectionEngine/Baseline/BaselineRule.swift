@@ -17,12 +17,17 @@ public struct BaselineRule: Sendable {
         /// address calling an endpoint it never called (Elastic's new-terms rules). New values
         /// within the timespan of an alert extend it.
         case firstSeen(learning: Int64, field: String)
+        /// A group's events per timespan (a bucket) above its own recent buckets: more than
+        /// median + `deviations` × MAD of the `history` buckets before (silent ones count 0, MAD at
+        /// least 1), and at least `minCount`, once the group has `minHistory` buckets of history.
+        case rate(history: Int, minHistory: Int, deviations: Double, minCount: Int)
 
         /// The name used in rule files.
         public var name: String {
             switch self {
             case .regularity: return "regularity"
             case .firstSeen: return "first_seen"
+            case .rate: return "rate"
             }
         }
 
@@ -60,6 +65,8 @@ public struct BaselineRule: Sendable {
             return "regularity(\(references.joined(separator: ", "))) by \(by) within \(timespan): \(repetitions) in a row, variation <= \(maxVariation), gaps >= \(shortest)"
         case .firstSeen(let learning, let field):
             return "first_seen(\(references.joined(separator: ", "))) \(field) by \(by) learning \(Timespan.text(microseconds: learning)), alerts within \(timespan)"
+        case .rate(let history, let minHistory, let deviations, let minCount):
+            return "rate(\(references.joined(separator: ", "))) by \(by) per \(timespan): over median + \(deviations) MAD of \(history) buckets (after \(minHistory)), at least \(minCount)"
         }
     }
 

@@ -15,6 +15,18 @@ public struct BaselineSnapshot: Codable, Sendable, Equatable {
         public var fingerprint: UInt64
         public var regular: [RegularGroup] = []
         public var novel: [NovelGroup] = []
+        public var rate: [RateGroup]? = nil
+    }
+
+    /// A rate group: its current bucket and count, and the counts before.
+    public struct RateGroup: Codable, Sendable, Equatable {
+        public var key: [StoredValue]
+        public var bucket: Int64
+        public var count: Int
+        public var counts: [Int32]
+        public var age: Int
+        public var lastTime: Int64
+        public var firstInBucket: Int64
     }
 
     /// A regularity group: its last time and recent gaps (oldest first).
@@ -69,5 +81,5 @@ public struct BaselineSnapshot: Codable, Sendable, Equatable {
     }
 
     /// Groups held, over all rules.
-    public var groupCount: Int { rules.reduce(0) { $0 + $1.regular.count + $1.novel.count } }
+    public var groupCount: Int { rules.reduce(0) { $0 + $1.regular.count + $1.novel.count + ($1.rate?.count ?? 0) } }
 }

@@ -12,16 +12,18 @@ enum BaselineParser {
         var generate: Bool
     }
 
-    static let types = ["regularity", "first_seen"]
+    static let types = ["regularity", "first_seen", "rate"]
     /// The attributes each type takes beside the common ones.
-    static let attributes = ["regularity": ["repetitions", "max-variation", "min-interval"], "first_seen": ["field", "learning"]]
+    static let attributes = ["regularity": ["repetitions", "max-variation", "min-interval"], "first_seen": ["field", "learning"],
+                             "rate": ["history", "min-history", "deviations", "min-count"]]
 
     /// Parses the `baseline:` section `body` of the document `root`.
     static func parse(_ body: Node, root: Node) throws(RuleLoadError) -> Parsed {
         guard case .mapping = body else {
             throw RuleLoadError(.baseline, "'baseline' must be a mapping with type, rules, group-by, timespan and the type's parameters", line: YAMLAccess.line(body))
         }
-        let known: Set = ["type", "rules", "group-by", "timespan", "repetitions", "max-variation", "min-interval", "field", "learning", "generate"]
+        let known: Set = ["type", "rules", "group-by", "timespan", "repetitions", "max-variation", "min-interval", "field", "learning",
+                          "history", "min-history", "deviations", "min-count", "generate"]
         for (key, keyNode, _) in YAMLAccess.pairs(body) ?? [] where !known.contains(key) {
             throw RuleLoadError(.baseline, "unknown baseline attribute '\(key)'; expected: \(known.sorted().joined(separator: ", "))", line: YAMLAccess.line(keyNode))
         }
@@ -72,6 +74,33 @@ enum BaselineParser {
                 throw RuleLoadError(.baseline, "'learning' (\(learning.text)) must be longer than 'timespan' (\(timespan.text)): a learning period shorter than the window would call every value new", line: YAMLAccess.line(body))
             }
             return Parsed(kind: .firstSeen(learning: learning.microseconds, field: field), references: references,
+                          referenceLine: YAMLAccess.line(rulesNode), groupBy: groupBy, timespan: timespan, generate: generate)
+        }
+
+        if type == "rate" {
+            func whole(_ name: String, _ range: ClosedRange<Double>, _ meaning: String, default value: Double? = nil) throws(RuleLoadError) -> Int {
+                guard let node = YAMLAccess.value(body, name) else {
+                    if let value { return Int(value) }
+                    throw RuleLoadError(.baseline, "rate needs '\(name)': \(meaning)", line: YAMLAccess.line(body))
+                }
+                guard let number = YAMLAccess.number(node), number.rounded() == number, range.contains(number) else {
+                    throw RuleLoadError(.baseline, "'\(name)' must be a whole number from \(Int(range.lowerBound)) to \(Int(range.upperBound)) (\(meaning))", line: YAMLAccess.line(node))
+                }
+                return Int(number)
+            }
+            let history = try whole("history", 2...10_000, "how many timespans before the current one make its baseline")
+            let minHistory = try whole("min-history", 1...10_000, "how many timespans a group needs before it may fire")
+            if minHistory > history {
+                throw RuleLoadError(.baseline, "'min-history' (\(minHistory)) cannot be more than 'history' (\(history)): the baseline keeps only \(history) timespans", line: YAMLAccess.line(body))
+            }
+            let minCount = try whole("min-count", 1...1_000_000_000, "the fewest events in a timespan that may fire", default: 1)
+            guard let deviationsNode = YAMLAccess.value(body, "deviations") else {
+                throw RuleLoadError(.baseline, "rate needs 'deviations': how many median absolute deviations above the median is too many (such as 5)", line: YAMLAccess.line(body))
+            }
+            guard let deviations = YAMLAccess.number(deviationsNode), deviations > 0, deviations <= 1000 else {
+                throw RuleLoadError(.baseline, "'deviations' must be a number above 0 (5: five median absolute deviations above the median)", line: YAMLAccess.line(deviationsNode))
+            }
+            return Parsed(kind: .rate(history: history, minHistory: minHistory, deviations: deviations, minCount: minCount), references: references,
                           referenceLine: YAMLAccess.line(rulesNode), groupBy: groupBy, timespan: timespan, generate: generate)
         }
 
