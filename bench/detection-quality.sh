@@ -4,7 +4,9 @@
 # alerts outside any episode. Two sources of labelled data:
 #   - bench/gen_baseline_log.py (the project's own): regular bots (D-17), jittery and short bots and
 #     heavy human API users (near misses), users watched for days who log in from a new address
-#     (NEW-ADDRESS, a first_seen rule this script adds) or from one used days before (near miss);
+#     (NEW-ADDRESS, a first_seen rule this script adds) or from one used days before (near miss),
+#     users watched for days who make far more API calls in an hour than usual (RATE, a rate rule this
+#     script adds) or somewhat more (near miss);
 #   - ../shared/tools/gen_seed_log.py: its slow page-and-API bot loops (every 13-30 s, ~2 % jitter),
 #     which D-17 must find, and its benign users, which it must not flag.
 # Options (environment): SEEDS (default "1 2 3 4 5"), SEED_EVENTS (default 300000; one episode of each
@@ -35,6 +37,20 @@ baseline:
     timespan: 1h
 level: low
 YAML
+cat >"$rules/secmon/bl_api_rate.yml" <<'YAML'
+title: API use far above the user's own
+name: RATE
+baseline:
+    type: rate
+    rules: [secmon_api_request]
+    group-by: [username]
+    timespan: 1h
+    history: 72
+    min-history: 48
+    deviations: 5
+    min-count: 40
+level: low
+YAML
 
 for seed in $seeds; do
   python3 bench/gen_baseline_log.py --seed "$seed" --out "$out/own-$seed.log" --truth "$out/own-$seed.truth.json"
@@ -55,7 +71,7 @@ def add(key, found, total, flagged, outside):
 for seed in seeds:
     truth = json.load(open(f"{out}/own-{seed}.truth.json"))
     alerts = json.load(open(f"{out}/own-{seed}.json"))["alerts"]
-    for rule, field, kinds in (("D-17", "ip_address", ("regular_bot",)), ("NEW-ADDRESS", "username", ("new_address",))):
+    for rule, field, kinds in (("D-17", "ip_address", ("regular_bot",)), ("NEW-ADDRESS", "username", ("new_address",)), ("RATE", "username", ("rate_burst",))):
         key = "ip" if field == "ip_address" else "user"
         groups = {a["group"].get(field) for a in alerts if a["rule"]["label"] == rule}
         wanted = [e for e in truth["episodes"] if e["kind"] in kinds]

@@ -10,6 +10,8 @@ every episode with the rule that should (or must not) fire for it:
   heavy_user         a person's API use: 13..40 s apart, uniformly random, for an hour          (benign)
   new_address        a user watched for days logs in from an address never used               -> NEW-ADDRESS
   returning_address  a user logs in again from an address used within the learning period     (near miss)
+  rate_burst         a user watched for days makes 60..150 API calls in one hour              -> RATE
+  busy_hour          a user watched for days makes 15..25 API calls in one hour               (near miss)
 
 Every episode has its own address (and user, where it logs in); benign background users log in
 daily from their own one or two addresses and browse.
@@ -115,6 +117,27 @@ def main():
             lines.append(line(t, other if kind == "returning_address" else new_ip(), user, "LOGIN_SUCCESS"))
             episode(kind, "NEW-ADDRESS" if kind == "new_address" else None, lines[-1][1].split('"ip_address": "')[1].split('"')[0],
                     user, t, t)
+
+        # A user with daily sessions for 3+ days, then one hour of many API calls (rate_burst) or
+        # of somewhat more than usual (busy_hour).
+        for kind, low, high in (("rate_burst", 60, 150), ("busy_hour", 15, 25)):
+            user, ip = "rate-%s-%d" % (kind, len(episodes)), new_ip()
+            t = rng.uniform(0, 86400)
+            for _ in range(rng.randrange(3, 8)):
+                lines.append(line(t, ip, user, "LOGIN_SUCCESS"))
+                for _ in range(rng.randrange(2, 10)):
+                    t += rng.uniform(20, 300)
+                    lines.append(line(t, ip, user, "API_REQUEST"))
+                t += rng.uniform(0.8, 1.2) * 86400
+            if t + 3600 >= span:
+                continue
+            t0 = t
+            lines.append(line(t, ip, user, "LOGIN_SUCCESS"))
+            calls = rng.randrange(low, high + 1)
+            for _ in range(calls):
+                t += 3000 / calls * rng.uniform(0.5, 1.5)
+                lines.append(line(t, ip, user, "API_REQUEST"))
+            episode(kind, "RATE" if kind == "rate_burst" else None, ip, user, t0, t, calls=calls)
 
     lines.sort(key=lambda item: item[0])
     with open(args.out, "w") as out:

@@ -55,7 +55,7 @@ struct LiveBatchParityTests {
         try await Self.compare(rules: Pack.rules, atLeast: 150)
     }
 
-    @Test("baseline rules too: regularity (D-17) and a first_seen rule give identical alerts in batch and live")
+    @Test("baseline rules too: regularity (D-17), a first_seen and a rate rule give identical alerts in batch and live")
     func baselineParity() async throws {
         let read = RuleDirectory.read(Paths.rules)
         let extra = RuleSource(path: "bl_new_action.yml", text: """
@@ -70,11 +70,25 @@ struct LiveBatchParityTests {
                 timespan: 1m
             level: low
             """)
-        let loaded = RuleLoader.load(read.sources + [extra])
+        let rate = RuleSource(path: "bl_rate.yml", text: """
+            title: Page visits above the address's own
+            name: PAGE-RATE
+            baseline:
+                type: rate
+                rules: [secmon_page_visit]
+                group-by: [ip_address]
+                timespan: 1m
+                history: 10
+                min-history: 3
+                deviations: 3
+                min-count: 4
+            level: low
+            """)
+        let loaded = RuleLoader.load(read.sources + [extra, rate])
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")
         let batch = try analyze([Paths.generated], rules: loaded.ruleSet)
         let labels = Set(batch.alerts.map(\.rule.label))
-        #expect(labels.contains("D-17") && labels.contains("NEW-ACTION"), "\(labels)")
+        #expect(labels.contains("D-17") && labels.contains("NEW-ACTION") && labels.contains("PAGE-RATE"), "\(labels)")
         try await Self.compare(rules: loaded.ruleSet, atLeast: 150)
     }
 
