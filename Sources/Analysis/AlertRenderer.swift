@@ -114,7 +114,7 @@ public struct AlertRenderer: Sendable {
         summary.append("\"late\":\(report.engine.late)")
         summary.append("\"late_events\":[" + report.engine.lateEvents.map { quote(describe($0)) }.joined(separator: ",") + "]")
         summary.append("\"evicted_groups\":\(report.engine.evictedGroups),\"trimmed_window_entries\":\(report.engine.trimmedEntries),\"truncated_values\":\(report.engine.truncatedValues)")
-        summary.append("\"unscreened_rules\":\(report.engine.unscreenedRules)")
+        summary.append("\"unscreened_rules\":\(report.engine.unscreenedRules),\"forgotten_values\":\(report.engine.forgottenValues)")
         summary.append("\"rules\":\(report.rulesLoaded)")
         summary.append("\"alerts_by_level\":{" + report.alertsByLevel.map { quote($0.0.rawValue) + ":\($0.1)" }.joined(separator: ",") + "}")
         summary.append(String(format: "\"elapsed_seconds\":%.3f,\"events_per_second\":%.0f,\"mb_per_second\":%.1f",
@@ -140,6 +140,9 @@ public struct AlertRenderer: Sendable {
         let engine = report.engine
         if engine.evictedGroups > 0 || engine.trimmedEntries > 0 || engine.truncatedValues > 0 {
             lines.append("detection state limits reached: \(engine.evictedGroups) groups evicted, \(engine.trimmedEntries) window entries dropped early, \(engine.truncatedValues) values cut (alerts near these may differ from an unbounded run)")
+        }
+        if engine.forgottenValues > 0 {
+            lines.append("baseline limit reached: \(engine.forgottenValues) known value(s) forgotten early by first_seen rules (a group had more distinct values than it keeps; they would count as new again)")
         }
         if engine.unscreenedRules > 0 {
             lines.append("rule screen limit reached: \(engine.unscreenedRules) rule(s) were tested on every event because their literals did not fit in the screen's memory limit (slower, same alerts)")

@@ -244,6 +244,28 @@ struct BaselineTests {
         #expect(Fixture.alerts(rules, Self.hourly(rules, [1, 0, 0, 0, 5])).count == 1) // silent hours: baseline 0
     }
 
+    @Test("clock jumps: years forward restart a history within its bounds; backward beyond the lateness is late, counted, not observed")
+    func clockJumps() throws {
+        let rate = try Self.rateRules()
+        var engine = DetectionEngine(rules: rate, latenessSeconds: 0)
+        for event in Self.hourly(rate, [2, 3, 2, 3]) { engine.process(event) }
+        let tenYears = 10 * 365 * 86_400.0
+        engine.process(Fixture.event(rate, at: tenYears, line: 100, ["action": s("API_REQUEST"), "ip_address": s("10.0.0.1")]))
+        let counts = engine.baselineSnapshot().rules.first?.rate?.first?.counts ?? []
+        #expect(counts.count == 4 && counts.allSatisfy { $0 == 0 }, "\(counts)")
+        // Backward by a day: later than the lateness window, so counted as late and not observed.
+        engine.process(Fixture.event(rate, at: tenYears - 86_400, line: 101, ["action": s("API_REQUEST"), "ip_address": s("10.0.0.1")]))
+        #expect(engine.statistics.late == 1)
+        engine.finish()
+        #expect(engine.statistics.alerts == 0)
+
+        let regular = try Self.rules()
+        let jumped = Self.times([10, 10, 365 * 86_400, 10, 10, 10, 10])
+        let alerts = Fixture.alerts(regular, Self.calls(regular, jumped))
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.firstTime == Timestamp(microseconds: Int64((jumped[3] * 1_000_000).rounded())))
+    }
+
     @Test("what baselines learned survives a snapshot (through JSON) into a new engine; a changed rule starts over")
     func snapshots() throws {
         let regular = try Self.rules()

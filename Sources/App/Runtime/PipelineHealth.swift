@@ -30,6 +30,9 @@ public struct PipelineHealth: Sendable {
         if let detection, detection.engine.trimmedEntries > 0 || detection.engine.truncatedValues > 0 {
             out.append("detection dropped \(detection.engine.trimmedEntries) window entr(ies) early (a window held more than its cap of entries: a flood from one key) and cut \(detection.engine.truncatedValues) overlong value(s)")
         }
+        if let detection, detection.engine.forgottenValues > 0 {
+            out.append("baselines forgot \(detection.engine.forgottenValues) known value(s) early: a group had more distinct values than a first_seen rule keeps (a flood of values?); those would count as new again")
+        }
         if let detection, detection.engine.unscreenedRules > 0 {
             out.append("detection tests \(detection.engine.unscreenedRules) rule(s) on every event: their keywords and values did not fit in the rule screen's memory limit (slower, same alerts)")
         }

@@ -32,10 +32,12 @@ struct EvictionWatch {
     /// evicted, closed for those quiet for ``DetectionStage/evictionQuietSeconds``.
     mutating func update(_ engine: DetectionEngine, node: String) -> [SecurityAlert] {
         var out: [SecurityAlert] = []
-        let counts = engine.evictionsByCorrelation
+        // Correlations, then baselines: both keep groups under the same cap.
+        let counts = engine.evictionsByCorrelation + engine.evictionsByBaseline
         if seen.count != counts.count { seen = Array(repeating: 0, count: counts.count) }
+        let correlations = engine.rules.correlations.count
         for (c, count) in counts.enumerated() where count > seen[c] {
-            let label = engine.rules.correlations[c].info.label
+            let label = c < correlations ? engine.rules.correlations[c].info.label : engine.rules.baselines[c - correlations].info.label
             let added = count - seen[c]
             seen[c] = count
             totals[label, default: 0] += added
