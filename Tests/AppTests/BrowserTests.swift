@@ -1,6 +1,8 @@
 @testable import App
 import Foundation
+import SecurityModel
 import Simulation
+import SQLKit
 import Testing
 
 /// The whole flow in a real headless Chromium: log in, change the initial password, see the
@@ -73,6 +75,18 @@ struct BrowserTests {
         try await browser.setWindowSize(width: 420, height: 900)
         try await png("incidents-narrow")
         try await browser.setWindowSize(width: 1280, height: 900)
+
+        // A baseline alert shows what its rule saw, under its title.
+        var regular = SecurityAlert(id: "baseline-1", rule: "D-17", title: "Regular automated interaction (API calls at machine-regular intervals)",
+                                    level: .medium, group: [.init(field: "ip_address", value: "203.0.113.99")], entities: [],
+                                    firstTime: Timestamp(microseconds: 1_795_000_000_000_000), lastTime: Timestamp(microseconds: 1_795_000_330_000_000),
+                                    eventCount: 22, evidence: [], status: .closed, node: h.config.nodeName)
+        regular.explanation = "22 occurrences at regular intervals since 2026-11-18T11:06:54Z; the last 20: mean gap 15.01 s, standard deviation 0.18 s, variation 1.2 % (at most 10.0 % counts as machine-regular)"
+        _ = try await AlertStore(database: h.app.db as! any SQLDatabase).save(regular, rowID: nil)
+        try await browser.open(h.baseURL + "/alerts?rule=D-17")
+        #expect(try await browser.text("main").contains("variation 1.2 % (at most 10.0 % counts as machine-regular)"))
+        try await png("alerts-baseline")
+        try await browser.open(h.baseURL + "/incidents")
         try await browser.click("#incident-list tbody tr:last-child a")
         try await browser.wait("the incident page") { try await browser.currentURL().contains("/incidents/0") }
         #expect(try await browser.text("#incident-title").contains("Brute force login"))
