@@ -124,6 +124,10 @@ public struct DetectionEngine: Sendable {
     /// Per baseline: each group's history (regularity, first_seen).
     private var baselineGroups: [[GroupKey: RegularityHistory]]
     private var noveltyGroups: [[GroupKey: FirstSeenHistory]]
+    /// Per first_seen baseline: the groups with an open alert (a sweep closes those whose window
+    /// passed without looking at every group), and when values are next expired.
+    private var noveltyOpen: [Set<GroupKey>]
+    private var nextNoveltyExpiry: [Int64]
     private var rateGroups: [[GroupKey: RateHistory]]
     private var nextBaselineSweep: [Int64]
 
@@ -143,6 +147,8 @@ public struct DetectionEngine: Sendable {
         self.baselinePlans = rules.baselines.indices.map { BaselinePlan(rules.baselines[$0], index: $0, rules: rules) }
         self.baselineGroups = Array(repeating: [:], count: rules.baselines.count)
         self.noveltyGroups = Array(repeating: [:], count: rules.baselines.count)
+        self.noveltyOpen = Array(repeating: [], count: rules.baselines.count)
+        self.nextNoveltyExpiry = Array(repeating: .min, count: rules.baselines.count)
         self.rateGroups = Array(repeating: [:], count: rules.baselines.count)
         self.nextBaselineSweep = Array(repeating: .min, count: rules.baselines.count)
         self.buffer = ReorderBuffer(latenessMicroseconds: Int64((latenessSeconds * 1_000_000).rounded()))
@@ -229,6 +235,7 @@ public struct DetectionEngine: Sendable {
             for number in openBaselineAlerts(b) { close(number) }
             baselineGroups[b].removeAll()
             noveltyGroups[b].removeAll()
+            noveltyOpen[b].removeAll()
             rateGroups[b].removeAll()
         }
         statistics.liveGroups = 0
@@ -308,6 +315,8 @@ public struct DetectionEngine: Sendable {
             keptBaselines.insert(b)
             next.baselineGroups[b2] = baselineGroups[b]
             next.noveltyGroups[b2] = noveltyGroups[b]
+            next.noveltyOpen[b2] = noveltyOpen[b]
+            next.nextNoveltyExpiry[b2] = nextNoveltyExpiry[b]
             next.rateGroups[b2] = rateGroups[b]
             next.nextBaselineSweep[b2] = nextBaselineSweep[b]
             for number in openBaselineAlerts(b) {
@@ -636,6 +645,7 @@ public struct DetectionEngine: Sendable {
         if previous >= 0, now > noveltyGroups[b].values[index].alertUntil {
             close(previous)
             noveltyGroups[b].values[index].openAlert = -1
+            noveltyOpen[b].remove(key)
         }
         var forgotten = false
         let outcome = noveltyGroups[b].values[index].observe(value, at: now, learning: learning, capacity: limits.maxBaselineValues,
@@ -663,6 +673,7 @@ public struct DetectionEngine: Sendable {
         open[number] = alert
         updates.append(.opened(alert))
         noveltyGroups[b].values[index].openAlert = number
+        noveltyOpen[b].insert(key)
     }
 
     /// What the baseline rules have learned (their groups' histories), to restore after a restart.
@@ -752,6 +763,7 @@ public struct DetectionEngine: Sendable {
             victim = (key, history.lastTime)
         }
         guard let victim else { return }
+        noveltyOpen[b].remove(victim.key)
         let openAlert = baselineGroups[b].removeValue(forKey: victim.key)?.openAlert ?? noveltyGroups[b].removeValue(forKey: victim.key)?.openAlert
             ?? rateGroups[b].removeValue(forKey: victim.key)?.openAlert ?? -1
         if openAlert >= 0 { close(openAlert) }
@@ -776,20 +788,30 @@ public struct DetectionEngine: Sendable {
                     baselineGroups[b].removeValue(forKey: key)
                 }
                 if case .firstSeen(let learning, _) = baselinePlans[b].kind, !noveltyGroups[b].isEmpty {
-                    // Alerts whose window passed close; values unseen for the learning period are
-                    // forgotten, and groups with none left go (in key order: the same every run).
-                    let oldestKnown = now &- learning
-                    let due = noveltyGroups[b].filter { $0.value.needsSweep(now: now, oldest: oldestKnown) }.keys.sorted()
-                    for key in due {
-                        let index = noveltyGroups[b].index(forKey: key)!
+                    // Alerts whose window passed close (in key order: the same every run).
+                    for key in noveltyOpen[b].sorted() {
+                        guard let index = noveltyGroups[b].index(forKey: key) else { noveltyOpen[b].remove(key); continue }
                         let history = noveltyGroups[b].values[index]
                         if history.openAlert >= 0, history.alertUntil < now {
                             close(history.openAlert)
                             noveltyGroups[b].values[index].openAlert = -1
+                            noveltyOpen[b].remove(key)
                         }
-                        noveltyGroups[b].values[index].expire(before: now &- learning)
-                        if noveltyGroups[b].values[index].known.isEmpty, noveltyGroups[b].values[index].openAlert < 0 {
-                            noveltyGroups[b].remove(at: index)
+                    }
+                    // Values unseen for the learning period are forgotten, and groups with none
+                    // left go: every sixteenth of the learning period (memory, not meaning: a
+                    // value's age is checked when it comes).
+                    if nextNoveltyExpiry[b] == .min { nextNoveltyExpiry[b] = now &+ max(span, learning / 16) }
+                    if now >= nextNoveltyExpiry[b] {
+                        nextNoveltyExpiry[b] = now &+ max(span, learning / 16)
+                        let oldestKnown = now &- learning
+                        let due = noveltyGroups[b].filter { $0.value.mayExpire(before: oldestKnown) }.keys.sorted()
+                        for key in due {
+                            let index = noveltyGroups[b].index(forKey: key)!
+                            noveltyGroups[b].values[index].expire(before: oldestKnown)
+                            if noveltyGroups[b].values[index].known.isEmpty, noveltyGroups[b].values[index].openAlert < 0 {
+                                noveltyGroups[b].remove(at: index)
+                            }
                         }
                     }
                 }

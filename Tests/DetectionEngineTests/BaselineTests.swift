@@ -172,6 +172,21 @@ struct BaselineTests {
         #expect(alerts.last?.explanation?.hasPrefix("new ip_address 10.0.0.2:") == true)
     }
 
+    @Test("first_seen: a group silent for the whole learning period is learned again, whether or not a sweep removed it")
+    func firstSeenSilence() throws {
+        let rules = try Self.firstSeenRules()
+        let events = [
+            Self.login(rules, hours: 0, ip: "10.0.0.1", line: 1),
+            Self.login(rules, hours: 30, ip: "10.0.0.2", line: 2),  // silent 30 h (> 1d): learning again, no alert
+            Self.login(rules, hours: 40, ip: "10.0.0.3", line: 3),  // watched 10 h since: still learning
+            Self.login(rules, hours: 55, ip: "10.0.0.4", line: 4),  // watched 25 h: new
+        ]
+        let alerts = Fixture.alerts(rules, events)
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.events == [.line(source: 0, line: 4)])
+        #expect(alerts.first?.explanation?.contains("watched since \(Timestamp(microseconds: 30 * 3_600_000_000).iso8601)Z") == true, "\(alerts.first?.explanation ?? "-")")
+    }
+
     @Test("first_seen: a group flooding distinct values keeps the most recent, counting what it forgot")
     func firstSeenFlood() throws {
         let rules = try Self.firstSeenRules()
@@ -286,8 +301,8 @@ struct BaselineTests {
         let learned = learning.baselineSnapshot()
         var restored = DetectionEngine(rules: novel, latenessSeconds: 0)
         restored.restoreBaselines(learned)
-        restored.process(Self.login(novel, hours: 30, ip: "10.0.0.1", line: 2))  // unseen for more than 1d: new again
-        restored.process(Self.login(novel, hours: 30.1, ip: "10.0.0.5", line: 3))
+        restored.process(Self.login(novel, hours: 20, ip: "10.0.0.1", line: 2))   // known from before the restore
+        restored.process(Self.login(novel, hours: 30.1, ip: "10.0.0.5", line: 3)) // new for a group watched 30 h
         restored.finish()
         let alerts = restored.drainUpdates().compactMap { if case .opened(let alert) = $0 { return alert }; return nil }
         #expect(alerts.count == 1)
