@@ -59,6 +59,9 @@ let package = Package(
         .target(name: "ActiveResponse", dependencies: ["SecurityModel", "Incidents"]),
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Host monitoring: /proc readers and parsers (system, processes, sockets), read through a
+        // root that tests point at fixture trees.
+        .target(name: "HostSensors", dependencies: ["SecurityModel"]),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -114,6 +117,7 @@ let package = Package(
         // (scripts/fuzz.sh); built normally, it replays inputs given as arguments.
         .executableTarget(name: "secmon-fuzz", dependencies: ["LogFormats", "DetectionEngine", "SecurityModel"]),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
+        .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "SecurityModel"]),

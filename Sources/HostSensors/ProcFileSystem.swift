@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the kernel's `/proc` (or a copy of it under another root, for tests) with bounded reads:
+/// every sensor reads through this, so fixture trees stand in for the live system.
+public struct ProcFileSystem: Sendable {
+    /// Why a read failed: the path and the reason (a process that vanished, a permission).
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    /// The directory that stands for `/proc`.
+    public let root: String
+
+    public init(root: String = "/proc") {
+        self.root = root
+    }
+
+    /// The bytes of `relative` (such as `net/tcp` or `4242/stat`), at most `maxBytes` of them:
+    /// a file longer than that (a huge command line) is cut, never read whole.
+    public func read(_ relative: String, maxBytes: Int = 1 << 20) throws(Failure) -> [UInt8] {
+        let path = root + "/" + relative
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count < maxBytes {
+            let wanted = min(chunk.count, maxBytes - bytes.count)
+            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw Failure(path: path, reason: String(cString: strerror(errno)))
+            }
+            if got == 0 { break }
+            bytes += chunk[0..<got]
+        }
+        return bytes
+    }
+
+    /// `relative` as text (invalid UTF-8 replaced), at most `maxBytes`.
+    public func text(_ relative: String, maxBytes: Int = 1 << 20) throws(Failure) -> String {
+        String(decoding: try read(relative, maxBytes: maxBytes), as: UTF8.self)
+    }
+
+    /// The process ids present now (numeric entries of the root).
+    public func processIDs() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int32.init).sorted()
+    }
+}
