@@ -71,18 +71,7 @@ nobl="$out/rules-no-baselines"
 rm -rf "$nobl" && cp -r rules "$nobl" && find "$nobl" -name 'bl_*' -delete
 withbl="$out/rules-with-baselines"
 rm -rf "$withbl" && cp -r rules "$withbl"
-cat >"$withbl/secmon/bl_new_address.yml" <<'YAML'
-title: Login from a new address
-name: NEW-ADDRESS
-baseline:
-    type: first_seen
-    rules: [secmon_login_success]
-    group-by: [username]
-    field: ip_address
-    learning: 7d
-    timespan: 1h
-level: low
-YAML
+cp bench/rules/bl_new_address.yml "$withbl/secmon/"
 
 # The issue's target configuration: D-01..D-04 and the detection rules they build on, nothing else.
 d14="$out/rules-d01-d04"

@@ -25,18 +25,7 @@ bin="$(swift build -c release --show-bin-path)/secmon"
 # The pack, plus a first_seen rule written here: a user logging in from an address not used in 7 days.
 rules="$out/rules"
 rm -rf "$rules" && cp -r rules "$rules"
-cat >"$rules/secmon/bl_new_address.yml" <<'YAML'
-title: Login from a new address
-name: NEW-ADDRESS
-baseline:
-    type: first_seen
-    rules: [secmon_login_success]
-    group-by: [username]
-    field: ip_address
-    learning: 7d
-    timespan: 1h
-level: low
-YAML
+cp bench/rules/bl_new_address.yml "$rules/secmon/"
 cat >"$rules/secmon/bl_api_rate.yml" <<'YAML'
 title: API use far above the user's own
 name: RATE

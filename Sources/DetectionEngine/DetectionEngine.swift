@@ -574,7 +574,7 @@ public struct DetectionEngine: Sendable {
         }
         guard outcome == .over else { return }
         let state = rateGroups[b].values[index]
-        let explanation = BaselinePlan.explainRate(state, span: span, history: history, deviations: deviations)
+        let explanation = BaselinePlan.explainRate(state, span: span, deviations: deviations)
         if state.openAlert >= 0 {
             open[state.openAlert]?.extend(at: hit.timestamp, with: Evidence(hit.ref), in: evidenceStore)
             open[state.openAlert]?.explanation = explanation

@@ -40,12 +40,12 @@ public struct AccessLogDecoder: Sendable {
         func set(_ index: Int, _ value: @autoclosure () -> FieldValue?) {
             if let slot = slots[index] { record[slot] = value() }
         }
-        // Text: ASCII is held as its bytes (no `String` is made unless a rule reads it as a value);
+        // Text: ASCII (valid UTF-8 as it stands) is held as its bytes (no `String` is made unless a rule reads it as a value);
         // `-` is absent. The record was reset, so absent fields need no setting.
         func text(_ index: Int, _ range: Range<Int>?) {
             guard let slot = slots[index], let range, !(range.count == 1 && line[range.lowerBound] == UInt8(ascii: "-")) else { return }
             let bytes = UnsafeBufferPointer(rebasing: line[range])
-            if Self.isASCII(bytes) {
+            if LineDecoder.firstNonASCIIOrNUL(bytes) == nil {
                 record.setText(bytes, slot: slot)
             } else {
                 record[slot] = .string(p.string(range))
@@ -66,7 +66,7 @@ public struct AccessLogDecoder: Sendable {
             while stemEnd < targetRange.upperBound, line[stemEnd] != UInt8(ascii: "?") { stemEnd += 1 }
             if let slot = slots[4] {
                 let stem = UnsafeBufferPointer(rebasing: line[targetRange.lowerBound..<stemEnd])
-                if Self.isASCII(stem) { record.setText(stem, slot: slot) } else { record[slot] = .string(p.string(targetRange.lowerBound..<stemEnd)) }
+                if LineDecoder.firstNonASCIIOrNUL(stem) == nil { record.setText(stem, slot: slot) } else { record[slot] = .string(p.string(targetRange.lowerBound..<stemEnd)) }
             }
             text(5, shift(version))
         } else {
@@ -76,14 +76,6 @@ public struct AccessLogDecoder: Sendable {
         set(7, bytesRange.flatMap { p.integer($0) }.map { FieldValue.int($0) })
         text(8, referer)
         text(9, agent)
-    }
-
-    /// Whether every byte is ASCII (such text is valid UTF-8 as it stands).
-    @inline(__always)
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var high: UInt8 = 0
-        for byte in bytes { high |= byte }
-        return high < 0x80
     }
 
     /// `10/Oct/2026:13:55:36 +0000` as microseconds since the epoch (UTC).

@@ -86,6 +86,9 @@ struct BrowserTests {
         try await browser.open(h.baseURL + "/alerts?rule=D-17")
         #expect(try await browser.text("main").contains("variation 1.2 % (at most 10.0 % counts as machine-regular)"))
         try await png("alerts-baseline")
+        try await browser.setWindowSize(width: 420, height: 900)
+        try await png("alerts-baseline-narrow")
+        try await browser.setWindowSize(width: 1280, height: 900)
         try await browser.open(h.baseURL + "/incidents")
         try await browser.click("#incident-list tbody tr:last-child a")
         try await browser.wait("the incident page") { try await browser.currentURL().contains("/incidents/0") }

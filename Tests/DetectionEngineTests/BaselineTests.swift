@@ -7,33 +7,31 @@ import Testing
 /// episodes, explanations and bounds.
 @Suite("Baseline rules")
 struct BaselineTests {
-    /// A detection on `action: API_REQUEST` and a regularity baseline over it, per address.
-    static func rules(repetitions: Int = 5, variation: String = "0.1", minInterval: String = "2s", timespan: String = "1m",
-                      extra: String = "") throws -> RuleSet {
+    /// A detection named `name` on `action`, and the baseline document `baseline` (a `bl_` file).
+    static func load(action: String, name: String, baseline: String) -> RuleSet {
         let result = RuleLoader.load([
-            RuleSource(path: "base.yml", text: """
-                title: API request
-                name: api
-                detection: {sel: {action: API_REQUEST}, condition: sel}
-                level: low
-                """),
-            RuleSource(path: "bl_regular.yml", text: """
-                title: Regular calls
-                name: B-1
-                baseline:
-                    type: regularity
-                    rules: [api]
-                    group-by: [ip_address]
-                    timespan: \(timespan)
-                    repetitions: \(repetitions)
-                    max-variation: \(variation)
-                    min-interval: \(minInterval)
-                \(extra)
-                level: medium
-                """),
+            RuleSource(path: "base.yml", text: "title: \(action)\nname: \(name)\ndetection: {sel: {action: \(action)}, condition: sel}\nlevel: low\n"),
+            RuleSource(path: "bl_rule.yml", text: baseline),
         ])
         #expect(result.errors.isEmpty, "\(result.errors)")
         return result.ruleSet
+    }
+
+    /// A detection on `action: API_REQUEST` and a regularity baseline over it, per address.
+    static func rules(repetitions: Int = 5, variation: String = "0.1", minInterval: String = "2s", timespan: String = "1m") throws -> RuleSet {
+        load(action: "API_REQUEST", name: "api", baseline: """
+            title: Regular calls
+            name: B-1
+            baseline:
+                type: regularity
+                rules: [api]
+                group-by: [ip_address]
+                timespan: \(timespan)
+                repetitions: \(repetitions)
+                max-variation: \(variation)
+                min-interval: \(minInterval)
+            level: medium
+            """)
     }
 
     /// API requests from `ip` at the given times (seconds).
@@ -124,23 +122,18 @@ struct BaselineTests {
 
     /// A login detection and a first_seen baseline of addresses per user.
     static func firstSeenRules(learning: String = "1d", timespan: String = "1h") throws -> RuleSet {
-        let result = RuleLoader.load([
-            RuleSource(path: "base.yml", text: "title: Login\nname: login\ndetection: {sel: {action: LOGIN_SUCCESS}, condition: sel}\nlevel: low\n"),
-            RuleSource(path: "bl_new_address.yml", text: """
-                title: Login from a new address
-                name: B-2
-                baseline:
-                    type: first_seen
-                    rules: [login]
-                    group-by: [username]
-                    field: ip_address
-                    learning: \(learning)
-                    timespan: \(timespan)
-                level: low
-                """),
-        ])
-        #expect(result.errors.isEmpty, "\(result.errors)")
-        return result.ruleSet
+        load(action: "LOGIN_SUCCESS", name: "login", baseline: """
+            title: Login from a new address
+            name: B-2
+            baseline:
+                type: first_seen
+                rules: [login]
+                group-by: [username]
+                field: ip_address
+                learning: \(learning)
+                timespan: \(timespan)
+            level: low
+            """)
     }
 
     static func login(_ rules: RuleSet, hours: Double, user: String = "alice", ip: String, line: Int64) -> EventRecord {
@@ -201,25 +194,20 @@ struct BaselineTests {
     /// An API-request detection and a rate baseline per address: hourly buckets, 4 of history,
     /// 3 needed, 3 MADs, at least 5 events.
     static func rateRules() throws -> RuleSet {
-        let result = RuleLoader.load([
-            RuleSource(path: "base.yml", text: "title: API\nname: api\ndetection: {sel: {action: API_REQUEST}, condition: sel}\nlevel: low\n"),
-            RuleSource(path: "bl_rate.yml", text: """
-                title: API use above its baseline
-                name: B-3
-                baseline:
-                    type: rate
-                    rules: [api]
-                    group-by: [ip_address]
-                    timespan: 1h
-                    history: 4
-                    min-history: 3
-                    deviations: 3
-                    min-count: 5
-                level: medium
-                """),
-        ])
-        #expect(result.errors.isEmpty, "\(result.errors)")
-        return result.ruleSet
+        load(action: "API_REQUEST", name: "api", baseline: """
+            title: API use above its baseline
+            name: B-3
+            baseline:
+                type: rate
+                rules: [api]
+                group-by: [ip_address]
+                timespan: 1h
+                history: 4
+                min-history: 3
+                deviations: 3
+                min-count: 5
+            level: medium
+            """)
     }
 
     /// `counts[h]` API requests in hour `h`, a minute apart from the hour's start.

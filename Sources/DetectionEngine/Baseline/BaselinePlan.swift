@@ -61,7 +61,7 @@ struct BaselinePlan: Sendable {
     }
 
     /// A rate over the baseline, in words: the count, the threshold and how it was made.
-    static func explainRate(_ state: RateHistory, span: Int64, history: Int, deviations: Double) -> String {
+    static func explainRate(_ state: RateHistory, span: Int64, deviations: Double) -> String {
         let madUsed = max(state.mad, 1)
         let above = (Double(state.count) - state.median) / madUsed
         return "\(state.count) events in the \(Timespan.text(microseconds: span)) from \(Timestamp(microseconds: state.bucket * span).iso8601)Z; "
