@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App", "Simulation",
+                "App", "Simulation", "HostSensors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

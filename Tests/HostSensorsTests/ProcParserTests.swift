@@ -89,7 +89,7 @@ struct ProcParserTests {
         } catch {
             #expect(error.path.hasSuffix("99999/stat"))
         }
-        #expect(Self.proc.processIDs() == [4242])
+        #expect(Self.proc.processIDs() == [1, 2, 77, 300, 4242, 9000, 9001])
     }
 
     @Test("the live /proc: this process's own stat and the socket tables parse")

@@ -47,8 +47,32 @@ public struct ProcFileSystem: Sendable {
         String(decoding: try read(relative, maxBytes: maxBytes), as: UTF8.self)
     }
 
-    /// The process ids present now (numeric entries of the root).
+    /// Where the symbolic link `relative` points (`4242/exe`, `4242/fd/3`), at most 4 KiB of it.
+    public func link(_ relative: String) throws(Failure) -> String {
+        let path = root + "/" + relative
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let length = buffer.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        guard length >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        return String(decoding: buffer[0..<length], as: UTF8.self)
+    }
+
+    /// The names in the directory `relative` (`4242/fd`), without `.` and `..`.
+    public func entries(_ relative: String) throws(Failure) -> [String] {
+        let path = root + "/" + relative
+        guard let directory = opendir(path) else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The process ids present now (numeric entries of the root), ascending.
     public func processIDs() -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int32.init).sorted()
+        ((try? entries("")) ?? []).compactMap { name in name.first?.isNumber == true ? Int32(name) : nil }.sorted()
     }
 }

@@ -1,0 +1,38 @@
+/// Reads the four socket tables and names each socket's owner from the processes' socket inodes.
+/// A table may change while it is read: lines that do not parse are counted, never fatal.
+public struct SocketReader: Sendable {
+    /// One reading.
+    public struct Result: Sendable {
+        public var sockets: [HostSocket]
+        /// Lines that did not parse.
+        public var rejected = 0
+        /// Tables that could not be read (IPv6 disabled, a fixture without one).
+        public var missingTables: [String] = []
+    }
+
+    public let proc: ProcFileSystem
+
+    public init(proc: ProcFileSystem) {
+        self.proc = proc
+    }
+
+    /// The sockets now, their owners among `processes`.
+    public func read(owners processes: [HostProcess]) -> Result {
+        var owners: [UInt64: (pid: Int32, name: String)] = [:]
+        for process in processes {
+            for inode in process.socketInodes where owners[inode] == nil { owners[inode] = (process.pid, process.name) }
+        }
+        var result = Result(sockets: [])
+        for (table, transport) in [("tcp", SocketEntry.Transport.tcp), ("tcp6", .tcp), ("udp", .udp), ("udp6", .udp)] {
+            // Socket tables can be large on a busy server: up to 64 MiB each.
+            guard let text = try? proc.text("net/" + table, maxBytes: 64 << 20) else {
+                result.missingTables.append(table)
+                continue
+            }
+            for entry in SocketEntry.parseTable(text, transport: transport, rejected: &result.rejected) {
+                result.sockets.append(HostSocket(entry, proto: table, owner: entry.inode == 0 ? nil : owners[entry.inode]))
+            }
+        }
+        return result
+    }
+}
