@@ -60,8 +60,9 @@ let package = Package(
         // zlib, for reading gzip-compressed logs.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Host monitoring: /proc readers and parsers (system, processes, sockets), read through a
-        // root that tests point at fixture trees.
-        .target(name: "HostSensors", dependencies: ["SecurityModel"]),
+        // root that tests point at fixture trees; the process connector; the sensors as a
+        // pipeline source whose events carry Sigma's field names.
+        .target(name: "HostSensors", dependencies: ["SecurityModel", "EventPipeline"]),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,

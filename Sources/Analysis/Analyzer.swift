@@ -198,9 +198,8 @@ public struct Analyzer: Sendable {
     // MARK: -
 
     private func makeDecoder(_ format: LogFormat) -> LineDecoder {
-        // Syslog lines switch between the sshd and syslog streams per line: give them both sets.
-        let streams = format == .syslog ? [LogSource.sshd, .syslog] : [format.logSource]
-        let names = streams.reduce(into: Set<String>()) { $0.formUnion(rules.fieldNames(for: $1)) }
+        // Syslog and host lines switch streams per line: give them every stream's fields.
+        let names = format.logSources.reduce(into: Set<String>()) { $0.formUnion(rules.fieldNames(for: $1)) }
         return LineDecoder(format: format, fields: rules.fields, only: names, keepRawLine: keepRaw, referenceTime: options.referenceTime)
     }
 

@@ -53,6 +53,9 @@ public struct HostSnapshotter: Sendable {
         self.sockets = SocketReader(proc: proc)
     }
 
+    /// Reads the system alone (processes and sockets are not read).
+    public mutating func takeSystem() -> SystemSample { system.sample() }
+
     /// Reads everything now.
     public mutating func take() -> HostSnapshot {
         let sample = system.sample()

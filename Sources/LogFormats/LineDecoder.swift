@@ -10,6 +10,9 @@ public struct LineDecoder: Sendable {
     private let logSource: LogSource
     private let keepRawLine: Bool
     private var json: JSONLineScanner?
+    /// Host lines: a second scanner that reads only `category`, into a record of one slot.
+    private var category: JSONLineScanner?
+    private var categoryRecord = EventRecord(slotCount: 1)
     private let access: AccessLogDecoder?
     private let syslog: SyslogDecoder?
     /// Lines longer than this are rejected without being decoded.
@@ -24,7 +27,8 @@ public struct LineDecoder: Sendable {
         self.format = format
         self.logSource = format.logSource
         self.keepRawLine = keepRawLine
-        json = (format == .activity || format == .json) ? JSONLineScanner(fields: fields, only: only) : nil
+        json = (format == .activity || format == .json || format == .host) ? JSONLineScanner(fields: fields, only: only) : nil
+        category = format == .host ? JSONLineScanner(fields: FieldTable(["category"])) : nil
         access = format == .access ? AccessLogDecoder(fields: fields) : nil
         syslog = format == .syslog ? SyslogDecoder(fields: fields, referenceTime: referenceTime) : nil
     }
@@ -48,6 +52,15 @@ public struct LineDecoder: Sendable {
         switch format {
         case .activity, .json:
             do { try json!.scan(line, into: &record) } catch { throw LineRejection(error.reason) }
+        case .host:
+            do { try json!.scan(line, into: &record) } catch { throw LineRejection(error.reason) }
+            categoryRecord.reset()
+            do { try category!.scan(line, into: &categoryRecord) } catch { throw LineRejection(error.reason) }
+            guard case .string(let name)? = categoryRecord[0], let stream = LogSource.hostStreams[name] else {
+                let found = categoryRecord[0].map { "'\($0)'" } ?? "none"
+                throw LineRejection("host line has category \(found); expected one of \(LogSource.hostStreams.keys.sorted().joined(separator: ", "))")
+            }
+            if record.logSource != stream { record.logSource = stream }
         case .access: try access!.decode(line, into: &record)
         case .syslog: try syslog!.decode(line, into: &record)
         }

@@ -69,4 +69,18 @@ public struct LogSource: Hashable, Sendable, CustomStringConvertible {
     public static let syslog = LogSource(product: "linux", service: "syslog")
     /// Generic JSON lines: no attributes, so only rules without a logsource (or with an empty one) apply.
     public static let json = LogSource()
+
+    /// A process started on a monitored host (Sigma's `process_creation`, `product: linux`).
+    public static let processCreation = LogSource(category: "process_creation", product: "linux")
+    /// A connection a monitored host opened or accepted (Sigma's `network_connection`).
+    public static let networkConnection = LogSource(category: "network_connection", product: "linux")
+    /// A socket that started listening on a monitored host (SecMon's own category).
+    public static let networkListen = LogSource(category: "network_listen", product: "linux")
+    /// A system sample of a monitored host: CPU, memory, disk (SecMon's own category).
+    public static let hostMetrics = LogSource(category: "host_metrics", product: "linux")
+    /// The host sensors' streams by category: what a host log line's `category` selects.
+    public static let hostStreams: [String: LogSource] = [
+        "process_creation": processCreation, "network_connection": networkConnection,
+        "network_listen": networkListen, "host_metrics": hostMetrics,
+    ]
 }

@@ -24,7 +24,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = UnsafeBufferPointer(start: data + 1, count: size - 1)
     switch data[0] % 6 {
     case 0, 1, 2, 3:
-        let format = LogFormat.allCases[Int(data[0] % 4)]
+        let format = LogFormat.allCases[Int(data[0]) % LogFormat.allCases.count]
         var decoder = LineDecoder(format: format, fields: fields, keepRawLine: true, referenceTime: reference)
         var record = EventRecord(slotCount: fields.count)
         do {

@@ -29,7 +29,9 @@ public struct ProcessReader: Sendable {
     /// Reads `pid`. Parts that cannot be read (another user's `exe` or `fd` without privilege)
     /// are left empty and the process counted once in `unreadable`; zombies and kernel threads
     /// have no such parts to read.
-    public func read(_ pid: Int32, unreadable: inout Int) -> Outcome {
+    /// - Parameter sockets: list the `fd` links for the process's sockets (skipped when only its
+    ///   identity and command line are wanted, as for the parent of a new process).
+    public func read(_ pid: Int32, sockets: Bool = true, unreadable: inout Int) -> Outcome {
         let base = String(pid)
         guard let statText = try? proc.text(base + "/stat", maxBytes: 4096) else { return .vanished }
         guard let stat = ProcessStat(statText) else { return .malformed("\(proc.root)/\(base)/stat: not a stat line") }
@@ -65,7 +67,9 @@ public struct ProcessReader: Sendable {
                 partial = true
             }
             directory = try? proc.link(base + "/cwd")
-            if let descriptors = try? proc.entries(base + "/fd") {
+            if !sockets {
+                // Not asked for.
+            } else if let descriptors = try? proc.entries(base + "/fd") {
                 for descriptor in descriptors {
                     // "socket:[5713595]"; a descriptor closed since the listing is simply gone.
                     guard let link = try? proc.link(base + "/fd/" + descriptor) else { partial = true; continue }
