@@ -118,7 +118,7 @@ let package = Package(
         // (scripts/fuzz.sh); built normally, it replays inputs given as arguments.
         .executableTarget(name: "secmon-fuzz", dependencies: ["LogFormats", "DetectionEngine", "SecurityModel"]),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
-        .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel"], exclude: ["Fixtures"]),
+        .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "SecurityModel"]),

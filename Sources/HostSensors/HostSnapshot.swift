@@ -59,8 +59,9 @@ public struct HostSnapshotter: Sendable {
     /// Reads everything now.
     public mutating func take() -> HostSnapshot {
         let sample = system.sample()
+        let tables = sockets.readTables()
         let processSample = processes.sample()
-        let socketResult = sockets.read(owners: processSample.processes)
+        let socketResult = sockets.resolve(tables, owners: processSample.processes)
         var counts = HostSnapshot.Counts()
         counts.vanishedProcesses = processSample.vanished
         counts.unreadable = processSample.unreadable

@@ -18,20 +18,38 @@ public struct SocketReader: Sendable {
 
     /// The sockets now, their owners among `processes`.
     public func read(owners processes: [HostProcess]) -> Result {
+        resolve(readTables(), owners: processes)
+    }
+
+    /// The tables' entries, owners not yet known. Read them before the processes: a socket
+    /// opened in between is then in a process's descriptors when those are read, and gets its
+    /// owner (read the other way round, it would be listed without one).
+    public func readTables() -> (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String]) {
+        var entries: [(entry: SocketEntry, table: String)] = []
+        var rejected = 0
+        var missing: [String] = []
+        for (table, transport) in [("tcp", SocketEntry.Transport.tcp), ("tcp6", .tcp), ("udp", .udp), ("udp6", .udp)] {
+            // Socket tables can be large on a busy server: up to 64 MiB each.
+            guard let text = try? proc.text("net/" + table, maxBytes: 64 << 20) else {
+                missing.append(table)
+                continue
+            }
+            for entry in SocketEntry.parseTable(text, transport: transport, rejected: &rejected) { entries.append((entry, table)) }
+        }
+        return (entries, rejected, missing)
+    }
+
+    /// The entries with their owners among `processes` (through the processes' socket inodes).
+    public func resolve(_ tables: (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String]),
+                        owners processes: [HostProcess]) -> Result {
         var owners: [UInt64: (pid: Int32, name: String)] = [:]
         for process in processes {
             for inode in process.socketInodes where owners[inode] == nil { owners[inode] = (process.pid, process.name) }
         }
-        var result = Result(sockets: [])
-        for (table, transport) in [("tcp", SocketEntry.Transport.tcp), ("tcp6", .tcp), ("udp", .udp), ("udp6", .udp)] {
-            // Socket tables can be large on a busy server: up to 64 MiB each.
-            guard let text = try? proc.text("net/" + table, maxBytes: 64 << 20) else {
-                result.missingTables.append(table)
-                continue
-            }
-            for entry in SocketEntry.parseTable(text, transport: transport, rejected: &result.rejected) {
-                result.sockets.append(HostSocket(entry, proto: table, owner: entry.inode == 0 ? nil : owners[entry.inode]))
-            }
+        var result = Result(sockets: [], rejected: tables.rejected, missingTables: tables.missingTables)
+        result.sockets.reserveCapacity(tables.entries.count)
+        for (entry, table) in tables.entries {
+            result.sockets.append(HostSocket(entry, proto: table, owner: entry.inode == 0 ? nil : owners[entry.inode]))
         }
         return result
     }

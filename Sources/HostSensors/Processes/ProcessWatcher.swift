@@ -71,8 +71,10 @@ public final class ProcessWatcher: Sendable {
         let mode: Mode = connector == nil ? .polling : .connector
         counters.withLock { $0.mode = mode; $0.fallbackReason = reason }
         let opened = connector
+        // What runs now is known before start() returns: a process started after it is new.
+        let running = connector == nil ? Set(proc.processIDs()) : []
         let thread = Thread { [self] in
-            if let connector = opened { watch(connector) } else { poll() }
+            if let connector = opened { watch(connector) } else { poll(known: running) }
             done.store(true, ordering: .sequentiallyConsistent)
             finished.withLock { $0.take() }?.resume()
         }
@@ -110,8 +112,8 @@ public final class ProcessWatcher: Sendable {
         }
     }
 
-    private func poll() {
-        var known = Set(proc.processIDs())
+    private func poll(known running: Set<Int32>) {
+        var known = running
         while !stopping.load(ordering: .relaxed) {
             // Sleep in short steps so that stop() is answered quickly.
             let deadline = ContinuousClock.now + pollInterval
