@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),

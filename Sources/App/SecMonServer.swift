@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import HostSensors
 import Logging
 import SecurityModel
 import ServiceLifecycle
@@ -10,6 +11,17 @@ import Vapor
 /// Entry points for the `secmon` command, which does not import Vapor itself (its `Option` and
 /// `Flag` clash with swift-argument-parser's).
 public enum SecMonServer {
+    /// The host sensors' line of the start-up message: how process starts are seen, how often the
+    /// rest is read, and where the events go.
+    static func describeHostSensors(_ config: SecMonConfig) -> String {
+        guard let host = config.hostSensors else { return "off" }
+        let seconds = Double(host.networkInterval.components.seconds) + Double(host.networkInterval.components.attoseconds) / 1e18
+        let (mode, reason) = ProcessWatcher.availableMode(useConnector: host.useConnector)
+        let starts = mode == .connector ? "process starts through the process connector"
+            : "process starts by polling /proc (\(reason ?? "the connector is unavailable"); short-lived processes are missed)"
+        return "\(starts), readings every \(seconds.formatted()) s, events in \(absolute(config.hostLogPath))"
+    }
+
     /// Starts the web server and blocks until it is stopped (SIGINT or SIGTERM), then flushes the log.
     public static func serve(_ config: SecMonConfig, logLevel: Logger.Level) async throws {
         let app = try await makeApplication(logLevel: logLevel)
@@ -21,6 +33,7 @@ public enum SecMonServer {
                   log in at:     \(config.loginURL)
                   activity log:  \(absolute(config.logPath)) (flush: \(config.flushPolicy))
                   database:      \(describe(config.database))
+                  host sensors:  \(describeHostSensors(config))
 
                 """)
             // One service group runs the pipeline and the HTTP server, and on SIGINT or SIGTERM

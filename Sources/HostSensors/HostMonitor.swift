@@ -105,6 +105,7 @@ public final class HostMonitor: EventSource, Sendable {
         var nextSystem = clock.now
         var nextNetwork = clock.now
         var latest: HostSnapshot?
+        let ownPID = getpid()
         while !Task.isCancelled {
             let now = clock.now
             if now >= nextSystem || now >= nextNetwork {
@@ -130,7 +131,8 @@ public final class HostMonitor: EventSource, Sendable {
                         events.append(HostEvents.connection(socket, owner: socket.pid.flatMap { owners[$0] }, initiated: initiated,
                                                             hostname: configuration.hostname, time: stamp))
                     }
-                    for socket in changes.listeners where socket.proto.hasPrefix("tcp") {
+                    // SecMon's own listeners (its web server starting after the first reading) are not news.
+                    for socket in changes.listeners where socket.proto.hasPrefix("tcp") && socket.pid != ownPID {
                         events.append(HostEvents.listening(socket, owner: socket.pid.flatMap { owners[$0] }, hostname: configuration.hostname, time: stamp))
                     }
                     nextNetwork = now + configuration.networkInterval

@@ -1,4 +1,5 @@
 import App
+import HostSensors
 import ArgumentParser
 import EventPipeline
 import Foundation
@@ -57,6 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Automatic responses (the rules' response policies) only record what they would have done. [env: SECMON_RESPONSE_DRY_RUN=1]"))
     var responseDryRun = false
 
+    @Option(name: .long, help: ArgumentHelp("Watch this host's system, processes and network: on or off. [env: SECMON_HOST_SENSORS] (default: on)", valueName: "on|off"))
+    var hostSensors: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between the host sensors' readings of the system, processes and sockets. [env: SECMON_HOST_INTERVAL] (default: 5)", valueName: "seconds"))
+    var hostInterval: Double?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -106,6 +113,22 @@ struct ServeCommand: AsyncParsableCommand {
             guard let value = Int(text), value >= 0 else { throw CommandLineError("--idle-timeout must be a whole number of seconds, 0 or more, not '\(text)'") }
             config.idleTimeoutSeconds = value == 0 ? nil : value
         }
+        let sensors = (hostSensors ?? env["SECMON_HOST_SENSORS"] ?? "on").lowercased()
+        guard ["on", "off", "1", "0", "true", "false"].contains(sensors) else {
+            throw CommandLineError("--host-sensors must be on or off, not '\(sensors)'")
+        }
+        if ["on", "1", "true"].contains(sensors) {
+            var host = HostMonitor.Configuration()
+            if let text = hostInterval.map({ String($0) }) ?? env["SECMON_HOST_INTERVAL"] {
+                guard let seconds = Double(text), seconds.isFinite, seconds >= 1, seconds <= 3600 else {
+                    throw CommandLineError("--host-interval must be between 1 and 3600 seconds, not '\(text)'")
+                }
+                host.systemInterval = .milliseconds(Int64(seconds * 1000))
+                host.networkInterval = .milliseconds(Int64(seconds * 1000))
+            }
+            config.hostSensors = host
+        }
+        if let path = env["SECMON_HOST_LOG"], !path.isEmpty { config.hostLogPath = path }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         config.responseDryRun = responseDryRun || ["1", "true", "yes"].contains(env["SECMON_RESPONSE_DRY_RUN"]?.lowercased() ?? "")
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

@@ -1,6 +1,7 @@
 import DetectionEngine
 import EventPipeline
 import Foundation
+import HostSensors
 import SecurityModel
 
 /// Everything `secmon serve` (and the tests) can configure. One value, passed to `configure(_:_:)`.
@@ -114,6 +115,13 @@ public struct SecMonConfig: Sendable {
     /// Most bytes of `events` rows waiting while the database is slow or failing; beyond it the
     /// oldest are dropped and counted (the activity log still has them).
     public var eventQueueBytes = 64 << 20
+    /// The host sensors (system, processes, network) and how often they read; `nil` turns them
+    /// off. `secmon serve` turns them on (`--host-sensors off` turns them off).
+    public var hostSensors: HostMonitor.Configuration? = nil
+    /// Where the host sensors' events are written, one JSON line each (`secmon analyze --format host`).
+    public var hostLogPath = "logs/host.log"
+    /// How long host metrics and host events are kept, in days.
+    public var hostRetentionDays = 7
 
     public init() {}
 

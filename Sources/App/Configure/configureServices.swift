@@ -1,6 +1,9 @@
 import DetectionEngine
 import EventPipeline
 import Foundation
+import HostSensors
+import LogFormats
+import ServiceLifecycle
 import SecurityModel
 import SQLKit
 import Synchronization
@@ -82,6 +85,34 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         guard let sql = database() else { return }
         try await EventStore(database: sql).insert(batch)
     }
+    // The host sensors: their events go to detection, to logs/host.log and to `host_events`.
+    var host: HostSensorService?
+    var hostServices: [any Service] = []
+    if let hostConfiguration = config.hostSensors {
+        let hostLog = try openLog(config.hostLogPath, purpose: "the host log", option: "SECMON_HOST_LOG")
+        let encoder = HostEventEncoder()
+        let hostLines = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.2, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
+                                                      logger: app.logger) { batch in
+            var bytes: [UInt8] = []
+            for event in batch { bytes += encoder.encode(event) }
+            try await hostLog.append(bytes)
+        }
+        let hostRows = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.5, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
+                                                     logger: app.logger) { batch in
+            guard let sql = database() else { return }
+            try await HostEventStore(database: sql).insert(batch)
+        }
+        // Without live detection the events are still logged and stored (the intake refuses them, counted).
+        let service = HostSensorService(
+            configuration: hostConfiguration, intake: intake ?? EventIntake(budgetBytes: 0), retentionDays: config.hostRetentionDays,
+            metrics: { database().map { HostMetricStore(database: $0) } }, events: { database().map { HostEventStore(database: $0) } },
+            onEvent: { event in
+                hostLines.submit(event)
+                hostRows.submit(event)
+            }, logger: app.logger)
+        host = service
+        hostServices = [hostLines, hostRows, service]
+    }
     let auditor = Auditor(database: database, logger: app.logger)
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit,
                                 reserved: config.passwordReservedSlots)
@@ -89,14 +120,14 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
         rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
         responses: responses,
-        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live, switches], logger: app.logger
+        others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live, switches] + hostServices, logger: app.logger
     )
     // Blocks and rate limits in force apply from the first request.
     await runtime.responses.reload()
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches,
+        switches: switches, host: host,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)
@@ -139,12 +170,16 @@ func loadLiveRules(_ app: Application, _ config: SecMonConfig) throws -> (ruleSe
 }
 
 func openActivityLog(_ config: SecMonConfig) throws -> AppendOnlyLogFile {
-    let directory = (config.logPath as NSString).deletingLastPathComponent
-    // 0750: the log's group (a log shipper) may read it, as the file's own 0640 allows.
-    try ensureDirectory(directory.isEmpty ? "." : directory, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)",
-                        permissions: 0o750)
+    try openLog(config.logPath, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)", policy: config.flushPolicy)
+}
+
+/// Opens an append-only log, creating its directory (0750: the log's group, a log shipper, may
+/// read it, as the file's own 0640 allows).
+func openLog(_ path: String, purpose: String, option: String, policy: FlushPolicy = .default) throws -> AppendOnlyLogFile {
+    let directory = (path as NSString).deletingLastPathComponent
+    try ensureDirectory(directory.isEmpty ? "." : directory, purpose: purpose, option: option, permissions: 0o750)
     do {
-        return try AppendOnlyLogFile(path: config.logPath, policy: config.flushPolicy)
+        return try AppendOnlyLogFile(path: path, policy: policy)
     } catch let error as PipelineError {
         throw StartupError(error.message)
     }

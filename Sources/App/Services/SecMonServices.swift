@@ -20,6 +20,8 @@ public final class SecMonServices: Sendable {
     public let live: LiveFeed
     /// Rules turned off by an administrator.
     public let switches: RuleSwitches
+    /// The host sensors, when they run.
+    let host: HostSensorService?
     /// Login throttling and device cookies.
     let loginGuard: LoginGuard
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
@@ -28,7 +30,8 @@ public final class SecMonServices: Sendable {
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         switches: RuleSwitches, auditor: Auditor, cursors: CursorCodec) {
+         switches: RuleSwitches, host: HostSensorService? = nil, auditor: Auditor, cursors: CursorCodec) {
+        self.host = host
         self.switches = switches
         self.live = live
         self.auditor = auditor

@@ -58,6 +58,17 @@ public final class ProcessWatcher: Sendable {
 
     public var statistics: Statistics { counters.withLock { $0 } }
 
+    /// How a watcher would see starts here, and why not through the connector (for start-up messages).
+    public static func availableMode(useConnector: Bool = true) -> (mode: Mode, reason: String?) {
+        guard useConnector else { return (.polling, "polling was asked for") }
+        do {
+            _ = try ProcessConnector.open()
+            return (.connector, nil)
+        } catch {
+            return (.polling, error.description)
+        }
+    }
+
     /// Starts watching on a thread of its own and returns how (the connector, or polling and why).
     @discardableResult
     public func start() -> Mode {
