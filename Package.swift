@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

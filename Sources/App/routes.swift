@@ -14,6 +14,8 @@ public func routes(_ app: Application) throws {
     PlaybooksController().register(app)
     TokensController().register(app)
     IncidentsAPI().register(app)
+    HostController().register(app)
+    HostAPI().register(app)
     ReadAPI().register(app)
     ResponseController().register(app)
     ResponseAPI().register(app)

@@ -46,6 +46,11 @@ struct RoleMatrixTests {
         "GET /api/v1/response-policies": .role(.analyst), "GET /live": .role(.viewer), "GET /dashboard/panels": .role(.viewer),
         "GET /rules": .role(.viewer), "POST /rules/:rule/enabled": .role(.admin), "POST /rules/:rule/test": .role(.analyst), "POST /api/v1/response-policies/:rule": .role(.admin),
         "GET /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks": .role(.analyst), "POST /api/v1/blocks/:id/undo": .role(.analyst),
+        // Host monitoring: the system for everyone; processes, sockets and host events (command
+        // lines and peers can hold secrets) for analysts.
+        "GET /host": .role(.viewer), "GET /host/processes": .role(.analyst), "GET /host/network": .role(.analyst),
+        "GET /api/v1/host/system": .role(.viewer), "GET /api/v1/host/metrics": .role(.viewer),
+        "GET /api/v1/host/processes": .role(.analyst), "GET /api/v1/host/sockets": .role(.analyst), "GET /api/v1/host/events": .role(.analyst),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -82,7 +87,9 @@ struct RoleMatrixTests {
 
     @Test("every route has the expected policy, and every role gets exactly what the policy says", arguments: TestDatabase.all)
     func matrix(db: TestDatabase) async throws {
-        try await SecMonHarness.with(db) { h in
+        // With the host sensors running, so that their routes answer as in `secmon serve`.
+        try await SecMonHarness.with(db, adjust: { $0.hostSensors = HostSensorsSupport.configuration() }) { h in
+            try await HostSensorsSupport.waitForFirstReading(h)
             let routes = h.app.routes.all
             #expect(routes.count == Self.expected.count, "routes in the app: \(routes.map(Self.key))")
             let target = try await h.app.secmon.users(on: h.app.db)

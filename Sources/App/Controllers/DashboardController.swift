@@ -20,7 +20,7 @@ struct DashboardController {
             ? PipelinePanel(request.secmon.runtime.health, detailed: principal.role.includes(.admin)) : nil
         return try await request.view.render("dashboard", DashboardContext(
             user: LayoutUser(principal), recent: recent, pipeline: pipeline, panels: try await Self.panels(request),
-            version: SecMonVersion.current
+            host: HostPanel(request.secmon.host), version: SecMonVersion.current
         ))
     }
 

@@ -43,11 +43,11 @@ public struct HostEventStore: Sendable {
         try await insert.run()
     }
 
-    /// Newest first, at most `limit`; only `category` when given, only these `ids` when given.
-    public func recent(category: String? = nil, ids: [String]? = nil, before: Timestamp? = nil, limit: Int = 100) async throws -> [Row] {
+    /// Newest first, at most `limit`; only these `categories` and `ids` when given.
+    public func recent(categories: [String]? = nil, ids: [String]? = nil, before: Timestamp? = nil, limit: Int = 100) async throws -> [Row] {
         if let ids, ids.isEmpty { return [] }
         var query = database.select().columns(Self.columns.map { SQLColumn($0) }).from(Self.table)
-        if let category { query = query.where("category", .equal, SQLBind(category)) }
+        if let categories { query = query.where("category", .in, SQLBind.group(categories)) }
         if let ids { query = query.where("id", .in, SQLBind.group(Array(ids.prefix(1000)))) }
         if let before { query = query.where("ts", .lessThan, SQLBind(before.microseconds)) }
         let rows = try await query.orderBy("ts", .descending).orderBy("id", .descending).limit(max(1, min(limit, 1000))).all()

@@ -52,6 +52,11 @@ public struct HostMetricStore: Sendable {
     /// deletes rows older than `retentionSeconds`.
     public func maintain(now: Timestamp, retentionSeconds: Int64) async throws -> Maintenance {
         var result = Maintenance()
+        // Expired rows first: they are not worth merging.
+        let expiry = now.microseconds - retentionSeconds * 1_000_000
+        result.deleted = try await database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table)
+            .where("ts", .lessThan, SQLBind(expiry)).first()?.decode(column: "n", as: Int.self) ?? 0
+        if result.deleted > 0 { try await database.delete(from: Self.table).where("ts", .lessThan, SQLBind(expiry)).run() }
         let span = Int64(Self.mergedSeconds) * 1_000_000
         let cutoff = (now.microseconds - Self.minuteRowsSeconds * 1_000_000)
         let boundary = cutoff - ((cutoff % span) + span) % span
@@ -70,10 +75,6 @@ public struct HostMetricStore: Sendable {
                 result.created += 1
             }
         }
-        let expiry = now.microseconds - retentionSeconds * 1_000_000
-        result.deleted = try await database.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table)
-            .where("ts", .lessThan, SQLBind(expiry)).first()?.decode(column: "n", as: Int.self) ?? 0
-        if result.deleted > 0 { try await database.delete(from: Self.table).where("ts", .lessThan, SQLBind(expiry)).run() }
         return result
     }
 }

@@ -15,7 +15,38 @@ struct DashboardContext: Encodable {
     var pipeline: PipelinePanel?
     /// The live panels (also served alone at `/dashboard/panels`).
     var panels: DashboardPanels
+    /// This host at a glance (when the host sensors run).
+    var host: HostPanel?
     var version: String
+}
+
+/// The dashboard's host card: the latest reading's headline numbers.
+struct HostPanel: Encodable {
+    struct Gauge: Encodable { var label: String; var value: String; var width: Int; var tone: String }
+    var hostname: String
+    var gauges: [Gauge]
+    var detail: String
+    var mode: String
+
+    init?(_ host: HostSensorService?) {
+        guard let host, let snapshot = host.monitor.latest else { return nil }
+        let sample = snapshot.system
+        func gauge(_ label: String, _ value: Double?, warn: Double, bad: Double) -> Gauge {
+            let number = value ?? 0
+            return Gauge(label: label, value: value.map(HostViews.percent) ?? "–", width: Int(number.rounded()).clamped(0, 100),
+                         tone: number >= bad ? "bad" : number >= warn ? "warn" : "ok")
+        }
+        hostname = sample.hostname
+        gauges = [
+            gauge("CPU", sample.cpuPercent, warn: 75, bad: 90),
+            gauge("Memory", sample.memoryPercent, warn: 85, bad: 95),
+            gauge("Fullest disk", sample.disks.map(\.usedPercent).max(), warn: 75, bad: 90),
+        ]
+        let listening = snapshot.sockets.filter { $0.state == "LISTEN" }.count
+        detail = "load \(sample.load.map { String(format: "%.2f", $0.one) } ?? "–") · \(sample.processCount) processes · \(listening) listening TCP ports · up \(HostViews.duration(sample.uptimeSeconds))"
+        let statistics = host.monitor.statistics
+        mode = statistics.processes.mode == .connector ? "process starts through the process connector" : "process starts by polling /proc"
+    }
 }
 
 /// The dashboard's detection pipeline card: whether anything was lost, and how fast alerts land.

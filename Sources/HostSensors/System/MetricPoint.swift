@@ -18,6 +18,12 @@ public struct MetricPoint: Sendable, Codable, Equatable {
     public var sentBytesPerSecond: Double
     public var processes: Double
 
+    enum CodingKeys: String, CodingKey {
+        case time, seconds, samples, processes, load1
+        case cpuPercent = "cpu_percent", cpuPeakPercent = "cpu_peak_percent", memoryPercent = "memory_percent", swapPercent = "swap_percent"
+        case diskPercent = "disk_percent", receivedBytesPerSecond = "received_bytes_per_second", sentBytesPerSecond = "sent_bytes_per_second"
+    }
+
     public init(time: Int64, seconds: Int, samples: Int, cpuPercent: Double, cpuPeakPercent: Double, memoryPercent: Double, swapPercent: Double,
                 diskPercent: Double, load1: Double, receivedBytesPerSecond: Double, sentBytesPerSecond: Double, processes: Double) {
         self.time = time

@@ -88,6 +88,18 @@ enum APIDocument {
         .init(method: .get, path: "/api/v1/response-policies", summary: "Each rule's automatic response", role: .analyst, response: "ResponsePolicyList"),
         .init(method: .post, path: "/api/v1/response-policies/{rule}", summary: "Set a rule's automatic response (version 0 for a rule without one)",
               role: .admin, body: "ResponsePolicyInput", response: "ResponsePolicy"),
+        .init(method: .get, path: "/api/v1/host/system", summary: "This host's latest reading (CPU, memory, disks, interfaces) and the sensors' counters",
+              role: .viewer, response: "HostSystem"),
+        .init(method: .get, path: "/api/v1/host/metrics", summary: "The metric history: a point per minute for a day, per 15 minutes before",
+              role: .viewer, query: [("range", "1h (default), 24h or 7d")], response: "HostMetrics"),
+        .init(method: .get, path: "/api/v1/host/processes", summary: "The processes of the latest reading", role: .analyst,
+              query: [("sort", "cpu (default), memory, pid, name, user or start"), ("q", "text in the name, command line, user or executable, or a pid"),
+                      ("limit", "1 to 5000 (default 50)")], response: "HostProcessList"),
+        .init(method: .get, path: "/api/v1/host/sockets", summary: "The sockets of the latest reading, with their owning processes", role: .analyst,
+              query: [("state", "all (default), listening or connected"), ("pid", "one process's"), ("q", "an address or port")], response: "HostSocketList"),
+        .init(method: .get, path: "/api/v1/host/events", summary: "The host sensors' events, newest first", role: .analyst,
+              query: [("category", "process_creation, network_connection, network_listen or host_metrics"), ("limit", "1 to 1000 (default 50)")],
+              response: "HostEventList"),
         .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
     ]
 
@@ -189,6 +201,56 @@ enum APIDocument {
             "token": .string(required: false, description: "the token itself: only in the answer to its creation"),
         ]),
         "TokenList": .object(properties: ["tokens": .array(items: ref("Token"))]),
+        "HostSystem": .object(properties: [
+            "system": .object(properties: [
+                "time": .integer(description: "microseconds since the epoch"), "hostname": .string,
+                "cpu_percent": .number(required: false, nullable: true), "core_percents": .array(items: .number(nullable: true)),
+                "memory_total_bytes": .integer, "memory_available_bytes": .integer, "swap_total_bytes": .integer, "swap_free_bytes": .integer,
+                "uptime_seconds": .number, "process_count": .integer,
+                "disks": .array(items: .object(properties: [
+                    "mount_point": .string, "device": .string, "file_system": .string, "total_bytes": .integer, "used_bytes": .integer, "available_bytes": .integer,
+                ])),
+                "interfaces": .array(items: .object(properties: [
+                    "name": .string, "received_bytes_per_second": .number, "sent_bytes_per_second": .number, "received_bytes": .integer,
+                    "sent_bytes": .integer, "errors": .integer,
+                ])),
+            ], additionalProperties: .init(true)),
+            "sensors": .object(properties: ["readings": .integer, "events": .integer, "refused": .integer, "cpu_seconds": .number, "running_seconds": .number],
+                               additionalProperties: .init(true)),
+        ]),
+        "HostMetrics": .object(properties: [
+            "computer": .string, "range": .string(allowedValues: "1h", "24h", "7d"),
+            "points": .array(items: .object(properties: [
+                "time": .integer(description: "start, microseconds since the epoch"), "seconds": .integer(description: "60, or 900 once merged"),
+                "samples": .integer, "cpu_percent": .number, "cpu_peak_percent": .number, "memory_percent": .number,
+                "swap_percent": .number, "disk_percent": .number, "load1": .number, "received_bytes_per_second": .number, "sent_bytes_per_second": .number,
+                "processes": .number,
+            ])),
+        ]),
+        "HostProcessList": .object(properties: [
+            "time": time, "total": .integer,
+            "processes": .array(items: .object(properties: [
+                "pid": .integer, "parent": .integer, "uid": .integer, "user": .string, "name": .string, "command_line": .string,
+                "command_line_truncated": .boolean, "executable": optionalString, "executable_deleted": .boolean, "current_directory": optionalString,
+                "state": .string, "cpu_percent": .number, "resident_bytes": .integer, "virtual_bytes": .integer,
+                "start_time": .integer(description: "microseconds since the epoch"), "threads": .integer, "socket_count": .integer, "kernel_thread": .boolean,
+            ])),
+        ]),
+        "HostSocketList": .object(properties: [
+            "time": time,
+            "sockets": .array(items: .object(properties: [
+                "protocol": .string(allowedValues: "tcp", "tcp6", "udp", "udp6"), "local_address": .string, "local_port": .integer,
+                "remote_address": .string, "remote_port": .integer, "state": .string, "uid": .integer, "inode": .integer,
+                "pid": .integer(required: false, nullable: true), "process": optionalString,
+            ])),
+        ]),
+        "HostEventList": .object(properties: [
+            "events": .array(items: .object(properties: [
+                "id": .string, "time": time, "category": .string(allowedValues: "process_creation", "network_connection", "network_listen", "host_metrics"),
+                "computer": .string, "image": optionalString, "pid": .integer(required: false, nullable: true), "user": optionalString, "summary": .string,
+                "fields": .object(description: "the event's fields under Sigma's names, as in logs/host.log", additionalProperties: .init(true)),
+            ])),
+        ]),
         "TokenInput": .object(properties: [
             "name": .string(maxLength: 64), "role": .string(allowedValues: "viewer", "analyst", "admin"),
             "days": .integer(required: false, maximum: (366, exclusive: false), minimum: (1, exclusive: false)),
