@@ -135,12 +135,13 @@ public final class HostMonitor: EventSource, Sendable {
                     for socket in changes.listeners where socket.proto.hasPrefix("tcp") && socket.pid != ownPID {
                         events.append(HostEvents.listening(socket, owner: socket.pid.flatMap { owners[$0] }, hostname: configuration.hostname, time: stamp))
                     }
-                    nextNetwork = now + configuration.networkInterval
+                    // Counted from the reading's end: a slow reading is never followed by another at once.
+                    nextNetwork = clock.now + configuration.networkInterval
                 }
                 if now >= nextSystem {
                     events.append(HostEvents.metrics(snapshot.system, time: stamp))
                     onSample(snapshot.system)
-                    nextSystem = now + configuration.systemInterval
+                    nextSystem = clock.now + configuration.systemInterval
                 }
                 for index in events.indices { submit(&events[index], into: intake) }
                 latest = snapshot

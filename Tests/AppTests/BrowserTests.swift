@@ -48,6 +48,48 @@ struct BrowserTests {
         }
     }
 
+    @Test("an analyst follows the host: system monitor (updated by its script), processes as a tree, network", arguments: TestDatabase.all)
+    func hostPages(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db, adjust: { $0.hostSensors = HostSensorsSupport.configuration(interval: .seconds(1)) }) { h in
+            try await HostSensorsSupport.waitForFirstReading(h)
+            let browser = try await WebDriver.start(http: h.http)
+            func png(_ name: String) async throws {
+                try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+            }
+            do {
+                try await h.createUser("ana", role: .analyst)
+                try await browser.setWindowSize(width: 1280, height: 1000)
+                try await browser.open(h.baseURL + "/login")
+                try await browser.type("#username", "ana")
+                try await browser.type("#password", "user-password-123")
+                try await browser.click("#login")
+                try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+                #expect(try await browser.text("#host-panel").contains("CPU"))
+                try await browser.open(h.baseURL + "/host")
+                #expect(try await browser.text("#host-tiles").contains("Memory"))
+                // The script replaces the live part with a newer reading.
+                try await browser.wait("the page following the sensors", timeout: 15) { try await browser.text("#host-refresh").contains("Updated") }
+                #expect(try await browser.text("#host-disks").contains("/"))
+                try await png("host")
+                try await browser.open(h.baseURL + "/host/processes?view=tree&sort=pid")
+                #expect(try await browser.text("#process-list").contains("secmon"))
+                try await png("host-processes")
+                try await browser.setWindowSize(width: 420, height: 900)
+                try await png("host-processes-narrow")
+                try await browser.setWindowSize(width: 1280, height: 1000)
+                try await browser.open(h.baseURL + "/host/network")
+                let listening = try await browser.text("#listening")
+                #expect(listening.contains("tcp"))
+                try await png("host-network")
+            } catch {
+                try? await png("browser-host-failure")
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
     static func incident(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
         func png(_ name: String) async throws {
             try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))

@@ -27,9 +27,16 @@ struct HostPagesTests {
             // An encoded payload decoded into a shell (H-08), harmless: it echoes.
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/bin/sh")
-            child.arguments = ["-c", "echo ZWNobyBoaQ== | base64 -d | sh >/dev/null; sleep 2", marker]
+            // It stays until its input closes (the test process ignores SIGTERM, and so would the
+            // shell it starts).
+            child.arguments = ["-c", "echo ZWNobyBoaQ== | base64 -d | sh >/dev/null; read line", marker]
+            let input = Pipe()
+            child.standardInput = input
             try child.run()
-            defer { child.waitUntilExit() }
+            defer {
+                try? input.fileHandleForWriting.close()
+                child.waitUntilExit()
+            }
             let listed = try await Self.eventually(5) { h.app.secmon.host?.monitor.latest?.processes.contains { $0.commandLine.contains(marker) } == true }
             #expect(listed)
 
@@ -61,6 +68,10 @@ struct HostPagesTests {
                 try await sql.raw("SELECT COUNT(*) AS n FROM incidents WHERE rule = 'H-08'").first()?.decode(column: "n", as: Int.self) ?? 0 > 0
             }
             #expect(detected)
+            // The incident shows the process start among its evidence.
+            let incident = try await sql.raw("SELECT id FROM incidents WHERE rule = 'H-08'").first()?.decode(column: "id", as: String.self)
+            let page = try await analyst.get("/incidents/\(incident ?? "none")")
+            #expect(page.status == .ok && page.body.contains("id=\"host-evidence\"") && page.body.contains(marker), "\(page.body.prefix(500))")
 
             // The API, checked against the document's schemas.
             let token = try await APIv1Tests.token(h, .analyst)

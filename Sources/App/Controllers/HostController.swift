@@ -55,10 +55,10 @@ struct HostController {
         if let current = host.currentPoint { points.append(current) }
         let tiles = [
             Tile(label: "CPU", value: sample.cpuPercent.map(HostViews.percent) ?? "–", detail: "\(sample.corePercents.count) core(s)",
-                 tone: (sample.cpuPercent ?? 0) >= 90 ? "warn" : "ok"),
+                 tone: (sample.cpuPercent ?? 0) >= 75 ? "warn" : "ok"),
             Tile(label: "Memory", value: HostViews.percent(sample.memoryPercent),
                  detail: "\(HostViews.bytes(Double(sample.memoryTotalBytes - min(sample.memoryAvailableBytes, sample.memoryTotalBytes)))) of \(HostViews.bytes(Double(sample.memoryTotalBytes)))",
-                 tone: sample.memoryPercent >= 95 ? "warn" : "ok"),
+                 tone: sample.memoryPercent >= 85 ? "warn" : "ok"),
             Tile(label: "Swap", value: sample.swapTotalBytes == 0 ? "none" : HostViews.percent(sample.swapPercent),
                  detail: sample.swapTotalBytes == 0 ? "no swap" : "of \(HostViews.bytes(Double(sample.swapTotalBytes)))", tone: sample.swapPercent >= 50 ? "warn" : "ok"),
             Tile(label: "Load", value: sample.load.map { String(format: "%.2f", $0.one) } ?? "–",

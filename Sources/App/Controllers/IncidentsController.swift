@@ -124,6 +124,8 @@ struct IncidentsController {
         // Viewers read the case, not the raw events (addresses, user names, user agents).
         let events = principal.role.includes(.analyst)
             ? try await EventStore(database: sql).recent(.init(limit: 200).with(ids: Array(evidenceIDs.prefix(200)))) : []
+        let hostEvents = principal.role.includes(.analyst)
+            ? try await HostEventStore(database: sql).recent(ids: Array(evidenceIDs.prefix(200)), limit: 200) : []
         let renderer = NoteRenderer()
         let tasks = try await store.tasks(id)
         let others = try await store.list({ var f = IncidentStore.Filter(); f.statuses = IncidentStatus.allCases.filter { $0 != .closed }; f.limit = 100; return f }())
@@ -145,7 +147,7 @@ struct IncidentsController {
             tasksDone: tasks.filter { $0.state != .open }.count,
             notes: try await store.notes(id).map { NoteView(author: $0.author, time: FormValues.display($0.time), html: renderer.html($0.body)) },
             alerts: alerts.map { Self.alertView($0, incident: nil) },
-            evidence: events.map(Self.evidence), evidenceTotal: evidenceIDs.count,
+            evidence: events.map(Self.evidence), hostEvidence: hostEvents.map(HostEvidenceView.init), evidenceTotal: evidenceIDs.count,
             timeline: try await store.timeline(id).reversed().map { TimelineView(time: FormValues.display($0.time), actor: $0.actor, kind: $0.kind,
                                                                                 summary: $0.summary, before: $0.before, after: $0.after) },
             error: error, notice: nil, noteDraft: noteDraft,

@@ -36,9 +36,12 @@ enum HostViews {
         let span = Double(max(1, end - start))
         func x(_ time: Int64) -> Int { Int((Double(time - start) / span * Double(width)).rounded()).clamped(0, width) }
         func y(_ value: Double) -> Int { Int((Double(height) - value / maximum * Double(height - 4)).rounded()).clamped(0, height) }
-        let drawn = series.map { item in
-            LineChart.Series(name: item.name, css: item.css,
-                             points: points.map { "\(x($0.time + Int64($0.seconds) * 500_000)),\(y(item.value($0)))" }.joined(separator: " "),
+        let drawn = series.map { item -> LineChart.Series in
+            // A single point is drawn as a short dash (a polyline of one point shows nothing).
+            var coordinates = points.map { (x($0.time + Int64($0.seconds) * 500_000), y(item.value($0))) }
+            if coordinates.count == 1 { coordinates.insert((max(0, coordinates[0].0 - 4), coordinates[0].1), at: 0) }
+            return LineChart.Series(name: item.name, css: item.css,
+                             points: coordinates.map { "\($0.0),\($0.1)" }.joined(separator: " "),
                              latest: points.last.map { format(item.value($0)) } ?? "–")
         }
         return LineChart(id: id, title: title, unit: unit, width: width, height: height, series: drawn, maximum: format(maximum),

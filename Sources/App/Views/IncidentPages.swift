@@ -186,6 +186,8 @@ struct IncidentContext: Encodable {
     var notes: [NoteView]
     var alerts: [AlertRowView]
     var evidence: [EvidenceView]
+    /// Evidence from the host sensors (process starts, connections, listeners, samples).
+    var hostEvidence: [HostEvidenceView] = []
     var evidenceTotal: Int
     var timeline: [TimelineView]
     var error: String?
@@ -197,4 +199,25 @@ struct IncidentContext: Encodable {
     var users: [String]
     /// Response actions taken for this incident.
     var responses: [ResponseController.Row]
+}
+
+/// One host event among an incident's evidence.
+struct HostEvidenceView: Encodable {
+    var time: String
+    var category: String
+    var computer: String
+    var user: String
+    var image: String
+    var pid: String
+    var summary: String
+
+    init(_ row: HostEventStore.Row) {
+        time = FormValues.display(row.time)
+        category = row.category.replacingOccurrences(of: "_", with: " ")
+        computer = row.computer
+        user = row.user ?? ""
+        image = row.image ?? ""
+        pid = row.pid.map(String.init) ?? ""
+        summary = row.summary
+    }
 }

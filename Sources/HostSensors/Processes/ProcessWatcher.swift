@@ -143,7 +143,8 @@ public final class ProcessWatcher: Sendable {
     private func report(_ pid: Int32, reader: ProcessReader) {
         var unreadable = 0
         let process: HostProcess
-        switch reader.read(pid, unreadable: &unreadable) {
+        // A process just started holds no sockets worth listing yet: its descriptors are not read.
+        switch reader.read(pid, sockets: false, unreadable: &unreadable) {
         case .process(let found) where !found.isKernelThread: process = found
         case .vanished: counters.withLock { $0.missed += 1 }; return
         default: return

@@ -5,11 +5,11 @@ import Testing
 
 /// The host sensors as the tests run them: fast readings, and a wait for the first one.
 enum HostSensorsSupport {
-    static func configuration(interval: Duration = .milliseconds(200)) -> HostMonitor.Configuration {
+    static func configuration(interval: Duration = .seconds(1)) -> HostMonitor.Configuration {
         var configuration = HostMonitor.Configuration()
         configuration.systemInterval = interval
         configuration.networkInterval = interval
-        configuration.processPollInterval = .milliseconds(200)
+        configuration.processPollInterval = .seconds(1)
         return configuration
     }
 
