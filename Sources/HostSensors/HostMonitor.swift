@@ -21,6 +21,10 @@ public final class HostMonitor: EventSource, Sendable {
         public var processPollInterval: Duration = .seconds(1)
         /// Use the process connector where it can be opened.
         public var useConnector = true
+        /// Report connections between two loopback addresses. Off by default: a local proxy, a
+        /// local database and every health check make one per request, so they would drown the
+        /// rest (as Sysmon configurations leave them out). Listeners on loopback are reported.
+        public var includeLoopback = false
         public var proc = ProcFileSystem()
         public var passwdPath = "/etc/passwd"
         public var hostname = ProcessInfo.processInfo.hostName
@@ -127,7 +131,7 @@ public final class HostMonitor: EventSource, Sendable {
                 if wantsNetwork {
                     let owners = Dictionary(snapshot.processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
                     let changes = tracker.update(snapshot.sockets)
-                    for (socket, initiated) in changes.connections {
+                    for (socket, initiated) in changes.connections where configuration.includeLoopback || !Self.isLoopback(socket) {
                         events.append(HostEvents.connection(socket, owner: socket.pid.flatMap { owners[$0] }, initiated: initiated,
                                                             hostname: configuration.hostname, time: stamp))
                     }
@@ -163,6 +167,15 @@ public final class HostMonitor: EventSource, Sendable {
         let accepted = intake.submitStamped(&event)
         state.withLock { $0.statistics.events += 1; if !accepted { $0.statistics.refused += 1 } }
         onEvent(event)
+    }
+
+    /// Whether both ends of a connection are loopback addresses (`127.0.0.0/8`, `::1`, or IPv4
+    /// loopback mapped into IPv6).
+    static func isLoopback(_ socket: HostSocket) -> Bool {
+        func loopback(_ address: String) -> Bool {
+            address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.") || address.hasPrefix("::ffff:7f")
+        }
+        return loopback(socket.localAddress) && loopback(socket.remoteAddress)
     }
 
     /// CPU time this thread has used (a reading runs without suspending, on one thread).

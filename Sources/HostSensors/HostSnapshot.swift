@@ -14,13 +14,15 @@ public struct HostSnapshot: Sendable, Codable {
         public var rejectedSocketLines = 0
         /// Socket tables that are missing (IPv6 off).
         public var missingSocketTables: [String] = []
+        /// TCP sockets in TIME_WAIT (closed, remembered by the kernel for a minute): counted, not listed.
+        public var timeWaitSockets = 0
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case unreadable, malformed
             case vanishedProcesses = "vanished_processes", rejectedSocketLines = "rejected_socket_lines"
-            case missingSocketTables = "missing_socket_tables"
+            case missingSocketTables = "missing_socket_tables", timeWaitSockets = "time_wait_sockets"
         }
     }
 
@@ -68,6 +70,7 @@ public struct HostSnapshotter: Sendable {
         counts.malformed = processSample.malformed
         counts.rejectedSocketLines = socketResult.rejected
         counts.missingSocketTables = socketResult.missingTables
+        counts.timeWaitSockets = socketResult.timeWait
         var system = sample
         system.processCount = processSample.processes.count
         return HostSnapshot(system: system, processes: processSample.processes, sockets: socketResult.sockets, counts: counts,

@@ -88,7 +88,7 @@ struct RoleMatrixTests {
     @Test("every route has the expected policy, and every role gets exactly what the policy says", arguments: TestDatabase.all)
     func matrix(db: TestDatabase) async throws {
         // With the host sensors running, so that their routes answer as in `secmon serve`.
-        try await SecMonHarness.with(db, adjust: { $0.hostSensors = HostSensorsSupport.configuration() }) { h in
+        try await SecMonHarness.with(db, adjust: { $0.hostSensors = HostSensorsSupport.configuration(interval: .seconds(5)) }) { h in
             try await HostSensorsSupport.waitForFirstReading(h)
             let routes = h.app.routes.all
             #expect(routes.count == Self.expected.count, "routes in the app: \(routes.map(Self.key))")

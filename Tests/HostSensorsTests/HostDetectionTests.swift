@@ -190,6 +190,7 @@ struct HostDetectionTests {
         var configuration = HostMonitor.Configuration()
         configuration.networkInterval = .milliseconds(100)
         configuration.systemInterval = .milliseconds(200)
+        configuration.includeLoopback = true  // the test's connection stays on loopback
         let monitor = HostMonitor(configuration: configuration) { event in events.withLock { $0.append(event) } }
         let intake = EventIntake(budgetBytes: 16 << 20)
         let running = Task { try await monitor.run(into: intake) }

@@ -37,6 +37,13 @@ struct ProcParserTests {
         let none = SocketEntry.parseTable("header\n   0: 0100007F 0A02A8C0:01BB 01\n   1: ZZ:1F90 00000000:0000 0A 0:0 0:0 0 0 0 1\n   2: 0100007F:FFFFF 00000000:0000 0A 0:0 0:0 0 0 0 1\n",
                                           transport: .tcp, rejected: &broken)
         #expect(none.isEmpty && broken == 3)
+        // TIME_WAIT sockets are counted, not parsed, when asked.
+        let table = "header\n   0: 0100007F:1F90 0A02A8C0:01BB 06 00000000:00000000 00:00000000 00000000     0        0 0 1\n"
+            + "   1: 0100007F:1F91 0A02A8C0:01BB 01 00000000:00000000 00:00000000 00000000     0        0 77 1\n"
+        var skipped = 0, rejectedAgain = 0
+        let kept = SocketEntry.parseTable(table, transport: .tcp, skippingTimeWait: true, skipped: &skipped, rejected: &rejectedAgain)
+        #expect(kept.map(\.inode) == [77] && skipped == 1 && rejectedAgain == 0)
+        #expect(SocketEntry.parseTable(table, transport: .tcp, rejected: &rejectedAgain).count == 2)
     }
 
     @Test("process stat: a name with ')' and spaces, its state, parent and times; truncated lines refused")

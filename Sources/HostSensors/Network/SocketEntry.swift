@@ -21,11 +21,44 @@ public struct SocketEntry: Sendable, Equatable {
     /// Parses every entry of a table's text (its header line skipped); lines that do not parse
     /// are counted in `rejected`.
     public static func parseTable(_ text: String, transport: Transport, rejected: inout Int) -> [SocketEntry] {
+        var skipped = 0
+        return parseTable(text, transport: transport, skippingTimeWait: false, skipped: &skipped, rejected: &rejected)
+    }
+
+    /// The same, leaving out TCP sockets in TIME_WAIT (closed connections the kernel remembers for a
+    /// minute: a busy server has tens of thousands, none with an owner) and counting them in
+    /// `skipped`. Their state is checked before anything else of the line is parsed.
+    public static func parseTable(_ text: String, transport: Transport, skippingTimeWait: Bool, skipped: inout Int, rejected: inout Int) -> [SocketEntry] {
         var entries: [SocketEntry] = []
         for line in text.split(separator: "\n").dropFirst() {
+            if skippingTimeWait, transport == .tcp, Self.state(of: line) == 0x06 {
+                skipped += 1
+                continue
+            }
             if let entry = SocketEntry(line, transport: transport) { entries.append(entry) } else { rejected += 1 }
         }
         return entries
+    }
+
+    /// The state column (the fourth) of a table line, read from its bytes; nil when there is none.
+    static func state(of line: Substring) -> UInt8? {
+        var field = 0
+        var inField = false
+        var start = line.utf8.startIndex
+        for index in line.utf8.indices {
+            let byte = line.utf8[index]
+            if byte == 0x20 {
+                if inField {
+                    inField = false
+                    if field == 3 { return UInt8(Substring(line.utf8[start..<index]), radix: 16) }
+                    field += 1
+                }
+            } else if !inField {
+                inField = true
+                start = index
+            }
+        }
+        return nil
     }
 
     /// Parses one table line: `sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...`.

@@ -8,6 +8,8 @@ public struct SocketReader: Sendable {
         public var rejected = 0
         /// Tables that could not be read (IPv6 disabled, a fixture without one).
         public var missingTables: [String] = []
+        /// TCP sockets in TIME_WAIT, counted and not listed.
+        public var timeWait = 0
     }
 
     public let proc: ProcFileSystem
@@ -24,9 +26,10 @@ public struct SocketReader: Sendable {
     /// The tables' entries, owners not yet known. Read them before the processes: a socket
     /// opened in between is then in a process's descriptors when those are read, and gets its
     /// owner (read the other way round, it would be listed without one).
-    public func readTables() -> (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String]) {
+    public func readTables() -> (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String], timeWait: Int) {
         var entries: [(entry: SocketEntry, table: String)] = []
         var rejected = 0
+        var timeWait = 0
         var missing: [String] = []
         for (table, transport) in [("tcp", SocketEntry.Transport.tcp), ("tcp6", .tcp), ("udp", .udp), ("udp6", .udp)] {
             // Socket tables can be large on a busy server: up to 64 MiB each.
@@ -34,19 +37,21 @@ public struct SocketReader: Sendable {
                 missing.append(table)
                 continue
             }
-            for entry in SocketEntry.parseTable(text, transport: transport, rejected: &rejected) { entries.append((entry, table)) }
+            for entry in SocketEntry.parseTable(text, transport: transport, skippingTimeWait: true, skipped: &timeWait, rejected: &rejected) {
+                entries.append((entry, table))
+            }
         }
-        return (entries, rejected, missing)
+        return (entries, rejected, missing, timeWait)
     }
 
     /// The entries with their owners among `processes` (through the processes' socket inodes).
-    public func resolve(_ tables: (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String]),
+    public func resolve(_ tables: (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String], timeWait: Int),
                         owners processes: [HostProcess]) -> Result {
         var owners: [UInt64: (pid: Int32, name: String)] = [:]
         for process in processes {
             for inode in process.socketInodes where owners[inode] == nil { owners[inode] = (process.pid, process.name) }
         }
-        var result = Result(sockets: [], rejected: tables.rejected, missingTables: tables.missingTables)
+        var result = Result(sockets: [], rejected: tables.rejected, missingTables: tables.missingTables, timeWait: tables.timeWait)
         result.sockets.reserveCapacity(tables.entries.count)
         for (entry, table) in tables.entries {
             result.sockets.append(HostSocket(entry, proto: table, owner: entry.inode == 0 ? nil : owners[entry.inode]))
