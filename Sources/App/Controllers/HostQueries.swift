@@ -63,6 +63,16 @@ enum HostQueries {
         }
     }
 
+    /// The running sensors and their latest reading, or an answer that says they are off or have
+    /// not read yet.
+    static func reading(_ request: Request) throws -> (host: HostSensorService, snapshot: HostSnapshot) {
+        let host = try sensors(request)
+        guard let snapshot = host.monitor.latest else {
+            throw Abort(.serviceUnavailable, reason: "the host sensors have not finished their first reading; try again in a few seconds")
+        }
+        return (host, snapshot)
+    }
+
     /// The running sensors, or an answer that says they are off.
     static func sensors(_ request: Request) throws -> HostSensorService {
         guard let host = request.secmon.host else {

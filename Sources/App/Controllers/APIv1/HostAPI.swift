@@ -21,8 +21,7 @@ struct HostAPI {
     }
 
     @Sendable func system(_ request: Request) async throws -> SystemAnswer {
-        let host = try HostQueries.sensors(request)
-        guard let snapshot = host.monitor.latest else { throw Abort(.serviceUnavailable, reason: "the host sensors have not finished their first reading; try again in a few seconds") }
+        let (host, snapshot) = try HostQueries.reading(request)
         return SystemAnswer(system: snapshot.system, sensors: host.monitor.statistics)
     }
 
@@ -51,11 +50,10 @@ struct HostAPI {
     }
 
     @Sendable func processes(_ request: Request) async throws -> ProcessAnswer {
-        let host = try HostQueries.sensors(request)
         let query = try request.query.decode(ProcessQuery.self)
         let order = try HostQueries.order(query.sort)
         let limit = try ReadAPI.limit(query.limit, max: 5000)
-        guard let snapshot = host.monitor.latest else { throw Abort(.serviceUnavailable, reason: "the host sensors have not finished their first reading; try again in a few seconds") }
+        let (_, snapshot) = try HostQueries.reading(request)
         var matching = HostQueries.filter(snapshot.processes, query: FormValues.clean(query.q, maxBytes: 256))
         order.sort(&matching)
         return ProcessAnswer(time: Timestamp(microseconds: snapshot.system.time).iso8601, total: matching.count, processes: Array(matching.prefix(limit)))
@@ -68,9 +66,8 @@ struct HostAPI {
     }
 
     @Sendable func sockets(_ request: Request) async throws -> SocketAnswer {
-        let host = try HostQueries.sensors(request)
         let query = try request.query.decode(SocketQuery.self)
-        guard let snapshot = host.monitor.latest else { throw Abort(.serviceUnavailable, reason: "the host sensors have not finished their first reading; try again in a few seconds") }
+        let (_, snapshot) = try HostQueries.reading(request)
         var sockets = HostQueries.sockets(snapshot.sockets, pid: query.pid, query: FormValues.clean(query.q, maxBytes: 128))
         switch query.state ?? "all" {
         case "all": break
