@@ -56,6 +56,24 @@ public struct SystemSample: Sendable, Codable, Equatable {
     public var uptimeSeconds: Double
     public var processCount: Int
 
+    public init(time: Int64, hostname: String, cpuPercent: Double?, corePercents: [Double?], load: LoadAverage?, memoryTotalBytes: UInt64,
+                memoryAvailableBytes: UInt64, swapTotalBytes: UInt64, swapFreeBytes: UInt64, disks: [Disk], interfaces: [Interface],
+                uptimeSeconds: Double, processCount: Int) {
+        self.time = time
+        self.hostname = hostname
+        self.cpuPercent = cpuPercent
+        self.corePercents = corePercents
+        self.load = load
+        self.memoryTotalBytes = memoryTotalBytes
+        self.memoryAvailableBytes = memoryAvailableBytes
+        self.swapTotalBytes = swapTotalBytes
+        self.swapFreeBytes = swapFreeBytes
+        self.disks = disks
+        self.interfaces = interfaces
+        self.uptimeSeconds = uptimeSeconds
+        self.processCount = processCount
+    }
+
     /// Memory in use in percent (total less available).
     public var memoryPercent: Double {
         memoryTotalBytes > 0 ? Double(memoryTotalBytes - min(memoryAvailableBytes, memoryTotalBytes)) / Double(memoryTotalBytes) * 100 : 0
