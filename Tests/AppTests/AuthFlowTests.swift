@@ -61,14 +61,16 @@ struct AuthFlowTests {
 
     @Test("failures never lock an account: they are throttled, and the right password works once the delay is over; an admin locks and unlocks", arguments: TestDatabase.all)
     func noLockout(db: TestDatabase) async throws {
-        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 3 }) { h in
+        // An 8 s first delay: on a loaded machine (the whole suite in parallel) the next login must
+        // still arrive inside it.
+        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 8 }) { h in
             try await h.createUser("bob", role: .viewer)
             for _ in 0..<4 {
                 #expect(try await h.client().login("bob", "wrong-password-x").status == .unauthorized)
             }
             let throttled = try await h.client().login("bob", "user-password-123")
             #expect(throttled.status == .tooManyRequests)
-            let wait = throttled.headers.first(name: "Retry-After").flatMap(Int.init) ?? 3
+            let wait = throttled.headers.first(name: "Retry-After").flatMap(Int.init) ?? 8
             try await Task.sleep(for: .milliseconds(wait * 1000 + 100))
             let after = try await h.client().login("bob", "user-password-123")
             #expect(after.status == .seeOther, "\(after.status) \(after.body.prefix(600))")

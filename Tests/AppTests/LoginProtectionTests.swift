@@ -12,8 +12,8 @@ import Testing
 struct LoginProtectionTests {
     @Test("failures earn growing delays before any hashing, written as LOGIN_THROTTLED; the account is never locked")
     func throttled() async throws {
-        // A first delay of 3 s: long enough to be hit on a loaded machine.
-        try await SecMonHarness.with(.sqlite, adjust: { $0.loginDelaySeconds = 3 }) { h in
+        // A first delay of 8 s: long enough to be hit on a loaded machine (the whole suite in parallel).
+        try await SecMonHarness.with(.sqlite, adjust: { $0.loginDelaySeconds = 8 }) { h in
             try await h.createUser("erin", role: .viewer)
             // D-01 would block the address after its fourth failure; this test is about throttling alone.
             try await ResponseTests.setPolicy(h, "D-01", enabled: false)
@@ -22,7 +22,7 @@ struct LoginProtectionTests {
             let throttled = try await client.login("erin", "user-password-123")
             #expect(throttled.status == .tooManyRequests && throttled.body.contains("Too many failed logins"))
             let retryAfter = try #require(throttled.headers.first(name: "Retry-After").flatMap(Int.init))
-            #expect((1...3).contains(retryAfter))
+            #expect((1...8).contains(retryAfter))
             #expect(h.app.secmon.loginGuard.throttled == 1)
             try await h.flush()
             let lines = try await h.logObjects().filter { $0["action"] as? String == "LOGIN_THROTTLED" }
