@@ -84,7 +84,9 @@ public final class HostMonitor: EventSource, Sendable {
 
     public func run(into intake: EventIntake) async throws {
         let hostname = configuration.hostname
-        let watcher = ProcessWatcher(proc: configuration.proc, users: UserDirectory(path: configuration.passwdPath),
+        // One reading of the passwd file serves the watcher and the readings.
+        let users = UserDirectory(path: configuration.passwdPath)
+        let watcher = ProcessWatcher(proc: configuration.proc, users: users,
                                      pollInterval: configuration.processPollInterval, useConnector: configuration.useConnector) { [self] start in
             var event = HostEvents.processCreation(start, hostname: hostname, time: Timestamp.now())
             submit(&event, into: intake)
@@ -92,7 +94,7 @@ public final class HostMonitor: EventSource, Sendable {
         watcher.start()
         watcherStats.withLock { $0 = { watcher.statistics } }
         do {
-            try await sample(into: intake)
+            try await sample(into: intake, users: users)
         } catch {
             await watcher.stop()
             throw error
@@ -100,8 +102,8 @@ public final class HostMonitor: EventSource, Sendable {
         await watcher.stop()
     }
 
-    private func sample(into intake: EventIntake) async throws {
-        var snapshotter = HostSnapshotter(proc: configuration.proc, users: UserDirectory(path: configuration.passwdPath),
+    private func sample(into intake: EventIntake, users: UserDirectory) async throws {
+        var snapshotter = HostSnapshotter(proc: configuration.proc, users: users,
                                           system: SystemSampler(proc: configuration.proc, hostname: configuration.hostname))
         var tracker = ConnectionTracker()
         let clock = ContinuousClock()
