@@ -12,6 +12,8 @@ import Yams
 /// tests:
 ///   - name: four failures from one address fire once
 ///     format: activity            # optional; detected otherwise
+///     placeholders:               # optional: lists for `expand` (%indicator_ips%) in this case
+///       indicator_ips: [203.0.113.7]
 ///     log: |                      # or log_file: sample.log (relative to this file)
 ///       {"timestamp": "...", ...}
 ///     expect:                     # the alerts of the rules in <rules>.yml
@@ -41,6 +43,8 @@ public struct RuleTestCase: Sendable {
     public var log: String?
     public var logFile: String?
     public var expectations: [Expectation]
+    /// Lists for the rules' `expand` placeholders in this case, if it gives them.
+    public var placeholders: PlaceholderTable?
 
     /// The rule file a specification belongs to: `x.tests.yml` tests `x.yml`.
     public static func ruleFile(forSpec path: String) -> String {
@@ -83,6 +87,15 @@ public struct RuleTestCase: Sendable {
                 error(line, "'\(name)': 'expect' must be a list (empty for 'no alerts')")
                 continue
             }
+            var placeholders: PlaceholderTable?
+            if let node = node["placeholders"] {
+                do {
+                    placeholders = try PlaceholderTable.parse(node: node)
+                } catch let failure {
+                    error(node.mark?.line ?? line, "'\(name)': placeholders: \(failure.message)")
+                    continue
+                }
+            }
             var expectations: [Expectation] = []
             var ok = true
             for item in expects {
@@ -96,7 +109,7 @@ public struct RuleTestCase: Sendable {
             }
             guard ok else { continue }
             cases.append(RuleTestCase(name: name, specFile: specFile, line: line, ruleFile: ruleFile(forSpec: specFile),
-                                      format: format, log: log, logFile: logFile, expectations: expectations))
+                                      format: format, log: log, logFile: logFile, expectations: expectations, placeholders: placeholders))
         }
         return (cases, diagnostics)
     }

@@ -31,8 +31,10 @@ public struct RuleTestSuite: Sendable {
         return nil
     }
 
-    /// Runs every case of `spec` with `rules`.
-    public static func run(spec: String, rules: RuleSet, referenceTime: Timestamp) -> RuleTestSuite {
+    /// Runs every case of `spec` with `rules`. A case that gives its own placeholder lists runs
+    /// with the rules `reload` compiles against them (the same files, other lists).
+    public static func run(spec: String, rules: RuleSet, referenceTime: Timestamp,
+                           reload: ((PlaceholderTable) -> RuleLoadResult)? = nil) -> RuleTestSuite {
         guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else {
             return RuleTestSuite(spec: spec, outcomes: [], diagnostics: [.init(.error, file: spec, line: 0, code: .file, "cannot read the file")])
         }
@@ -48,7 +50,20 @@ public struct RuleTestSuite: Sendable {
                 }
                 log = contents
             }
-            let result = RuleTestRunner.run(testCase, logText: log, rules: rules, referenceTime: referenceTime)
+            var caseRules = rules
+            if let table = testCase.placeholders {
+                guard let reload else {
+                    outcomes.append(Outcome(name: testCase.name, line: testCase.line, failures: ["this case gives placeholder lists, and the rules cannot be reloaded here"]))
+                    continue
+                }
+                let loaded = reload(table)
+                guard loaded.errors.isEmpty else {
+                    outcomes.append(Outcome(name: testCase.name, line: testCase.line, failures: loaded.errors.map { "with its placeholders: \($0)" }))
+                    continue
+                }
+                caseRules = loaded.ruleSet
+            }
+            let result = RuleTestRunner.run(testCase, logText: log, rules: caseRules, referenceTime: referenceTime)
             outcomes.append(Outcome(name: testCase.name, line: testCase.line, failures: result.failures))
         }
         return RuleTestSuite(spec: spec, outcomes: outcomes, diagnostics: parsed.diagnostics)

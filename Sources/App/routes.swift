@@ -23,4 +23,5 @@ public func routes(_ app: Application) throws {
     ResponsePoliciesController().register(app)
     LiveController().register(app)
     RulesPageController().register(app)
+    IndicatorsController().register(app)
 }

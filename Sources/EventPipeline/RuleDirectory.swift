@@ -24,9 +24,10 @@ public enum RuleDirectory {
 
     /// Reads and compiles the rules at `path`: the read problems first, then the loader's. A path
     /// without any rule file is an error (a run with no rules would silently detect nothing).
-    public static func load(_ path: String) -> RuleLoadResult {
+    /// `placeholders` are the lists `expand` values resolve to.
+    public static func load(_ path: String, placeholders: PlaceholderTable = PlaceholderTable()) -> RuleLoadResult {
         let read = read(path)
-        var result = RuleLoader.load(read.sources)
+        var result = RuleLoader.load(read.sources, placeholders: placeholders)
         result.diagnostics = read.diagnostics + result.diagnostics
         if read.sources.isEmpty, read.diagnostics.isEmpty {
             result.diagnostics.append(.init(.error, file: path, line: 0, code: .file, "no rule files (*.yml) found"))

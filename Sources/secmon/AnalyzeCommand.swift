@@ -31,6 +31,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "Rule directory or file (default: the bundled pack; env SECMON_RULES).")
     var rules: String?
 
+    @Option(name: .long, help: "YAML file of placeholder lists for the rules' 'expand' values (name: [values]), as the console's Indicators page exports them.")
+    var placeholders: String?
+
     @Option(name: .long, help: "Input format: activity, json, access or syslog (default: detected per input).")
     var format: String?
 
@@ -79,7 +82,7 @@ struct AnalyzeCommand: ParsableCommand {
 
         let ruleSet: RuleSet
         do {
-            ruleSet = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+            ruleSet = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false, placeholders: try RuleLoading.placeholders(placeholders))
         } catch let error as CommandLineError {
             throw error
         } catch {

@@ -20,13 +20,18 @@ struct RulesCommand: ParsableCommand {
         @Argument(help: "Rule directories or files (default: the bundled pack).")
         var paths: [String] = []
 
+        @Option(name: .long, help: "YAML file of placeholder lists for 'expand' (name: [values]); without it they match nothing.")
+        var placeholders: String?
+
         func run() throws {
             let targets = paths.isEmpty ? [try RulePackLocator.locate(nil)] : paths
+            let table = try RuleLoading.placeholders(placeholders)
             var failed = false
             for path in targets {
-                let result = RuleDirectory.load(path)
+                let result = RuleDirectory.load(path, placeholders: table)
                 for diagnostic in result.diagnostics { print(diagnostic) }
                 let set = result.ruleSet
+                if let summary = RuleLoading.placeholderSummary(set, table) { print(summary) }
                 let filters = Set(set.detections.flatMap(\.filterTitles)).count
                 print("\(path): \(set.detections.count) detection rules, \(set.correlations.count) correlations, \(set.baselines.count) baselines, \(filters) filters; \(result.errors.count) errors, \(result.warnings.count) warnings")
                 failed = failed || !result.errors.isEmpty
@@ -41,8 +46,11 @@ struct RulesCommand: ParsableCommand {
         @Option(name: .long, help: "Rule directory or file (default: the bundled pack; env SECMON_RULES).")
         var rules: String?
 
+        @Option(name: .long, help: "YAML file of placeholder lists for 'expand' (name: [values]); without it they match nothing.")
+        var placeholders: String?
+
         func run() throws {
-            let set = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false)
+            let set = try RuleLoading.load(try RulePackLocator.locate(rules), printWarnings: false, placeholders: try RuleLoading.placeholders(placeholders))
             var rows: [[String]] = [["RULE", "KIND", "LEVEL", "ALERTS", "SCOPE", "TITLE"]]
             for node in 0..<set.count {
                 let info = set.info(ofNode: node)
@@ -76,14 +84,19 @@ struct RulesCommand: ParsableCommand {
         @Flag(name: .long, help: "Print passing tests too.")
         var verbose = false
 
+        @Option(name: .long, help: "YAML file of placeholder lists for 'expand' (name: [values]); without it they match nothing.")
+        var placeholders: String?
+
         func run() throws {
             let directory = try RulePackLocator.locate(path)
-            let set = try RuleLoading.load(directory, printWarnings: false)
+            let table = try RuleLoading.placeholders(placeholders)
+            let set = try RuleLoading.load(directory, printWarnings: false, placeholders: table)
             var diagnostics: [RuleDiagnostic] = []
             let specs = RuleDirectory.files(at: directory, &diagnostics) { $0.hasSuffix(".tests.yml") || $0.hasSuffix(".tests.yaml") }
             var passed = 0, failed = 0
             for spec in specs {
-                let suite = RuleTestSuite.run(spec: spec, rules: set, referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970))
+                let suite = RuleTestSuite.run(spec: spec, rules: set, referenceTime: Timestamp(secondsSince1970: Date().timeIntervalSince1970),
+                                              reload: { RuleDirectory.load(directory, placeholders: $0) })
                 diagnostics += suite.diagnostics
                 for outcome in suite.outcomes {
                     if outcome.passed {

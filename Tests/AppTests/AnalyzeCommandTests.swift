@@ -92,4 +92,36 @@ struct AnalyzeCommandTests {
         #expect(test.status == 0, "\(test.output)")
         #expect(test.output.contains("0 failed"))
     }
+
+    @Test("--placeholders gives H-02 its indicator list in analyze, rules validate and rules list; a bad file is named")
+    func placeholders() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-placeholders-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("host.log").path
+        try """
+            {"timestamp": "2026-11-20T10:00:00.000000", "category": "network_connection", "Image": "/tmp/.x/kworker", "ProcessId": 4242, "User": "www-data", "Protocol": "tcp", "Initiated": "true", "SourceIp": "10.0.0.5", "SourcePort": 50000, "DestinationIp": "198.51.100.9", "DestinationPort": 4444, "DestinationIsIpv6": "false", "Computer": "web1"}
+
+            """.write(toFile: log, atomically: true, encoding: .utf8)
+        let lists = dir.appendingPathComponent("indicators.yml").path
+        try "indicator_ips: [203.0.113.66, 198.51.100.0/24]\n".write(toFile: lists, atomically: true, encoding: .utf8)
+
+        let without = try Self.run(["analyze", "--format", "host", log])
+        #expect(without.status == 0, "\(without.error)")
+        #expect(!without.output.contains("H-02"))
+        let with = try Self.run(["analyze", "--format", "host", "--placeholders", lists, log])
+        #expect(with.status == 0, "\(with.error)")
+        #expect(with.output.contains("H-02"), "\(with.output)")
+
+        let validate = try Self.run(["rules", "validate", "--placeholders", lists])
+        #expect(validate.output.contains("placeholders: %indicator_ips% (H-02): 2 entries"), "\(validate.output)")
+        let bare = try Self.run(["rules", "validate"])
+        #expect(bare.output.contains("%indicator_ips% (H-02): no list given, matches nothing"))
+
+        let broken = dir.appendingPathComponent("broken.yml").path
+        try "- 203.0.113.66\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        let bad = try Self.run(["analyze", "--placeholders", broken, log])
+        #expect(bad.status == 2)
+        #expect(bad.error.contains("--placeholders \(broken): line 1: expected a mapping"), "\(bad.error)")
+    }
 }

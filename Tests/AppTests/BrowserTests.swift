@@ -90,6 +90,47 @@ struct BrowserTests {
         }
     }
 
+    @Test("an administrator fills H-02's indicator list from the page; a bad line is shown by number, the text kept", arguments: TestDatabase.all)
+    func indicators(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let browser = try await WebDriver.start(http: h.http)
+            func png(_ name: String) async throws {
+                try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+            }
+            do {
+                try await h.createUser("ada", role: .admin)
+                try await browser.setWindowSize(width: 1280, height: 1000)
+                try await browser.open(h.baseURL + "/login")
+                try await browser.type("#username", "ada")
+                try await browser.type("#password", "user-password-123")
+                try await browser.click("#login")
+                try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+                try await browser.click("a[href='/indicators']")
+                try await browser.wait("the indicators page") { try await browser.currentURL() == h.baseURL + "/indicators" }
+                #expect(try await browser.text("#missing-indicator_ips").contains("H-02"))
+                // The form is ready for the missing list: its name is filled in.
+                #expect(try await browser.attribute("#new-list input[name='name']", "value") == "indicator_ips")
+                try await browser.type("#new-list input[name='description']", "C2 addresses from incident 42")
+                try await browser.type("#new-list textarea[name='entries']", "203.0.113.66  # C2\n198.51.100.0/33\n")
+                try await browser.click("#new-list button[type='submit']")
+                try await browser.wait("the refusal") { (try? await browser.text("#indicators-error"))?.contains("line 2") == true }
+                #expect(try await browser.text("#new-list textarea[name='entries']").contains("203.0.113.66"))
+                try await png("indicators-error")
+                try await browser.open(h.baseURL + "/indicators")
+                try await browser.type("#new-list textarea[name='entries']", "203.0.113.66  # C2\n198.51.100.0/24\n2001:db8:bad::/48\n")
+                try await browser.click("#new-list button[type='submit']")
+                try await browser.wait("the saved list") { (try? await browser.text("#indicators-notice"))?.contains("3 entries") == true }
+                #expect(try await browser.text("#list-indicator_ips").contains("Used by H-02"))
+                try await png("indicators")
+            } catch {
+                try? await png("browser-indicators-failure")
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
     static func incident(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
         func png(_ name: String) async throws {
             try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))

@@ -51,6 +51,9 @@ struct RoleMatrixTests {
         "GET /host": .role(.viewer), "GET /host/processes": .role(.analyst), "GET /host/network": .role(.analyst),
         "GET /api/v1/host/system": .role(.viewer), "GET /api/v1/host/metrics": .role(.viewer),
         "GET /api/v1/host/processes": .role(.analyst), "GET /api/v1/host/sockets": .role(.analyst), "GET /api/v1/host/events": .role(.analyst),
+        // Indicator lists: analysts read and download them; administrators change them.
+        "GET /indicators": .role(.analyst), "GET /indicators.yml": .role(.analyst),
+        "POST /indicators": .role(.admin), "POST /indicators/:name/delete": .role(.admin),
     ]
 
     /// What each handler answers when the access check lets the matrix's request through (the
@@ -58,6 +61,8 @@ struct RoleMatrixTests {
     static let handled: [String: Set<UInt>] = [
         "GET /login": [200, 303],            // a logged-in user is sent on to where they were going
         "POST /login": [403],                // the login form's own token is missing
+        "POST /indicators": [400],           // no list name
+        "POST /indicators/:name/delete": [404],  // no such list
         "POST /logout": [303],
         "POST /account/password": [400],     // an empty form
         "POST /admin/users": [400],          // no user name or role

@@ -10,7 +10,7 @@ struct RuleLoaderTests {
 
     static let badRules: [(String, Int, String, RuleLoadError.Code)] = [
         ("title: t\ndetection:\n  sel:\n    a|nope: x\n  condition: sel\n", 4, "unknown modifier 'nope'", .value),
-        ("title: t\ndetection:\n  sel:\n    a|expand: '%x%'\n  condition: sel\n", 4, "modifier 'expand' in 'a|expand' is not supported", .value),
+        ("title: t\ndetection:\n  sel:\n    a|hour: 3\n  condition: sel\n", 4, "modifier 'hour' in 'a|hour' is not supported", .value),
         ("title: t\ndetection:\n  sel:\n    a: [x\n  condition: sel\n", 5, "invalid YAML", .yaml),
         ("title: t\ndetection:\n  sel:\n    a: x\n", 3, "no 'condition'", .detection),
         ("title: t\ndetection:\n  sel:\n    a|re: '(['\n  condition: sel\n", 4, "invalid regular expression", .value),

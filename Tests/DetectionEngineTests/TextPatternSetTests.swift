@@ -35,6 +35,29 @@ struct TextPatternSetTests {
         }
     }
 
+    @Test("many equalities (an indicator list) give the same answers as each pattern", arguments: [6, 7, 8])
+    func equalities(seed: UInt64) {
+        var random = SplitMix(seed: seed)
+        func pick(_ options: [String]) -> String { options[Int(random.next() % UInt64(options.count))] }
+        for _ in 0..<200 {
+            var patterns: [TextPattern] = []
+            for _ in 0..<(TextPatternSet.equalityTableMinimum + Int(random.next() % 20)) {
+                let literal = (0..<(1 + random.next() % 2)).map { _ in pick(Self.pieces) }.joined()
+                switch random.next() % 10 {
+                case 0: patterns.append(TextPattern(sigma: literal, cased: true))
+                case 1: patterns.append(TextPattern(sigma: "*" + literal + "*"))
+                default: patterns.append(TextPattern(sigma: literal))
+                }
+            }
+            let set = TextPatternSet(patterns)
+            for _ in 0..<30 {
+                let text = (0..<(random.next() % 3)).map { _ in pick(Self.pieces) }.joined()
+                let expected = patterns.contains { $0.matches(text) }
+                #expect(set.matches(text) == expected, "\(patterns.map(\.source)) on '\(text)'")
+            }
+        }
+    }
+
     @Test("literals at the very start and end, overlapping pairs, and case")
     func edges() {
         let set = TextPatternSet(["*union select*", "*sleep(*", "*../*", "*%2e%2e*", "*aab*"].map { TextPattern(sigma: $0) })

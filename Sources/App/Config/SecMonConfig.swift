@@ -26,6 +26,9 @@ public struct SecMonConfig: Sendable {
     public var hostname = "127.0.0.1"
     /// How often the block list is read again (blocks by other nodes, expiries), in seconds.
     public var blockListRefreshSeconds = 5.0
+    /// How often the indicator lists' version is read, to reload the rules after another node
+    /// changed a list, in seconds (this node's own changes reload at once).
+    public var indicatorCheckSeconds = 10.0
     /// Port to listen on.
     public var port = 8080
     /// Directory for the SQLite database and other state.

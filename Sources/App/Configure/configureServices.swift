@@ -23,7 +23,12 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let database: @Sendable () -> (any SQLDatabase)? = { app.db as? any SQLDatabase }
 
     // Rules first: a startup that fails on them has not opened the log yet (nothing to close).
-    let rules = try loadLiveRules(app, config)
+    // They are compiled with the indicator lists the database holds.
+    let lists = RuleReloader.Lists(
+        table: { try await IndicatorListStore(database: database() ?? { throw StartupError("the database does not speak SQL") }()).placeholders() },
+        version: { try await IndicatorListStore(database: database() ?? { throw StartupError("the database does not speak SQL") }()).version() })
+    let listsVersion = try await lists.version()
+    let rules = try loadLiveRules(app, config, placeholders: try await lists.table())
     let logFile = try openActivityLog(config)
 
     if let sql = database() {
@@ -118,7 +123,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
                                 reserved: config.passwordReservedSlots)
     let runtime = SecMonRuntime(
         intake: intake, detection: detection, alerts: bus, alertStore: alertStore, eventRows: rows, activityLog: logFile,
-        rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, audit: { await auditor.record($0) }),
+        rules: RuleReloader(path: rules?.path, stage: detection, logger: app.logger, lists: lists, listsVersion: listsVersion,
+                            listCheckSeconds: config.indicatorCheckSeconds, audit: { await auditor.record($0) }),
         responses: responses,
         others: [SessionPurger(sessions: sessions, intervalSeconds: 600, logger: app.logger), live, switches] + hostServices, logger: app.logger
     )
@@ -151,7 +157,7 @@ final class RuntimeBox: Sendable {
 
 /// Loads the rules for live detection. An explicitly named rule path that is missing or has errors
 /// stops startup; without one, the bundled pack is used if it can be found.
-func loadLiveRules(_ app: Application, _ config: SecMonConfig) throws -> (ruleSet: RuleSet, path: String)? {
+func loadLiveRules(_ app: Application, _ config: SecMonConfig, placeholders: PlaceholderTable) throws -> (ruleSet: RuleSet, path: String)? {
     guard config.liveDetection else { return nil }
     let path: String
     do {
@@ -160,7 +166,7 @@ func loadLiveRules(_ app: Application, _ config: SecMonConfig) throws -> (ruleSe
         app.logger.warning("live detection is off: \(error)")
         return nil
     }
-    let result = RuleDirectory.load(path)
+    let result = RuleDirectory.load(path, placeholders: placeholders)
     let errors = result.errors
     guard errors.isEmpty else {
         throw StartupError("the rules under \(path) have \(errors.count) error(s):\n" + errors.prefix(20).map { "  \($0)" }.joined(separator: "\n")

@@ -89,7 +89,10 @@ struct RulesPageController {
             return try await render(request, status: .notFound, error: "\(rule) has no regression tests: write them in a .tests.yml file beside \(info.file) (see the README).")
         }
         // CPU work, small: a few sample logs through the rules, off the event loop.
-        let suite = await Task.detached { RuleTestSuite.run(spec: spec, rules: set, referenceTime: .now()) }.value
+        let path = request.secmon.runtime.rules.path
+        let suite = await Task.detached {
+            RuleTestSuite.run(spec: spec, rules: set, referenceTime: .now(), reload: path.map { path in { RuleDirectory.load(path, placeholders: $0) } })
+        }.value
         let view = TestView(rule: rule, spec: (spec as NSString).lastPathComponent, passed: suite.passed, failed: suite.failed,
                             cases: suite.outcomes.map { .init(name: $0.name, line: $0.line, passed: $0.passed, failures: $0.failures) },
                             problems: suite.diagnostics.map(\.description))

@@ -42,7 +42,7 @@ public enum PipelineBenchmark {
         let app = try await SecMonServer.makeApplication(logLevel: logLevel)
         do {
             try await configureDatabase(app, config, migrate: true)
-            guard let rules = try loadLiveRules(app, config) else { throw StartupError("no rules found for the benchmark; pass --rules") }
+            guard let rules = try loadLiveRules(app, config, placeholders: PlaceholderTable()) else { throw StartupError("no rules found for the benchmark; pass --rules") }
             let sink = AlertStoreSink(database: { app.db as? any SQLDatabase })
             let bus = AlertBus(sinks: [sink], logger: app.logger)
             let intake = EventIntake(budgetBytes: intakeBytes)

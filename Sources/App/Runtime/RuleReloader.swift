@@ -2,11 +2,14 @@ import DetectionEngine
 import EventPipeline
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Reloads the live rules from the directory they were loaded from, without a restart: from the
-/// dashboard (admins), `POST /api/rules/reload`, or `SIGHUP`. The new set is validated first; a
-/// set with errors is refused with them and the running rules stay.
+/// dashboard (admins), `POST /api/rules/reload`, `SIGHUP`, or a change of the indicator lists
+/// (on this node at once, on others within ``listCheckSeconds``). The rules are compiled against
+/// the lists (``IndicatorListStore``) as they are then. The new set is validated first; a set
+/// with errors is refused with them and the running rules stay.
 public final class RuleReloader: Service, Sendable {
     /// What a reload attempt gave.
     public enum Outcome: Sendable, Equatable {
@@ -24,12 +27,28 @@ public final class RuleReloader: Service, Sendable {
     private let stage: DetectionStage?
     private let logger: Logger
     private let audit: @Sendable (AuditTrail.Entry) async -> Void
+    private let lists: Lists?
+    /// The lists' version the running rules were compiled with.
+    private let compiledVersion = Mutex<String?>(nil)
+    /// How often other nodes' list changes are looked for.
+    let listCheckSeconds: Double
 
-    init(path: String?, stage: DetectionStage?, logger: Logger, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void = { _ in }) {
+    /// Where the placeholder lists come from: the lists themselves, and a version that changes
+    /// whenever they do.
+    struct Lists: Sendable {
+        var table: @Sendable () async throws -> PlaceholderTable
+        var version: @Sendable () async throws -> String
+    }
+
+    init(path: String?, stage: DetectionStage?, logger: Logger, lists: Lists? = nil, listsVersion: String? = nil, listCheckSeconds: Double = 10,
+         audit: @escaping @Sendable (AuditTrail.Entry) async -> Void = { _ in }) {
         self.path = path
         self.stage = stage
         self.logger = logger
         self.audit = audit
+        self.lists = lists
+        self.listCheckSeconds = listCheckSeconds
+        compiledVersion.withLock { $0 = listsVersion }
     }
 
     /// Reads, validates and (when valid) switches to the rules at ``path``. `actor` is who asked,
@@ -49,7 +68,17 @@ public final class RuleReloader: Service, Sendable {
 
     private func attempt(by who: String) async -> Outcome {
         guard let path, let stage else { return .detectionOff }
-        let result = RuleDirectory.load(path)
+        var table = PlaceholderTable()
+        if let lists {
+            do {
+                let version = try await lists.version()
+                table = try await lists.table()
+                compiledVersion.withLock { $0 = version }
+            } catch {
+                return .refused(["cannot read the indicator lists: \(error)"])
+            }
+        }
+        let result = RuleDirectory.load(path, placeholders: table)
         let errors = result.errors.map { "\($0)" }
         guard errors.isEmpty else {
             logger.error("rule reload refused; the running rules stay", metadata: ["by": "\(who)", "path": "\(path)", "errors": "\(errors.count)"])
@@ -63,7 +92,7 @@ public final class RuleReloader: Service, Sendable {
         return .reloaded(rules: summary.rules, kept: summary.kept, reset: summary.reset, closedAlerts: summary.closedAlerts)
     }
 
-    /// Reloads on every `SIGHUP` until graceful shutdown.
+    /// Reloads on every `SIGHUP`, and when the indicator lists change, until graceful shutdown.
     public func run() async throws {
         guard stage != nil else {
             try? await gracefulShutdown()
@@ -71,8 +100,30 @@ public final class RuleReloader: Service, Sendable {
         }
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try? await cancelWhenGracefulShutdown {
-            for await _ in signals {
-                _ = await self.reload(by: AuditTrail.Actor(name: "secmon (SIGHUP)", kind: .system, sourceIP: nil))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in signals {
+                        _ = await self.reload(by: AuditTrail.Actor(name: "secmon (SIGHUP)", kind: .system, sourceIP: nil))
+                    }
+                }
+                if let lists = self.lists {
+                    group.addTask { await self.watch(lists) }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Reloads when the lists' version differs from the one the running rules were compiled with
+    /// (another node, or the database edited by hand).
+    private func watch(_ lists: Lists) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(Int(listCheckSeconds * 1000)))
+            if Task.isCancelled { return }
+            guard let version = try? await lists.version() else { continue }
+            if compiledVersion.withLock({ $0 }) != version {
+                _ = await reload(by: AuditTrail.Actor(name: "secmon (indicator lists changed)", kind: .system, sourceIP: nil))
             }
         }
     }

@@ -5,8 +5,9 @@ import SecurityModel
 ///
 /// The case-insensitive `contains` literals of two bytes or more are found in one pass over the
 /// text: a table of the byte pairs they start with marks where one may begin, and only there are
-/// the literals with that pair compared. Other patterns are tested one by one. The result is the
-/// same as testing each pattern in turn (``TextPattern/matchesAny(_:_:)``).
+/// the literals with that pair compared. Many case-insensitive equalities (an indicator list of
+/// thousands of addresses) are one hash lookup. Other patterns are tested one by one. The result
+/// is the same as testing each pattern in turn (``TextPattern/matchesAny(_:_:)``).
 ///
 /// A class, so that a rule's test holds it by one reference: evaluating the test then retains one
 /// object instead of each of its tables.
@@ -21,9 +22,17 @@ final class TextPatternSet: Sendable {
     private let pairBits: [UInt64]
     /// Pair -> indices into `literals`.
     private let byPair: [UInt16: [Int]]
+    /// Lower-case literals of the case-insensitive equalities, when there are many.
+    private let equalities: Set<[UInt8]>
+    /// Fewer equalities than this are compared one by one.
+    static let equalityTableMinimum = 8
 
     init(_ patterns: [TextPattern]) {
         self.patterns = patterns
+        let equalities = patterns.filter { $0.shape == .equals && !$0.cased }
+        let hashed = equalities.count >= Self.equalityTableMinimum
+        self.equalities = hashed ? Set(equalities.map(\.literal)) : []
+        let patterns = hashed ? patterns.filter { !($0.shape == .equals && !$0.cased) } : patterns
         var others: [TextPattern] = [], literals: [[UInt8]] = []
         var pairBits = Array(repeating: UInt64(0), count: 1024)
         var byPair: [UInt16: [Int]] = [:]
@@ -58,6 +67,7 @@ final class TextPatternSet: Sendable {
 
     /// Whether `value` matches any of the patterns.
     func matches(_ value: String) -> Bool {
+        if !equalities.isEmpty, isEquality(value) { return true }
         if !literals.isEmpty {
             var ascii = true
             let found = TextPattern.withBytes(value) { bytes -> Bool in
@@ -71,6 +81,14 @@ final class TextPatternSet: Sendable {
             }
         }
         return others.isEmpty ? false : TextPattern.matchesAny(others, value)
+    }
+
+    /// Whether `value`, lowercased, is one of the hashed equalities.
+    private func isEquality(_ value: String) -> Bool {
+        let key = TextPattern.withBytes(value) { bytes -> [UInt8]? in
+            TextPattern.isASCII(bytes) ? bytes.map(TextPattern.fold) : nil
+        }
+        return equalities.contains(key ?? Array(value.lowercased().utf8))
     }
 
     /// Whether one of the literals occurs in `bytes` (ASCII compared case-insensitively).

@@ -26,6 +26,9 @@ public struct RuleSet: Sendable {
     /// exactly the same state.
     public internal(set) var stateFingerprints: [UInt64] = []
 
+    /// The placeholders rules and filters `expand`, each with the labels of the rules and filters that use it.
+    public internal(set) var placeholders: [String: [String]] = [:]
+
     public init() {}
 
     /// Whether some rule searches keywords in the raw line (decoders then keep the line).

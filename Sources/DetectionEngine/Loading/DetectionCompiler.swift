@@ -10,7 +10,8 @@ struct DetectionCompiler {
     /// - Parameters:
     ///   - section: the `detection:` mapping (or a filter's `filter:` mapping).
     ///   - ignoredKeys: keys that are not search identifiers (`rules` in a filter).
-    static func compile(_ section: Node, ignoredKeys: Set<String> = [], slot: (String) -> Int) throws(RuleLoadError) -> Output {
+    ///   - placeholders: the lists `expand` values resolve to; the names used are recorded there.
+    static func compile(_ section: Node, ignoredKeys: Set<String> = [], slot: (String) -> Int, placeholders: PlaceholderUse = PlaceholderUse()) throws(RuleLoadError) -> Output {
         guard let pairs = YAMLAccess.pairs(section) else {
             throw RuleLoadError(.detection, "'detection' must be a mapping of search identifiers plus 'condition'", line: YAMLAccess.line(section))
         }
@@ -22,7 +23,7 @@ struct DetectionCompiler {
                 throw RuleLoadError(.detection, "'timeframe' is the obsolete Sigma 1 aggregation; write a correlation rule with a 'timespan' instead", line: YAMLAccess.line(keyNode))
             }
             if ignoredKeys.contains(key) { continue }
-            searches.append(try compileSearch(name: key, keyNode: keyNode, value: value, slot: slot))
+            searches.append(try compileSearch(name: key, keyNode: keyNode, value: value, slot: slot, placeholders: placeholders))
         }
         guard let conditionNode else {
             throw RuleLoadError(.detection, "the detection has no 'condition' (for example 'condition: selection')", line: YAMLAccess.line(section))
@@ -53,7 +54,7 @@ struct DetectionCompiler {
         return Output(searches: searches, condition: expressions.count == 1 ? expressions[0] : .or(expressions))
     }
 
-    private static func compileSearch(name: String, keyNode: Node, value: Node, slot: (String) -> Int) throws(RuleLoadError) -> SearchIdentifier {
+    private static func compileSearch(name: String, keyNode: Node, value: Node, slot: (String) -> Int, placeholders: PlaceholderUse) throws(RuleLoadError) -> SearchIdentifier {
         func fields(_ mapping: Node) throws(RuleLoadError) -> [SearchIdentifier.FieldTest] {
             guard let pairs = YAMLAccess.pairs(mapping), !pairs.isEmpty else {
                 throw RuleLoadError(.detection, "search '\(name)': expected a mapping of field: value", line: YAMLAccess.line(mapping))
@@ -61,7 +62,7 @@ struct DetectionCompiler {
             var tests: [SearchIdentifier.FieldTest] = []
             for (key, keyNode, value) in pairs {
                 do {
-                    tests.append(try ValueCompiler.compile(key: key, keyLine: YAMLAccess.line(keyNode), value: value, slot: slot))
+                    tests.append(try ValueCompiler.compile(key: key, keyLine: YAMLAccess.line(keyNode), value: value, slot: slot, placeholders: placeholders))
                 } catch {
                     throw RuleLoadError(error.code, "search '\(name)': \(error.message)", line: error.line)
                 }

@@ -6,7 +6,8 @@ import Yams
 enum FilterBinder {
     /// Compiles the filter `document` and appends it to the rules it names in `detections`.
     static func bind(_ document: RuleDocument, to detections: inout [DetectionRule], registry: RuleRegistry,
-                     fields: inout FieldTable, diagnostics: inout RuleDiagnostics) {
+                     fields: inout FieldTable, diagnostics: inout RuleDiagnostics,
+                     placeholders: PlaceholderUse = PlaceholderUse()) {
         let info = document.info
         let body = YAMLAccess.value(document.root, "filter")!
         guard let rulesNode = YAMLAccess.value(body, "rules"), let references = YAMLAccess.strings(rulesNode), !references.isEmpty else {
@@ -16,9 +17,13 @@ enum FilterBinder {
         let filter: CompiledFilter
         do throws(RuleLoadError) {
             let logSource = try document.logSource
-            let output = try DetectionCompiler.compile(body, ignoredKeys: ["rules"]) { fields.slot(for: $0) }
+            _ = placeholders.take()
+            let output = try DetectionCompiler.compile(body, ignoredKeys: ["rules"], slot: { fields.slot(for: $0) }, placeholders: placeholders)
+            let used = placeholders.take()
+            let fingerprint = used.isEmpty ? info.fingerprint : info.fingerprint ^ placeholders.table.digest(of: used) &* 0x9E37_79B9_7F4A_7C15
             filter = CompiledFilter(title: info.title, logSource: logSource, searches: output.searches, condition: output.condition,
-                                    fingerprint: info.fingerprint)
+                                    fingerprint: fingerprint)
+            for name in used { placeholders.recordUser(name, info.label) }
         } catch {
             diagnostics.error(error, in: info)
             return

@@ -35,8 +35,11 @@ public struct RuleLoadResult: Sendable {
 /// 5. bind the filters to the rules they name (``FilterBinder``);
 /// 6. build the plan: parents, watchers, alerting nodes, carried fields (``RulePlanBuilder``).
 public enum RuleLoader {
-    public static func load(_ sources: [RuleSource]) -> RuleLoadResult {
+    /// - Parameter placeholders: the lists that `expand` placeholders stand for; a placeholder
+    ///   without a list matches nothing (``RuleSet/placeholders`` names the rules that use each).
+    public static func load(_ sources: [RuleSource], placeholders: PlaceholderTable = PlaceholderTable()) -> RuleLoadResult {
         var diagnostics = RuleDiagnostics()
+        let use = PlaceholderUse(placeholders)
         var fields = FieldTable()
         var registry = RuleRegistry()
         var set = RuleSet()
@@ -50,8 +53,16 @@ public enum RuleLoader {
             guard let detection = YAMLAccess.value(document.root, "detection") else { continue }
             do throws(RuleLoadError) {
                 let logSource = try document.logSource
-                let output = try DetectionCompiler.compile(detection) { fields.slot(for: $0) }
-                compiled.append(DetectionRule(info: document.info, logSource: logSource, searches: output.searches, condition: output.condition))
+                _ = use.take()
+                let output = try DetectionCompiler.compile(detection, slot: { fields.slot(for: $0) }, placeholders: use)
+                var info = document.info
+                let used = use.take()
+                if !used.isEmpty {
+                    // What the rule matches depends on its lists too: a changed list is a changed rule.
+                    info.fingerprint = info.fingerprint ^ placeholders.digest(of: used) &* 0x9E37_79B9_7F4A_7C15
+                    for name in used { use.recordUser(name, info.label) }
+                }
+                compiled.append(DetectionRule(info: info, logSource: logSource, searches: output.searches, condition: output.condition))
             } catch {
                 diagnostics.error(error, in: document.info)
             }
@@ -118,11 +129,12 @@ public enum RuleLoader {
 
         // 5. Filters.
         for document in documents where document.kind == .filter {
-            FilterBinder.bind(document, to: &set.detections, registry: registry, fields: &fields, diagnostics: &diagnostics)
+            FilterBinder.bind(document, to: &set.detections, registry: registry, fields: &fields, diagnostics: &diagnostics, placeholders: use)
         }
 
         // 6. The plan.
         RulePlanBuilder.build(&set, aliasTables: graph.aliasTables, fields: &fields, diagnostics: &diagnostics)
+        set.placeholders = use.users
         return RuleLoadResult(ruleSet: set, diagnostics: diagnostics.items)
     }
 }

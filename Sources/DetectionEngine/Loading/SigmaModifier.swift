@@ -7,10 +7,10 @@ public enum SigmaModifier: String, CaseIterable, Sendable {
     case base64, base64offset
     case utf16le, utf16be, utf16, wide
     case windash, fieldref
+    case expand
 
     /// Modifiers Sigma defines that SecMon rejects, with the reason given to the rule author.
     static let unsupported: [String: String] = [
-        "expand": "placeholders need a placeholder table; write the values out instead",
         "minute": "time-part modifiers are not supported; use a correlation timespan",
         "hour": "time-part modifiers are not supported; use a correlation timespan",
         "day": "time-part modifiers are not supported; use a correlation timespan",

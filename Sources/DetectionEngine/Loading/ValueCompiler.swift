@@ -6,7 +6,7 @@ import Yams
 struct ValueCompiler {
     /// Compiles the entry; `slot(for:)` assigns field slots (also for `fieldref` targets).
     static func compile(
-        key: String, keyLine: Int, value: Node, slot: (String) -> Int
+        key: String, keyLine: Int, value: Node, slot: (String) -> Int, placeholders: PlaceholderUse = PlaceholderUse()
     ) throws(RuleLoadError) -> SearchIdentifier.FieldTest {
         var parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let field = parts.removeFirst()
@@ -31,6 +31,9 @@ struct ValueCompiler {
         for node in nodes {
             if case .scalar = node { continue }
             throw RuleLoadError(.value, "'\(key)': values must be scalars (strings, numbers, null) or a list of them", line: YAMLAccess.line(node))
+        }
+        if has.contains(.expand) {
+            return try expand(field: field, key: key, keyLine: keyLine, modifiers: modifiers, nodes: nodes, slot: slot, placeholders: placeholders)
         }
         let matchAll = has.contains(.all)
         func combine(_ tests: [ValueTest]) -> ValueTest {
@@ -179,6 +182,57 @@ struct ValueCompiler {
         var result = SearchIdentifier.FieldTest(slot: slot(field), field: field, test: test, exactValues: exact)
         result.writtenValues = written
         return result
+    }
+
+    /// `field|expand|...`: each value's `%placeholders%` replaced by the entries of their lists
+    /// (``PlaceholderTable``), then compiled with the other modifiers. With `expand` alone, a value
+    /// that is one placeholder matches entries written as networks by address (CIDR).
+    private static func expand(
+        field: String, key: String, keyLine: Int, modifiers: [SigmaModifier], nodes: [Node], slot: (String) -> Int, placeholders: PlaceholderUse
+    ) throws(RuleLoadError) -> SearchIdentifier.FieldTest {
+        let allowed: Set<SigmaModifier> = [.expand, .contains, .startswith, .endswith, .all, .cased, .neq, .windash]
+        let others = Set(modifiers).subtracting(allowed)
+        guard others.isEmpty else {
+            throw RuleLoadError(.value, "'\(key)': modifier 'expand' works with text modifiers (contains, startswith, endswith, all, cased, neq, windash), not \(others.map(\.rawValue).sorted().joined(separator: ", "))", line: keyLine)
+        }
+        let networksAllowed = modifiers.allSatisfy { $0 == .expand }
+        var texts: [Node] = []
+        var networks: [ValueTest] = []
+        for node in nodes {
+            guard let value = YAMLAccess.scalarText(node), !YAMLAccess.isNull(node) else {
+                throw RuleLoadError(.value, "'\(key)': expand needs text values with placeholders such as '%indicator_ips%'", line: YAMLAccess.line(node))
+            }
+            let names = PlaceholderTable.names(in: value)
+            guard !names.isEmpty else {
+                throw RuleLoadError(.value, "'\(key)': '\(value)' has no placeholder; write one as %name% (letters, digits, _ - .)", line: YAMLAccess.line(node))
+            }
+            names.forEach(placeholders.record)
+            let whole = names.count == 1 && value == "%\(names[0])%"
+            let entries: [String]
+            do {
+                entries = try placeholders.table.expand(value)
+            } catch {
+                throw RuleLoadError(.value, "'\(key)': \(error.message)", line: YAMLAccess.line(node))
+            }
+            for entry in entries {
+                if whole, networksAllowed, entry.contains("/"), let block = CIDRBlock(entry) {
+                    networks.append(.cidr(block))
+                } else {
+                    texts.append(.scalar(.init(entry, .init(.str), .singleQuoted, node.mark)))
+                }
+            }
+        }
+        let rest = ([field] + modifiers.filter { $0 != .expand }.map(\.rawValue)).joined(separator: "|")
+        let negated = modifiers.contains(.neq)
+        var tests: [ValueTest] = networks
+        if !texts.isEmpty {
+            let text = try compile(key: rest, keyLine: keyLine, value: .sequence(.init(texts)), slot: slot)
+            if networks.isEmpty { return text }
+            tests.append(text.test)
+        }
+        // No entries at all (an empty or missing list) give an empty OR: false, or true under neq.
+        let test: ValueTest = tests.count == 1 ? tests[0] : .anyOf(tests)
+        return .init(slot: slot(field), field: field, test: negated && texts.isEmpty ? .not(test) : test, exactValues: nil)
     }
 
     /// A value about to get a `*` appended: a trailing lone backslash is a literal backslash and
