@@ -23,6 +23,21 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The address of raw network-order bytes: 4 for IPv4, 16 for IPv6 (an IPv4-mapped IPv6
+    /// address stays IPv6, as the kernel reports it). Returns `nil` for other lengths.
+    public init?(networkBytes raw: some Collection<UInt8>) {
+        switch raw.count {
+        case 4:
+            bytes = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] + raw
+            isIPv4 = true
+        case 16:
+            bytes = Array(raw)
+            isIPv4 = false
+        default:
+            return nil
+        }
+    }
+
     static func parseIPv4(_ text: Substring) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

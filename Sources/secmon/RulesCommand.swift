@@ -15,6 +15,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check rule files; print errors and warnings as file:line: message (exit 1 on errors).")
 
         @Argument(help: "Rule directories or files (default: the bundled pack).")
@@ -41,7 +42,7 @@ struct RulesCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the loaded rules.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the loaded rules.")
 
         @Option(name: .long, help: "Rule directory or file (default: the bundled pack; env SECMON_RULES).")
         var rules: String?
@@ -76,6 +77,7 @@ struct RulesCommand: ParsableCommand {
 
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Run the rules' regression tests (<rules>.tests.yml beside each rule file); exit 1 on failure.")
 
         @Argument(help: "Rule directory (default: the bundled pack).")

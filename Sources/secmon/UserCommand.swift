@@ -37,6 +37,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Create a user.",
             discussion: "Without --password-stdin a one-time password is generated and printed; it must be changed at first login."
         )
@@ -58,6 +59,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "passwd",
             abstract: "Set a user's password and end their sessions.",
             discussion: "Without --password-stdin a one-time password is generated and printed; it must be changed at next login."
         )
@@ -74,7 +76,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
         @OptionGroup var storage: StorageOptions
 
         func run() async throws {
@@ -91,7 +93,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Lock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lock a user out and end their sessions.")
+        static let configuration = CommandConfiguration(commandName: "lock", abstract: "Lock a user out and end their sessions.")
         @Argument(help: "The user name.") var username: String
         @OptionGroup var storage: StorageOptions
 
@@ -103,7 +105,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Unlock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Unlock a user (also clears a lock after failed logins).")
+        static let configuration = CommandConfiguration(commandName: "unlock", abstract: "Unlock a user (also clears a lock after failed logins).")
         @Argument(help: "The user name.") var username: String
         @OptionGroup var storage: StorageOptions
 

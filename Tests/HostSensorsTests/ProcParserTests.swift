@@ -11,6 +11,16 @@ struct ProcParserTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/proc").path
     static let proc = ProcFileSystem(root: fixtures)
 
+    @Test("status: real and effective user, threads; a malformed Uid line is refused")
+    func status() {
+        let status = ProcessStatus("Name:\tbash\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t100\t100\t100\t100\nThreads:\t12\n")
+        #expect(status == ProcessStatus(realUID: 1000, effectiveUID: 0, threads: 12))
+        #expect(ProcessStatus("Uid:\t1000\n") == nil)
+        #expect(ProcessStatus("Name:\tx\n") == nil)
+        #expect(ProcessStatus("Uid:\t99999999999\t0\n") == nil, "an overflowing uid is not read as a number")
+        #expect(ProcessStatus("Uid: 5 6\nThreads:\tmany\n")?.threads == 1)
+    }
+
     @Test("socket tables: IPv4 and IPv6 addresses, ports, states and inodes; listening sockets")
     func sockets() throws {
         var rejected = 0

@@ -15,6 +15,18 @@ public struct SocketEntry: Sendable, Equatable {
     public var uid: UInt32
     public var inode: UInt64
 
+    public init(transport: Transport, localAddress: IPAddress, localPort: UInt16, remoteAddress: IPAddress, remotePort: UInt16,
+                state: UInt8, uid: UInt32, inode: UInt64) {
+        self.transport = transport
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+        self.state = state
+        self.uid = uid
+        self.inode = inode
+    }
+
     /// Whether a TCP socket is listening.
     public var isListening: Bool { transport == .tcp && state == 0x0A }
 

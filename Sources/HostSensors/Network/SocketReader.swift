@@ -13,9 +13,14 @@ public struct SocketReader: Sendable {
     }
 
     public let proc: ProcFileSystem
+    /// Whether to ask the kernel's socket diagnostics first (for the live `/proc` only: a
+    /// fixture tree has only its tables).
+    public let useDiagnostics: Bool
 
-    public init(proc: ProcFileSystem) {
+    /// `useDiagnostics` defaults to whether `proc` is the live `/proc`.
+    public init(proc: ProcFileSystem, useDiagnostics: Bool? = nil) {
         self.proc = proc
+        self.useDiagnostics = useDiagnostics ?? (proc.root == "/proc")
     }
 
     /// The sockets now, their owners among `processes`.
@@ -26,7 +31,18 @@ public struct SocketReader: Sendable {
     /// The tables' entries, owners not yet known. Read them before the processes: a socket
     /// opened in between is then in a process's descriptors when those are read, and gets its
     /// owner (read the other way round, it would be listed without one).
+    ///
+    /// From the kernel's socket diagnostics when ``useDiagnostics`` (``SocketDiagnostics``), else,
+    /// or when they fail, from the `/proc/net` tables.
     public func readTables() -> (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String], timeWait: Int) {
+        if useDiagnostics, let dump = try? SocketDiagnostics.read() {
+            return (dump.entries, dump.rejected, [], dump.timeWait)
+        }
+        return readProcTables()
+    }
+
+    /// The tables' entries from `/proc/net/{tcp,tcp6,udp,udp6}`.
+    public func readProcTables() -> (entries: [(entry: SocketEntry, table: String)], rejected: Int, missingTables: [String], timeWait: Int) {
         var entries: [(entry: SocketEntry, table: String)] = []
         var rejected = 0
         var timeWait = 0
