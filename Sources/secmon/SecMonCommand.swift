@@ -20,9 +20,13 @@ struct SecMonCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        // Run Swift concurrency on SwiftNIO's event loops, so that async handlers and middleware
-        // do not hop between two thread pools on every request (measured with bench/http.sh).
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // The server runs Swift concurrency on SwiftNIO's event loops, so that async handlers and
+        // middleware do not hop between two thread pools on every request (measured with
+        // bench/http.sh). Other commands keep the default executor: starting the event loops
+        // is a cost of every start (bench/host.sh times `secmon host snapshot`).
+        if let command = CommandLine.arguments.dropFirst().first, command == "serve" || command == "bench-pipeline" {
+            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         await main(nil)
     }
 }

@@ -327,7 +327,8 @@ struct IncidentTests {
 
     static func username(_ client: TestClient) async throws -> String {
         let page = try await client.get("/account/password").body
-        let range = try #require(page.range(of: "<span class=\"who\">"))
-        return String(page[range.upperBound...].prefix { $0 != " " })
+        // The top bar names the user, as the link to their account page.
+        let range = try #require(page.range(of: "<span class=\"who\"><a href=\"/account/password\" title=\"Your account: change your password\">"))
+        return String(page[range.upperBound...].prefix { $0 != "<" })
     }
 }
