@@ -52,9 +52,14 @@ struct HostSnapshotCommand: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(interval))
         }
         let snapshot = snapshotter.take()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(snapshot)
+        var data: Data
+        if pretty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            data = try encoder.encode(snapshot)
+        } else {
+            data = Data(try HostSnapshotJSON.encode(snapshot))
+        }
         data.append(0x0A)
         FileHandle.standardOutput.write(data)
     }
