@@ -46,11 +46,13 @@ struct SessionExpiryTests {
 
     @Test("the server ends sessions by its configured idle time, through real requests")
     func configuredIdleTime() async throws {
-        try await SecMonHarness.with(.sqlite, adjust: { $0.sessionIdleSeconds = 2; $0.sessionCacheSeconds = 0 }) { h in
+        // 5 s of idle time: a loaded machine (the whole suite on two cores) once took more than 2 s
+        // from the login to the next request.
+        try await SecMonHarness.with(.sqlite, adjust: { $0.sessionIdleSeconds = 5; $0.sessionCacheSeconds = 0 }) { h in
             let client = try await h.loggedIn(as: .viewer)
             let fresh = try await client.get("/api/me")
             #expect(fresh.status == .ok)
-            try await Task.sleep(for: .milliseconds(3_000))
+            try await Task.sleep(for: .milliseconds(6_500))
             let idle = try await client.get("/api/me")
             #expect(idle.status == .unauthorized)
         }
