@@ -10,7 +10,7 @@ import Testing
 
 /// The same events through `secmon analyze` (batch, over the file) and through the live pipeline
 /// (intake, detection stage, alert bus) give the same alerts.
-@Suite("Live and batch agree", .timeLimit(.minutes(3)))
+@Suite("Live and batch agree", .timeLimit(.minutes(10)))
 struct LiveBatchParityTests {
     final class Collector: EventSink, Sendable {
         let name = "collector"

@@ -11,7 +11,7 @@ import Testing
 /// Web rules in the community's style (long keyword lists, `cs-method: GET and keywords`, `'|all'`,
 /// `contains` lists) behind the rule screen give the same alerts in batch, over an access log,
 /// and through the live pipeline, fed the same lines as events with their raw text.
-@Suite("Live and batch agree on web rules", .timeLimit(.minutes(3)))
+@Suite("Live and batch agree on web rules", .timeLimit(.minutes(10)))
 struct WebParityTests {
     /// Rules the project writes, shaped like SigmaHQ's `rules/web`: three hundred generated
     /// keywords in one list beside the real-looking ones.

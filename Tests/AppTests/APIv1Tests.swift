@@ -9,7 +9,7 @@ import Vapor
 
 /// API v1 as scripts use it: tokens, JSON bodies, cursors, problem documents, and answers that
 /// match the OpenAPI document the server serves.
-@Suite("API v1", .timeLimit(.minutes(3)))
+@Suite("API v1", .timeLimit(.minutes(10)))
 struct APIv1Tests {
     static func json(_ object: [String: Any]) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)

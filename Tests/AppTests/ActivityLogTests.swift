@@ -4,7 +4,7 @@ import NIOHTTP1
 import SecurityModel
 import Testing
 
-@Suite("Activity log", .timeLimit(.minutes(3)))
+@Suite("Activity log", .timeLimit(.minutes(10)))
 struct ActivityLogTests {
     static let seedKeys: Set<String> = ["timestamp", "ip_address", "username", "action", "taskName"]
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `secmon analyze` and `secmon rules` as used from a shell or a script.
-@Suite("Command line: analyze and rules", .timeLimit(.minutes(3)))
+@Suite("Command line: analyze and rules", .timeLimit(.minutes(10)))
 struct AnalyzeCommandTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let seedLog = repository.appendingPathComponent("Tests/LogFormatsTests/Fixtures/seed-app.log").path

@@ -4,7 +4,7 @@ import NIOHTTP1
 import SecurityModel
 import Testing
 
-@Suite("Login, logout, lockout, sessions", .timeLimit(.minutes(3)))
+@Suite("Login, logout, lockout, sessions", .timeLimit(.minutes(10)))
 struct AuthFlowTests {
     @Test("the first admin must change the initial password before anything else", arguments: TestDatabase.all)
     func firstAdminForcedChange(db: TestDatabase) async throws {

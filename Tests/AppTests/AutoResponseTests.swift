@@ -12,7 +12,7 @@ import Testing
 /// escalation, D-02 rate-limits and watchlists, D-06 locks the account that logged in and ends its
 /// sessions), the allowlist (built in, entries, administrators' addresses) honoured, dry runs that
 /// change nothing, and every action explained on the timeline and in the audit trail.
-@Suite("Response: automatic", .timeLimit(.minutes(3)))
+@Suite("Response: automatic", .timeLimit(.minutes(10)))
 struct AutoResponseTests {
     static func alert(_ rule: String, ip: String? = nil, user: String? = nil, level: Severity = .high, firstTime: Timestamp = .now()) -> SecurityAlert {
         var entities: [Entity] = []

@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 
-@Suite("Bad input", .timeLimit(.minutes(3)))
+@Suite("Bad input", .timeLimit(.minutes(10)))
 struct BadInputTests {
     @Test("malformed, oversized and unknown requests get clear answers and are logged", arguments: TestDatabase.all)
     func badRequests(db: TestDatabase) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// What a baseline rule learned survives a restart of the server: the state is saved when it
 /// stops and restored when it starts, so a group watched before the restart is not learned again.
-@Suite("Baselines across a restart", .timeLimit(.minutes(3)))
+@Suite("Baselines across a restart", .timeLimit(.minutes(10)))
 struct BaselinePersistenceTests {
     /// A first_seen rule over successful logins: new addresses per user, after 8 s of watching.
     static func rules() throws -> String {

@@ -9,7 +9,7 @@ import Testing
 /// dashboard, press the API button, log out. Also checks that the page runs without a single
 /// Content-Security-Policy violation (no inline script or style anywhere).
 @Suite(
-    "Browser", .serialized, .timeLimit(.minutes(3)),
+    "Browser", .serialized, .timeLimit(.minutes(10)),
     .enabled(if: WebDriver.driverURL != nil || ProcessInfo.processInfo.environment["SECMON_TEST_REQUIRE_ALL"] == "1",
              "needs chromedriver: run scripts/test.sh")
 )

@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 
-@Suite("CSRF protection", .timeLimit(.minutes(3)))
+@Suite("CSRF protection", .timeLimit(.minutes(10)))
 struct CSRFTests {
     @Test("state-changing requests without the session's token are refused", arguments: TestDatabase.all)
     func missingOrWrongToken(db: TestDatabase) async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The `secmon` executable itself, as an admin would use it from a shell.
-@Suite("Command line", .timeLimit(.minutes(3)))
+@Suite("Command line", .timeLimit(.minutes(10)))
 struct CommandLineTests {
     /// `secmon`, built next to the test bundle by `swift build --build-tests`.
     static var executable: URL {

@@ -8,7 +8,7 @@ import Testing
 /// The host pages, the host API and the host history, with the sensors reading this machine:
 /// a process the test starts is listed, seen starting, stored, detected (H-08) and opened as an
 /// incident; answers match the OpenAPI schemas; the metric history is downsampled and expired.
-@Suite("Host pages and API", .serialized, .timeLimit(.minutes(3)))
+@Suite("Host pages and API", .serialized, .timeLimit(.minutes(10)))
 struct HostPagesTests {
     static func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

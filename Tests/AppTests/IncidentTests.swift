@@ -9,7 +9,7 @@ import Testing
 /// Incidents end to end: the original design's four scenarios, driven by the same code as
 /// `secmon simulate` over real HTTP from their own loopback addresses, each open exactly one
 /// incident with the right severity and playbook; the analyst's changes, refusals and conflicts.
-@Suite("Incidents", .timeLimit(.minutes(3)))
+@Suite("Incidents", .timeLimit(.minutes(10)))
 struct IncidentTests {
     static let simPassword = "sim-password-123"
 

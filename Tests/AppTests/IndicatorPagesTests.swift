@@ -8,7 +8,7 @@ import Testing
 /// and reloads the live rules at once, so a connection to a listed network raises H-02; a bad
 /// line is refused by its number with the text kept; a change made by another node (straight
 /// into the database) reaches the live rules within the check interval.
-@Suite("Indicator lists", .serialized, .timeLimit(.minutes(3)))
+@Suite("Indicator lists", .serialized, .timeLimit(.minutes(10)))
 struct IndicatorPagesTests {
     /// A connection this host opened, as the host sensors report it.
     static func connection(to address: String, image: String = "/tmp/.x/kworker") -> SecurityEvent {

@@ -6,7 +6,7 @@ import Testing
 
 /// Detection inside the server: the server's own activity runs through the rule pack live, and
 /// alerts reach the `alerts` table and `/api/alerts` within about a second.
-@Suite("Live detection", .timeLimit(.minutes(3)))
+@Suite("Live detection", .timeLimit(.minutes(10)))
 struct LiveDetectionTests {
     static func alerts(_ client: TestClient) async throws -> [[String: Any]] {
         let response = try await client.get("/api/alerts")

@@ -10,7 +10,7 @@ import Vapor
 /// The live feed: a WebSocket authenticated by the session and checked for origin, that pushes
 /// alerts, incidents, events (analysts), responses and counters as they happen; refuses what it
 /// must; drops a browser that does not read without slowing the others.
-@Suite("Live feed", .timeLimit(.minutes(3)))
+@Suite("Live feed", .timeLimit(.minutes(10)))
 struct LiveFeedTests {
     /// A WebSocket client that keeps every message.
     final class Listener: @unchecked Sendable {

@@ -8,7 +8,7 @@ import Testing
 /// password is hashed, with growing delays and `Retry-After`; no number of failures locks an
 /// account; a browser that logged in before (its device cookie) is spared failures it did not
 /// make, and has hashing slots of its own.
-@Suite("Login protection", .timeLimit(.minutes(3)))
+@Suite("Login protection", .timeLimit(.minutes(10)))
 struct LoginProtectionTests {
     @Test("failures earn growing delays before any hashing, written as LOGIN_THROTTLED; the account is never locked")
     func throttled() async throws {

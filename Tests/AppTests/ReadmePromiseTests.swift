@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// What the README promises about the command line, each checked as a user would see it.
-@Suite("README promises: the command line", .timeLimit(.minutes(3)))
+@Suite("README promises: the command line", .timeLimit(.minutes(10)))
 struct ReadmePromiseTests {
     static func temporary() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-promise-\(UUID().uuidString)")
@@ -121,7 +121,7 @@ struct ReadmePromiseTests {
 }
 
 /// What the README promises about the running server's configuration.
-@Suite("README promises: the server", .timeLimit(.minutes(3)))
+@Suite("README promises: the server", .timeLimit(.minutes(10)))
 struct ServerPromiseTests {
     static func lines(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)

@@ -8,7 +8,7 @@ import Testing
 /// Active response, first part: blocking a source address or network, by hand or from an
 /// incident. A blocked source gets 403 before any other work; the allowlist and the analyst's own
 /// address cannot be blocked; blocks expire, survive a restart and are undone.
-@Suite("Response: blocks", .timeLimit(.minutes(3)))
+@Suite("Response: blocks", .timeLimit(.minutes(10)))
 struct ResponseTests {
     /// Turns a rule's response policy on or off (as an administrator would), keeping its actions.
     static func setPolicy(_ h: SecMonHarness, _ rule: String, enabled: Bool, dryRun: Bool = false) async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The rules page: the live rules with hits and last hit; an admin turns a rule off (it raises
 /// nothing, audited) and on again; a rule's regression tests run from the page.
-@Suite("Rules page", .timeLimit(.minutes(3)))
+@Suite("Rules page", .timeLimit(.minutes(10)))
 struct RulesPageTests {
     @Test("viewers read the rules with their hits; admins turn D-02 off and on; analysts run D-01's tests", arguments: TestDatabase.all)
     func rulesPage(db: TestDatabase) async throws {

@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Session expiry", .timeLimit(.minutes(3)))
+@Suite("Session expiry", .timeLimit(.minutes(10)))
 struct SessionExpiryTests {
     final class Clock: Sendable {
         let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import Vapor
 
-@Suite("Start-up", .timeLimit(.minutes(3)))
+@Suite("Start-up", .timeLimit(.minutes(10)))
 struct StartupTests {
     @Test("an unusable log directory is reported with what to do")
     func badLogDirectory() async throws {

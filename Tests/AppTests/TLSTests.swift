@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 import Testing
 
-@Suite("HTTPS", .timeLimit(.minutes(3)))
+@Suite("HTTPS", .timeLimit(.minutes(10)))
 struct TLSTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 

@@ -4,7 +4,7 @@ import NIOHTTP1
 import SecurityModel
 import Testing
 
-@Suite("User management", .timeLimit(.minutes(3)))
+@Suite("User management", .timeLimit(.minutes(10)))
 struct UserAdminTests {
     @Test("an admin creates a user with a one-time password, changes the role, resets the password", arguments: TestDatabase.all)
     func lifecycle(db: TestDatabase) async throws {

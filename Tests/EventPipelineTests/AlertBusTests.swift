@@ -58,7 +58,7 @@ func eventually(_ condition: () -> Bool) async throws {
     for _ in 0..<400 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
 }
 
-@Suite("Alert bus", .timeLimit(.minutes(3)))
+@Suite("Alert bus", .timeLimit(.minutes(10)))
 struct AlertBusTests {
     @Test("every sink gets every update; a failing sink is retried and does not hold up the others")
     func failingSink() async throws {

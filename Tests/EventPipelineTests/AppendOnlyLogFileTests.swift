@@ -3,7 +3,7 @@ import Synchronization
 import Foundation
 import Testing
 
-@Suite("Append-only log file", .timeLimit(.minutes(3)))
+@Suite("Append-only log file", .timeLimit(.minutes(10)))
 struct AppendOnlyLogFileTests {
     static func tempPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("secmon-log-\(UUID().uuidString).log").path

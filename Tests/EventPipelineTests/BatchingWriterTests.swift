@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
-@Suite("Batching writer", .timeLimit(.minutes(3)))
+@Suite("Batching writer", .timeLimit(.minutes(10)))
 struct BatchingWriterTests {
     final class Sink: Sendable {
         let batches = Mutex<[[Int]]>([])

@@ -1,7 +1,7 @@
 import EventPipeline
 import Testing
 
-@Suite("Bounded queue", .timeLimit(.minutes(3)))
+@Suite("Bounded queue", .timeLimit(.minutes(10)))
 struct BoundedQueueTests {
     @Test("refusing new items keeps what is queued, counts what was refused, and never exceeds the budget")
     func refuseNew() {

@@ -5,7 +5,7 @@ import SecurityModel
 import Synchronization
 import Testing
 
-@Suite("Detection stage", .timeLimit(.minutes(3)))
+@Suite("Detection stage", .timeLimit(.minutes(10)))
 struct DetectionStageTests {
     static let rules: RuleSet = {
         let result = RuleLoader.load([RuleSource(path: "quick.yml", text: """

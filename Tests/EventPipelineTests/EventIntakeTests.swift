@@ -3,7 +3,7 @@ import SecurityModel
 import Synchronization
 import Testing
 
-@Suite("Event intake", .timeLimit(.minutes(3)))
+@Suite("Event intake", .timeLimit(.minutes(10)))
 struct EventIntakeTests {
     static func event(_ id: String) -> SecurityEvent {
         SecurityEvent(time: Timestamp(microseconds: 0), id: id, source: .activity, fields: [.init("action", .string("X"))])
