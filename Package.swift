@@ -63,6 +63,14 @@ let package = Package(
         // root that tests point at fixture trees; the process connector; the sensors as a
         // pipeline source whose events carry Sigma's field names.
         .target(name: "HostSensors", dependencies: ["SecurityModel", "EventPipeline"]),
+        // Files: the streaming scanner (digests, type from magic bytes, entropy, strings, ELF/PE
+        // headers, ZIP listings, indicator matches, verdicts) and file integrity monitoring (tree
+        // walks, states, their comparison, ignore patterns). Analysers are pure over byte chunks;
+        // the reader and walker are the only I/O.
+        .target(name: "FileInspection", dependencies: [
+            "SecurityModel",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -118,6 +126,7 @@ let package = Package(
         // (scripts/fuzz.sh); built normally, it replays inputs given as arguments.
         .executableTarget(name: "secmon-fuzz", dependencies: ["LogFormats", "DetectionEngine", "SecurityModel"]),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
+        .testTarget(name: "FileInspectionTests", dependencies: ["FileInspection", "SecurityModel"]),
         .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),

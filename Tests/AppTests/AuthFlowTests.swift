@@ -61,17 +61,20 @@ struct AuthFlowTests {
 
     @Test("failures never lock an account: they are throttled, and the right password works once the delay is over; an admin locks and unlocks", arguments: TestDatabase.all)
     func noLockout(db: TestDatabase) async throws {
-        // An 8 s first delay: on a loaded machine (the whole suite in parallel) the next login must
-        // still arrive inside it.
-        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 8 }) { h in
+        // The throttle's clock stands still until the test moves it past the delay.
+        let clock = ManualClock()
+        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 8; $0.loginClock = clock.source }) { h in
             try await h.createUser("bob", role: .viewer)
             for _ in 0..<4 {
                 #expect(try await h.client().login("bob", "wrong-password-x").status == .unauthorized)
             }
             let throttled = try await h.client().login("bob", "user-password-123")
             #expect(throttled.status == .tooManyRequests)
-            let wait = throttled.headers.first(name: "Retry-After").flatMap(Int.init) ?? 8
-            try await Task.sleep(for: .milliseconds(wait * 1000 + 100))
+            let wait = try #require(throttled.headers.first(name: "Retry-After").flatMap(Int.init))
+            #expect(wait == 8)
+            clock.advance(seconds: wait - 1)
+            #expect(try await h.client().login("bob", "user-password-123").status == .tooManyRequests)
+            clock.advance(seconds: 1)
             let after = try await h.client().login("bob", "user-password-123")
             #expect(after.status == .seeOther, "\(after.status) \(after.body.prefix(600))")
             let admin = try await h.loggedIn(as: .admin)

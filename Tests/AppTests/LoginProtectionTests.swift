@@ -12,8 +12,9 @@ import Testing
 struct LoginProtectionTests {
     @Test("failures earn growing delays before any hashing, written as LOGIN_THROTTLED; the account is never locked")
     func throttled() async throws {
-        // A first delay of 8 s: long enough to be hit on a loaded machine (the whole suite in parallel).
-        try await SecMonHarness.with(.sqlite, adjust: { $0.loginDelaySeconds = 8 }) { h in
+        // The throttle's clock stands still until the test moves it past the delay.
+        let clock = ManualClock()
+        try await SecMonHarness.with(.sqlite, adjust: { $0.loginDelaySeconds = 8; $0.loginClock = clock.source }) { h in
             try await h.createUser("erin", role: .viewer)
             // D-01 would block the address after its fourth failure; this test is about throttling alone.
             try await ResponseTests.setPolicy(h, "D-01", enabled: false)
@@ -22,14 +23,14 @@ struct LoginProtectionTests {
             let throttled = try await client.login("erin", "user-password-123")
             #expect(throttled.status == .tooManyRequests && throttled.body.contains("Too many failed logins"))
             let retryAfter = try #require(throttled.headers.first(name: "Retry-After").flatMap(Int.init))
-            #expect((1...8).contains(retryAfter))
+            #expect(retryAfter == 8)
             #expect(h.app.secmon.loginGuard.throttled == 1)
             try await h.flush()
             let lines = try await h.logObjects().filter { $0["action"] as? String == "LOGIN_THROTTLED" }
             #expect(lines.count == 1 && lines.first?["attempted_username"] as? String == "erin" && lines.first?["status"] as? Int == 429)
             // Another address is not throttled for erin, and after the delay the right password works: no lock.
             #expect(try await ResponseTests.attacker(h, "127.0.0.31").login("erin", "wrong-password-0").status == .unauthorized)
-            try await Task.sleep(for: .milliseconds(retryAfter * 1000 + 100))
+            clock.advance(seconds: retryAfter)
             #expect(try await client.login("erin", "user-password-123").status == .seeOther)
             let user = try #require(try await h.app.secmon.users(on: h.app.db).find("erin"))
             #expect(!user.isLocked(at: Date()) && user.lockedUntil == nil)
@@ -38,8 +39,9 @@ struct LoginProtectionTests {
 
     @Test("a distributed flood against admin leaves the real admin able to log in from a known device", arguments: TestDatabase.all)
     func distributedFlood(db: TestDatabase) async throws {
-        // A first delay of 30 s, so that the flood is throttled however slowly this machine serves it.
-        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 30 }) { h in
+        // The throttle's clock stands still: the flood is throttled however slowly this machine serves it.
+        let clock = ManualClock()
+        try await SecMonHarness.with(db, adjust: { $0.loginDelaySeconds = 30; $0.loginClock = clock.source }) { h in
             // Blocking is D-01's business; this test is about throttling alone.
             try await ResponseTests.setPolicy(h, "D-01", enabled: false)
             // The admin's browser logged in before: it holds a device cookie.

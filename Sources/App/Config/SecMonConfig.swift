@@ -53,6 +53,9 @@ public struct SecMonConfig: Sendable {
     /// The first delay after too many failed logins (from one address, or for one user from one
     /// address), in seconds; each further failure doubles it, up to 15 minutes.
     public var loginDelaySeconds = 1
+    /// The clock login throttling reads, in microseconds since 1970; nil is the system clock.
+    /// Tests freeze it, so that a throttle's window holds however slowly a loaded machine serves.
+    public var loginClock: (@Sendable () -> Int64)?
     /// Wrong current passwords on the password page (a stolen session guessing) that lock the
     /// account for `lockoutSeconds` (0 turns this off). Failed logins never lock an account:
     /// they are throttled per source instead.

@@ -54,7 +54,7 @@ struct AuthController {
         // Throttling comes before any lookup or hashing: a throttled attempt costs almost nothing.
         let loginGuard = request.secmon.loginGuard
         let key = attempted.lowercased()
-        let clock = Timestamp.now().microseconds
+        let clock = loginGuard.now()
         let device = loginGuard.device(cookie: request.cookies[LoginGuard.cookieName]?.string, user: key, now: clock)
         if case .throttle(let retryAfter, let why) = loginGuard.decide(user: key, source: request.clientIP, device: device, now: clock) {
             request.activity.action = .loginThrottled

@@ -17,11 +17,16 @@ final class LoginGuard: Sendable {
     private let throttle: Mutex<LoginThrottle>
     private let signer: CursorCodec
     private let throttledCount = Atomic<Int>(0)
+    private let clock: @Sendable () -> Int64
 
-    init(signer: CursorCodec, unitSeconds: Int = 1) {
+    init(signer: CursorCodec, unitSeconds: Int = 1, clock: (@Sendable () -> Int64)? = nil) {
         self.signer = signer
         self.throttle = Mutex(LoginThrottle(unitSeconds: unitSeconds))
+        self.clock = clock ?? { Timestamp.now().microseconds }
     }
+
+    /// Now, in microseconds since 1970, by the clock throttling reads.
+    func now() -> Int64 { clock() }
 
     /// The id of a valid device cookie issued to `user`, if `cookie` is one.
     func device(cookie: String?, user: String, now: Int64) -> String? {

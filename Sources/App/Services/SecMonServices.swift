@@ -36,7 +36,7 @@ public final class SecMonServices: Sendable {
         self.live = live
         self.auditor = auditor
         self.cursors = cursors
-        self.loginGuard = LoginGuard(signer: cursors, unitSeconds: config.loginDelaySeconds)
+        self.loginGuard = LoginGuard(signer: cursors, unitSeconds: config.loginDelaySeconds, clock: config.loginClock)
         self.runtime = runtime
         self.config = config
         self.hasher = hasher
