@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App", "Simulation", "HostSensors",
+                "App", "Simulation", "HostSensors", "FileInspection",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

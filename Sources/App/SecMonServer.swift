@@ -86,6 +86,29 @@ public enum SecMonServer {
         }
     }
 
+    /// Runs `body` with the configured database (migrated), for commands that work without the
+    /// server (`secmon fim`, `secmon scan`).
+    public static func withDatabase<T: Sendable>(
+        _ config: SecMonConfig, logLevel: Logger.Level, _ body: @Sendable (any Database) async throws -> T
+    ) async throws -> T {
+        let app = try await makeApplication(logLevel: logLevel)
+        do {
+            try await configureDatabaseOnly(app, config)
+            let result = try await body(app.db)
+            try await app.asyncShutdown()
+            return result
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    /// Who acts from the shell: `cli:` and the login name running the command.
+    public static var shellActor: AuditTrail.Actor {
+        let name = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        return AuditTrail.Actor(name: "cli:\(name)", kind: .user, sourceIP: nil)
+    }
+
     static func makeApplication(logLevel: Logger.Level) async throws -> Application {
         bootstrapLogging(level: logLevel)
         let environment = Environment(name: "production", arguments: ["secmon", "serve"])

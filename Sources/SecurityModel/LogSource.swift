@@ -78,9 +78,16 @@ public struct LogSource: Hashable, Sendable, CustomStringConvertible {
     public static let networkListen = LogSource(category: "network_listen", product: "linux")
     /// A system sample of a monitored host: CPU, memory, disk (SecMon's own category).
     public static let hostMetrics = LogSource(category: "host_metrics", product: "linux")
+    /// A watched file added, modified, deleted or with new permissions, found by file integrity
+    /// monitoring (Sigma's `file_event` category, with its `TargetFilename`).
+    public static let fileEvent = LogSource(category: "file_event", product: "linux")
+    /// The file scanner's verdict on a file that is not clean (Sigma's `antivirus` category, with
+    /// its `Filename` and `Signature`).
+    public static let antivirus = LogSource(category: "antivirus", product: "linux")
     /// The host sensors' streams by category: what a host log line's `category` selects.
     public static let hostStreams: [String: LogSource] = [
         "process_creation": processCreation, "network_connection": networkConnection,
         "network_listen": networkListen, "host_metrics": hostMetrics,
+        "file_event": fileEvent, "antivirus": antivirus,
     ]
 }

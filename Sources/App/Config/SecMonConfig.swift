@@ -126,6 +126,12 @@ public struct SecMonConfig: Sendable {
     public var hostSensors: HostMonitor.Configuration? = nil
     /// Where the host sensors' events are written, one JSON line each (`secmon analyze --format host`).
     public var hostLogPath = "logs/host.log"
+    /// Seconds between scheduled file integrity checks of the watched paths (Console › Files ›
+    /// Integrity); nil turns the schedule off (checks then run only when asked for). `secmon
+    /// serve` checks hourly; the first check records the baseline.
+    public var fileIntegrityIntervalSeconds: Double? = nil
+    /// The largest file the console and the API accept for scanning, in bytes.
+    public var scanUploadMaxBytes = 512 << 20
     /// How long host metrics and host events are kept, in days.
     public var hostRetentionDays = 7
 

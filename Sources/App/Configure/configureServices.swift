@@ -90,33 +90,47 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         guard let sql = database() else { return }
         try await EventStore(database: sql).insert(batch)
     }
-    // The host sensors: their events go to detection, to logs/host.log and to `host_events`.
+    // Host events (the sensors', file integrity's, the scanner's) go to detection, to
+    // logs/host.log and to `host_events`.
+    let hostLog = try openLog(config.hostLogPath, purpose: "the host log", option: "SECMON_HOST_LOG")
+    let encoder = HostEventEncoder()
+    let hostLines = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.2, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
+                                                  logger: app.logger) { batch in
+        var bytes: [UInt8] = []
+        for event in batch { bytes += encoder.encode(event) }
+        try await hostLog.append(bytes)
+    }
+    let hostRows = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.5, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
+                                                 logger: app.logger) { batch in
+        guard let sql = database() else { return }
+        try await HostEventStore(database: sql).insert(batch)
+    }
+    let storeHostEvent: @Sendable (SecurityEvent) -> Void = { event in
+        hostLines.submit(event)
+        hostRows.submit(event)
+    }
+    // Without live detection the events are still logged and stored (the intake refuses them, counted).
+    let hostIntake = intake ?? EventIntake(budgetBytes: 0)
+    let raiseHostEvent: @Sendable (SecurityEvent) -> Void = { event in
+        var stamped = event
+        _ = hostIntake.submitStamped(&stamped)
+        storeHostEvent(stamped)
+    }
     var host: HostSensorService?
-    var hostServices: [any Service] = []
+    var hostServices: [any Service] = [hostLines, hostRows]
     if let hostConfiguration = config.hostSensors {
-        let hostLog = try openLog(config.hostLogPath, purpose: "the host log", option: "SECMON_HOST_LOG")
-        let encoder = HostEventEncoder()
-        let hostLines = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.2, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
-                                                      logger: app.logger) { batch in
-            var bytes: [UInt8] = []
-            for event in batch { bytes += encoder.encode(event) }
-            try await hostLog.append(bytes)
-        }
-        let hostRows = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.5, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
-                                                     logger: app.logger) { batch in
-            guard let sql = database() else { return }
-            try await HostEventStore(database: sql).insert(batch)
-        }
-        // Without live detection the events are still logged and stored (the intake refuses them, counted).
         let service = HostSensorService(
-            configuration: hostConfiguration, intake: intake ?? EventIntake(budgetBytes: 0), retentionDays: config.hostRetentionDays,
+            configuration: hostConfiguration, intake: hostIntake, retentionDays: config.hostRetentionDays,
             metrics: { database().map { HostMetricStore(database: $0) } }, events: { database().map { HostEventStore(database: $0) } },
-            onEvent: { event in
-                hostLines.submit(event)
-                hostRows.submit(event)
-            }, logger: app.logger)
+            onEvent: storeHostEvent, logger: app.logger)
         host = service
-        hostServices = [hostLines, hostRows, service]
+        hostServices.append(service)
+    }
+    let hostname = config.hostSensors?.hostname ?? config.nodeName
+    let fileIntegrity = FileIntegrityMonitor(database: { app.db }, hostname: hostname, onEvent: raiseHostEvent)
+    let fileScans = FileScanService(database: database, hostname: hostname, onEvent: raiseHostEvent)
+    if let interval = config.fileIntegrityIntervalSeconds {
+        hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }
     let auditor = Auditor(database: database, logger: app.logger)
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit,
@@ -133,7 +147,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

@@ -78,6 +78,11 @@ public struct HostEventStore: Sendable {
         case "network_connection":
             summary = "\(text("Initiated") == "true" ? "→" : "←") \(text("DestinationIp") ?? "?"):\(text("DestinationPort") ?? "?") (\(text("Protocol") ?? ""))"
         case "network_listen": summary = "listening on \(text("SourceIp") ?? "?"):\(text("SourcePort") ?? "?") (\(text("Protocol") ?? ""))"
+        case "file_event":
+            summary = "\(text("ChangeType") ?? "?") \(text("TargetFilename") ?? "?")".prefix(utf8Bytes: 512)
+                + ((text("ChangedAttributes") ?? "").isEmpty ? "" : " (\(text("ChangedAttributes") ?? ""))")
+        case "antivirus":
+            summary = "\(text("Verdict") ?? "?"): \(text("Filename") ?? "?") (\(text("Signature") ?? ""))".prefix(utf8Bytes: 512)
         default:
             summary = ["CpuPercent", "MemoryPercent", "DiskPercent"].compactMap { name in text(name).map { "\(name.dropLast(7)) \($0) %" } }.joined(separator: ", ")
         }

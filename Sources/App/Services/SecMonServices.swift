@@ -24,14 +24,20 @@ public final class SecMonServices: Sendable {
     let host: HostSensorService?
     /// Login throttling and device cookies.
     let loginGuard: LoginGuard
+    /// File integrity checks and the file scanner.
+    public let fileIntegrity: FileIntegrityMonitor
+    public let fileScans: FileScanService
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         switches: RuleSwitches, host: HostSensorService? = nil, auditor: Auditor, cursors: CursorCodec) {
+         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService,
+         auditor: Auditor, cursors: CursorCodec) {
         self.host = host
+        self.fileIntegrity = fileIntegrity
+        self.fileScans = fileScans
         self.switches = switches
         self.live = live
         self.auditor = auditor

@@ -84,3 +84,22 @@ extension String {
         return String(self[first...last])
     }
 }
+
+extension FileIndicators {
+    /// The list every scanner has whatever administrators keep: the EICAR anti-virus test file
+    /// (its MD5, SHA-1 and SHA-256), so that an admin can check the scanner end to end with a
+    /// harmless file.
+    public static let bundledList = (name: "secmon_test_files", entries: [
+        "44d88612fea8a8f36de82e1278abb02f",
+        "3395856ce81f2b7382dee72602f798b642f14140",
+        "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
+    ])
+
+    /// The bundled list, and `lists` (name and entries) after it.
+    public static func with(_ lists: [(name: String, entries: [String])]) -> FileIndicators {
+        var indicators = FileIndicators()
+        indicators.add(list: bundledList.name, entries: bundledList.entries)
+        for list in lists { indicators.add(list: list.name, entries: list.entries) }
+        return indicators
+    }
+}

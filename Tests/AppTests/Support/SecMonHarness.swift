@@ -41,6 +41,7 @@ final class SecMonHarness: @unchecked Sendable {
         config.port = 0
         config.dataDirectory = dir.path
         config.logPath = dir.appendingPathComponent("logs/app.log").path
+        config.hostLogPath = dir.appendingPathComponent("logs/host.log").path
         if let databaseConfig { config.database = databaseConfig } else { config.database = try await database.makeFresh(in: dir) }
         config.bcryptCost = 4
         config.initialAdminPassword = adminPassword

@@ -1,0 +1,52 @@
+import Dispatch
+import EventPipeline
+import FileInspection
+import Fluent
+import Foundation
+import SecurityModel
+import SQLKit
+
+/// Scans files for the console and the API: the scanner with the bundled list and every
+/// indicator list administrators keep, read afresh for each scan; the report goes to the history,
+/// and a verdict other than clean becomes an `antivirus` event for detection (S-01, S-02).
+public struct FileScanService: Sendable {
+    let database: @Sendable () -> (any SQLDatabase)?
+    let hostname: String
+    let onEvent: @Sendable (SecurityEvent) -> Void
+    let matchers: @Sendable () -> [any FileMatcher]
+
+    public init(database: @escaping @Sendable () -> (any SQLDatabase)?, hostname: String,
+                matchers: @escaping @Sendable () -> [any FileMatcher] = { [] }, onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
+        self.database = database
+        self.hostname = hostname
+        self.matchers = matchers
+        self.onEvent = onEvent
+    }
+
+    /// The scanner as configured now: bundled list, administrators' lists, matchers.
+    public func scanner() async throws -> FileScanner {
+        var lists: [(name: String, entries: [String])] = []
+        if let sql = database() {
+            lists = try await IndicatorListStore(database: sql).all().map { ($0.name, $0.entries) }
+        }
+        return FileScanner(indicators: FileIndicators.with(lists), matchers: matchers())
+    }
+
+    /// Scans the file at `path` (shown as `name`), stores the report and raises the event.
+    /// The scan runs on a thread of its own: reading a large file never holds up the event loop.
+    public func scan(path: String, name: String, source: String, user: String) async throws -> (id: String, report: ScanReport) {
+        let scanner = try await scanner()
+        let report: ScanReport = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try scanner.scan(path: path, name: name) })
+            }
+        }
+        guard let sql = database() else { throw FileScanError(path: path, reason: "the database is not available; the scan was not stored") }
+        let now = Timestamp.now()
+        let id = try await FileScanStore(database: sql).insert(report, source: source, by: user, at: now)
+        if report.verdict != .clean {
+            onEvent(FileEvents.verdict(report, path: source == "path" ? path : name, source: source, user: user, hostname: hostname, time: now))
+        }
+        return (id, report)
+    }
+}
