@@ -11,6 +11,9 @@
 # Then the same table on a busy host: BUSY pairs of loopback TCP connections held open by a Python
 # helper (default 4000 pairs: 8,000 sockets; BUSY=0 skips it).
 #
+# Then bench/files.sh: file integrity baseline throughput on 100,000 generated files and the
+# scanner's MB/s on a 1 GiB file, each beside sha256sum and openssl dgst -sha256 (FILES=0 skips it).
+#
 # Options (environment): RUNS (default 30), WATCH (seconds, default 60), INTERVAL (default 5), BUSY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,3 +86,9 @@ fi
 
 echo "sampler: secmon host watch --quiet --interval $interval for $watch s (process connector when root)"
 taskset -c 1 "$bin" host watch --quiet --interval "$interval" --seconds "$watch" 2>&1 | tail -n 1
+
+# File integrity and the file scanner (FILES=0 skips them).
+if [ "${FILES:-100000}" != 0 ]; then
+  echo
+  RUNS=${FILE_RUNS:-3} bench/files.sh
+fi

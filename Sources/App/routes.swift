@@ -24,4 +24,6 @@ public func routes(_ app: Application) throws {
     LiveController().register(app)
     RulesPageController().register(app)
     IndicatorsController().register(app)
+    FilesController().register(app)
+    FilesAPI().register(app)
 }

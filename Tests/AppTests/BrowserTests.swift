@@ -131,6 +131,56 @@ struct BrowserTests {
         }
     }
 
+    @Test("an administrator checks file integrity and accepts a change, then scans the EICAR file from the page", arguments: TestDatabase.all)
+    func files(db: TestDatabase) async throws {
+        let tree = try FileServicesTests.makeTree()
+        defer { try? FileManager.default.removeItem(atPath: tree) }
+        let eicar = FileManager.default.temporaryDirectory.appendingPathComponent("secmon-eicar-\(UUID().uuidString).com")
+        try Data(FilePagesTests.eicar.utf8).write(to: eicar)
+        defer { try? FileManager.default.removeItem(at: eicar) }
+        try await SecMonHarness.with(db) { h in
+            try await FileIntegrityStore(database: h.app.db as! any SQLDatabase).saveSettings(
+                paths: [tree + "/etc", tree + "/usr/bin"], ignore: ["*.swp"], by: .secmon, on: h.app.db)
+            let browser = try await WebDriver.start(http: h.http)
+            func png(_ name: String) async throws {
+                try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))
+            }
+            do {
+                try await h.createUser("ada", role: .admin)
+                try await browser.setWindowSize(width: 1280, height: 1000)
+                try await browser.open(h.baseURL + "/login")
+                try await browser.type("#username", "ada")
+                try await browser.type("#password", "user-password-123")
+                try await browser.click("#login")
+                try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+                try await browser.click("a[href='/files/integrity']")
+                try await browser.wait("the integrity page") { try await browser.currentURL() == h.baseURL + "/files/integrity" }
+                try await browser.click("form[action='/files/integrity/check'] button")
+                try await browser.wait("the baseline") { (try? await browser.text("#fim-notice"))?.contains("recorded now") == true }
+                try Data("root:x:0:0::/root:/bin/bash\nmallory:x:0:0::/:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: tree + "/etc/passwd"))
+                #expect(chmod(tree + "/usr/bin/tool", 0o4755) == 0)
+                try await browser.click("form[action='/files/integrity/check'] button")
+                try await browser.wait("the changes") { (try? await browser.text("#fim-notice"))?.contains("2 new change(s)") == true }
+                #expect(try await browser.text("#fim-open").contains(tree + "/etc/passwd"))
+                try await png("files-integrity")
+                try await browser.click("#fim-open tbody tr:first-child form button")
+                try await browser.wait("the acceptance") { (try? await browser.text("#fim-notice"))?.contains("is the baseline now") == true }
+                try await browser.click("a[href='/files/scans']")
+                try await browser.wait("the scanner") { try await browser.currentURL() == h.baseURL + "/files/scans" }
+                try await browser.type("#scan-upload input[type='file']", eicar.path)
+                try await browser.click("#scan-upload button[type='submit']")
+                try await browser.wait("the report") { (try? await browser.text("#verdict")) == "malicious" }
+                #expect(try await browser.text("#scan-reasons").contains("secmon_test_files"))
+                try await png("files-scan")
+            } catch {
+                try? await png("browser-files-failure")
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
     static func incident(_ h: SecMonHarness, _ browser: WebDriver, _ db: TestDatabase) async throws {
         func png(_ name: String) async throws {
             try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name)-\(db).png"))

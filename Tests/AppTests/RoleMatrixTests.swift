@@ -55,7 +55,17 @@ struct RoleMatrixTests {
         // Indicator lists: analysts read and download them; administrators change them.
         "GET /indicators": .role(.analyst), "GET /indicators.yml": .role(.analyst),
         "POST /indicators": .role(.admin), "POST /indicators/:name/delete": .role(.admin),
+        "GET /files/integrity": .role(.analyst), "POST /files/integrity/check": .role(.admin), "POST /files/integrity/baseline": .role(.admin),
+        "POST /files/integrity/accept": .role(.admin), "POST /files/integrity/changes/:id/accept": .role(.admin),
+        "POST /files/integrity/settings": .role(.admin), "GET /files/scans": .role(.analyst), "POST /files/scans": .role(.analyst),
+        "GET /files/scans/:id": .role(.analyst),
+        "GET /api/v1/files/integrity": .role(.analyst), "GET /api/v1/files/integrity/changes": .role(.analyst),
+        "POST /api/v1/files/integrity/check": .role(.admin), "POST /api/v1/files/integrity/changes/:id/accept": .role(.admin),
+        "GET /api/v1/files/scans": .role(.analyst), "GET /api/v1/files/scans/:id": .role(.analyst), "POST /api/v1/files/scans": .role(.analyst),
     ]
+
+    /// Routes that stream their body (uploads): their CSRF token goes in the query.
+    static let streamed: Set<String> = ["POST /files/scans", "POST /api/v1/files/scans"]
 
     /// What each handler answers when the access check lets the matrix's request through (the
     /// request has no form fields): 200 unless listed. A 5xx is never "allowed".
@@ -85,6 +95,11 @@ struct RoleMatrixTests {
         "POST /response/policies": [400], "GET /live": [400], "POST /rules/:rule/enabled": [400], "POST /rules/:rule/test": [404], "POST /api/v1/responses": [400], "POST /api/v1/responses/:id/edit": [400],
         "POST /api/v1/responses/:id/undo": [404], "POST /api/v1/response-policies/:rule": [400],
         "POST /api/v1/blocks": [400], "POST /api/v1/blocks/:id/undo": [404],
+        // Files: the matrix's :id is a user's id; the settings form is empty; an upload of the
+        // form's bytes is scanned (and the page redirects to its report).
+        "POST /files/integrity/changes/:id/accept": [404], "POST /files/integrity/settings": [400], "POST /files/scans": [303],
+        "GET /files/scans/:id": [404], "POST /api/v1/files/integrity/changes/:id/accept": [404], "GET /api/v1/files/scans/:id": [404],
+        "POST /api/v1/files/scans": [201],
     ]
 
     enum Who: String, CaseIterable {
@@ -96,6 +111,11 @@ struct RoleMatrixTests {
         // With the host sensors running, so that their routes answer as in `secmon serve`.
         try await SecMonHarness.with(db, adjust: { $0.hostSensors = HostSensorsSupport.configuration(interval: .seconds(5)) }) { h in
             try await HostSensorsSupport.waitForFirstReading(h)
+            // File integrity watches a small tree of the test's own, not the machine's /etc and /usr/bin.
+            let tree = h.directory.appendingPathComponent("fim-tree").path
+            try FileManager.default.createDirectory(atPath: tree + "/etc", withIntermediateDirectories: true)
+            try Data("root:x:0:0\n".utf8).write(to: URL(fileURLWithPath: tree + "/etc/passwd"))
+            try await FileIntegrityStore(database: h.app.db as! any SQLDatabase).saveSettings(paths: [tree], ignore: [], by: .secmon, on: h.app.db)
             let routes = h.app.routes.all
             #expect(routes.count == Self.expected.count, "routes in the app: \(routes.map(Self.key))")
             let target = try await h.app.secmon.users(on: h.app.db)
@@ -134,7 +154,8 @@ struct RoleMatrixTests {
                         response = try await client.get(path)
                     } else {
                         let csrf = who == .anonymous ? "none" : try await client.sessionCSRFToken()
-                        response = try await client.postForm(path, ["csrf_token": csrf], csrf: false)
+                        let target = Self.streamed.contains(key) ? path + "?csrf_token=" + TestClient.encode(csrf) : path
+                        response = try await client.postForm(target, ["csrf_token": csrf], csrf: false)
                     }
                     let allowed = Self.allowedByPolicy(policy, who)
                     let denied = Self.isDenial(response)

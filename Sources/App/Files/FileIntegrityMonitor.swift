@@ -5,6 +5,7 @@ import Fluent
 import Foundation
 import SecurityModel
 import SQLKit
+import Synchronization
 
 /// Runs file integrity checks: walks the watched paths (on a thread of its own), compares them
 /// with the baseline, stores the new changes and raises a `file_event` for each (F- rules).
@@ -13,11 +14,19 @@ public struct FileIntegrityMonitor: Sendable {
     let database: @Sendable () -> (any Database)?
     let hostname: String
     let onEvent: @Sendable (SecurityEvent) -> Void
+    private let last = LastCheck()
 
     public init(database: @escaping @Sendable () -> (any Database)?, hostname: String, onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
         self.database = database
         self.hostname = hostname
         self.onEvent = onEvent
+    }
+
+    /// The latest check this process ran, when it ended, and who asked for it.
+    public var lastCheck: (result: Result, at: Timestamp, by: String)? { last.value.withLock { $0 } }
+
+    private final class LastCheck: Sendable {
+        let value = Mutex<(result: Result, at: Timestamp, by: String)?>(nil)
     }
 
     /// What a check found.
@@ -68,14 +77,18 @@ public struct FileIntegrityMonitor: Sendable {
         let snapshot = await Self.walk(settings.paths, ignore: settings.patterns)
         if baseline.isEmpty && initialise {
             try await store.recordBaseline(roots: settings.paths, snapshot: snapshot, by: actor, on: fluent)
-            return Result(paths: snapshot.states.count, changes: [], fresh: [], problems: snapshot.problems,
-                          seconds: Date().timeIntervalSince(started), recordedBaseline: true)
+            let result = Result(paths: snapshot.states.count, changes: [], fresh: [], problems: snapshot.problems,
+                                seconds: Date().timeIntervalSince(started), recordedBaseline: true)
+            last.value.withLock { $0 = (result, .now(), actor.name) }
+            return result
         }
         let changes = IntegrityComparison.changes(baseline: baseline, current: snapshot, roots: settings.paths, ignore: settings.patterns)
         let now = Timestamp.now()
         let fresh = try await store.record(changes, on: fluent, at: now)
         for change in fresh { onEvent(FileEvents.change(change, hostname: hostname, time: now)) }
-        return Result(paths: snapshot.states.count, changes: changes, fresh: fresh, problems: snapshot.problems,
-                      seconds: Date().timeIntervalSince(started), recordedBaseline: false)
+        let result = Result(paths: snapshot.states.count, changes: changes, fresh: fresh, problems: snapshot.problems,
+                            seconds: Date().timeIntervalSince(started), recordedBaseline: false)
+        last.value.withLock { $0 = (result, now, actor.name) }
+        return result
     }
 }

@@ -13,6 +13,8 @@ import Vapor
 /// `SecMonMiddleware`), so it needs no hop off the event loop.
 struct RouteGuard: Middleware {
     let policy: AccessPolicy
+    /// The handler reads the body as it streams in: the token comes from the query, not the body.
+    var streamed = false
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let principal = request.principal
@@ -26,6 +28,9 @@ struct RouteGuard: Middleware {
         }
         if let header = request.headers.first(name: "X-CSRF-Token") {
             return check(request, sent: header, expected: principal.csrfToken, next: next)
+        }
+        if streamed {
+            return check(request, sent: request.query[String.self, at: "csrf_token"], expected: principal.csrfToken, next: next)
         }
         // The token is in the form body: make sure the body is all here before reading it.
         return request.body.collect(max: request.application.routes.defaultMaxBodySize.value).flatMap { _ in

@@ -28,6 +28,10 @@ struct SchemaCheck {
                   let target = schemas[name] as? [String: Any] else { return ["\(path): unresolved \(ref)"] }
             return problems(value, target, at: path)
         }
+        if let branches = (schema["oneOf"] ?? schema["anyOf"]) as? [[String: Any]] {
+            let each = branches.map { problems(value, $0, at: path) }
+            return each.contains(where: \.isEmpty) ? [] : ["\(path): matches none of its \(branches.count) schemas: " + each.flatMap { $0 }.prefix(3).joined(separator: "; ")]
+        }
         var types: [String] = []
         if let type = schema["type"] as? String { types = [type] } else if let list = schema["type"] as? [String] { types = list }
         if value is NSNull { return types.isEmpty || types.contains("null") ? [] : ["\(path): null where \(types) is expected"] }

@@ -98,8 +98,22 @@ enum APIDocument {
         .init(method: .get, path: "/api/v1/host/sockets", summary: "The sockets of the latest reading, with their owning processes", role: .analyst,
               query: [("state", "all (default), listening or connected"), ("pid", "one process's"), ("q", "an address or port")], response: "HostSocketList"),
         .init(method: .get, path: "/api/v1/host/events", summary: "The host sensors' events, newest first", role: .analyst,
-              query: [("category", "process_creation, network_connection, network_listen or host_metrics"), ("limit", "1 to 1000 (default 50)")],
+              query: [("category", "process_creation, network_connection, network_listen, host_metrics, file_event or antivirus"), ("limit", "1 to 1000 (default 50)")],
               response: "HostEventList"),
+        .init(method: .get, path: "/api/v1/files/integrity", summary: "File integrity: watched paths, ignore patterns, the baseline, the open changes and the last check",
+              role: .analyst, response: "FileIntegrityStatus"),
+        .init(method: .get, path: "/api/v1/files/integrity/changes", summary: "Changes found by file integrity checks, newest first", role: .analyst,
+              query: [("status", "open (default) or all"), ("limit", "1 to 1000 (default 200)")], response: "FileChangeList"),
+        .init(method: .post, path: "/api/v1/files/integrity/check", summary: "Check the watched paths now (records the baseline when there is none)",
+              role: .admin, response: "FileIntegrityCheck"),
+        .init(method: .post, path: "/api/v1/files/integrity/changes/{id}/accept", summary: "Accept an open change: its new state becomes the baseline",
+              role: .admin, response: "FileChangeRecord"),
+        .init(method: .get, path: "/api/v1/files/scans", summary: "The scanner's history, newest first", role: .analyst,
+              query: [("limit", "1 to 500 (default 50)")], response: "FileScanList"),
+        .init(method: .get, path: "/api/v1/files/scans/{id}", summary: "One scan's full report", role: .analyst, response: "FileScan"),
+        .init(method: .post, path: "/api/v1/files/scans",
+              summary: "Scan the request body (application/octet-stream, streamed; name it with ?name=); answers the report", role: .analyst,
+              query: [("name", "the file's name, for the history")], response: "FileScan", status: 201),
         .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
     ]
 
@@ -246,10 +260,49 @@ enum APIDocument {
         ]),
         "HostEventList": .object(properties: [
             "events": .array(items: .object(properties: [
-                "id": .string, "time": time, "category": .string(allowedValues: "process_creation", "network_connection", "network_listen", "host_metrics"),
+                "id": .string, "time": time, "category": .string(allowedValues: "process_creation", "network_connection", "network_listen", "host_metrics", "file_event", "antivirus"),
                 "computer": .string, "image": optionalString, "pid": .integer(required: false, nullable: true), "user": optionalString, "summary": .string,
                 "fields": .object(description: "the event's fields under Sigma's names, as in logs/host.log", additionalProperties: .init(true)),
             ])),
+        ]),
+        "FileState": .object(properties: [
+            "path": .string, "kind": .string(allowedValues: "file", "directory", "symlink", "fifo", "socket", "char-device", "block-device", "unknown"),
+            "sha256": optionalString, "size": .integer, "mode": .integer(description: "permission bits, with setuid, setgid and sticky"),
+            "uid": .integer, "gid": .integer, "mtime_nanos": .integer, "inode": .integer, "link_target": optionalString,
+        ]),
+        "FileChangeRecord": .object(properties: [
+            "id": .string, "path": .string, "kind": .string(allowedValues: "added", "modified", "deleted", "permissions"),
+            "attributes": .array(items: .string), "content_changed": .boolean,
+            "old": .one(of: ref("FileState"), .null(), required: false), "new": .one(of: ref("FileState"), .null(), required: false),
+            "detected_at": time, "status": .string(allowedValues: "open", "accepted", "superseded"),
+            "resolved_by": optionalString, "resolved_at": optionalTime,
+        ]),
+        "FileChangeList": .object(properties: ["changes": .array(items: ref("FileChangeRecord"))]),
+        "FileIntegrityStatus": .object(properties: [
+            "paths": .array(items: .string), "ignore": .array(items: .string), "baseline_paths": .integer, "baseline_recorded_at": optionalTime,
+            "open_changes": .integer, "schedule_seconds": .number(required: false, nullable: true),
+            "last_check": .one(of: ref("FileIntegrityCheck"), .null(), required: false),
+        ]),
+        "FileIntegrityCheck": .object(properties: [
+            "checked_at": time, "by": .string, "paths": .integer, "baseline_recorded": .boolean, "differing": .integer,
+            "new_changes": .array(items: ref("FileChangeRecord")), "unreadable": .array(items: .string), "seconds": .number,
+        ]),
+        "FileScanSummary": .object(properties: [
+            "id": .string, "time": time, "name": .string, "source": .string, "scanned_by": .string, "size": .integer, "sha256": .string,
+            "type": .string, "verdict": .string(allowedValues: "clean", "suspicious", "malicious"), "summary": .string,
+        ]),
+        "FileScanList": .object(properties: ["scans": .array(items: ref("FileScanSummary"))]),
+        "FileScan": .object(properties: [
+            "id": .string, "time": time, "source": .string, "scanned_by": .string,
+            "report": .object(properties: [
+                "name": .string, "size": .integer, "type": .string, "verdict": .string(allowedValues: "clean", "suspicious", "malicious"),
+                "digests": .object(properties: ["md5": .string, "sha1": .string, "sha256": .string]),
+                "entropy": .object(additionalProperties: .init(true)), "strings": .object(additionalProperties: .init(true)),
+                "changed_during_scan": .boolean, "yara": .string,
+                "reasons": .array(items: .object(properties: [
+                    "code": .string, "weight": .string(allowedValues: "clean", "suspicious", "malicious"), "detail": .string,
+                ])),
+            ], additionalProperties: .init(true)),
         ]),
         "TokenInput": .object(properties: [
             "name": .string(maxLength: 64), "role": .string(allowedValues: "viewer", "analyst", "admin"),
