@@ -22,8 +22,13 @@ size_mb=${SIZE_MB:-1024}
 dir=${BENCH_DIR:-/tmp/secmon-bench}
 mkdir -p "$dir"
 
-swift build -c release --product secmon >/dev/null
-bin=$(swift build -c release --show-bin-path)/secmon
+# SECMON_BIN: a release binary built before (skips the build).
+if [ -n "${SECMON_BIN:-}" ]; then
+  bin=$SECMON_BIN
+else
+  swift build -c release --product secmon >/dev/null
+  bin=$(swift build -c release --show-bin-path)/secmon
+fi
 
 python3 - "$bin" "$runs" "$files" "$size_mb" "$dir" <<'PY'
 import os, random, shutil, statistics, subprocess, sys, tempfile, time

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
-#   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver, and
+#   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver, libyara,
+#     and
 #     pySigma, the Sigma project's library, with pip: the pack must stay valid Sigma);
 #   - starts a throw-away PostgreSQL cluster on a free loopback port, and removes it at the end;
 #   - builds everything and runs `swift test` against SQLite and PostgreSQL;
@@ -17,6 +18,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
+# libyara, loaded at run time by the file scanner (SecMon builds and runs without it).
+ls /usr/lib/*/libyara.so.* /usr/lib/libyara.so.* >/dev/null 2>&1 || missing+=(libyara9)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -qq

@@ -2,6 +2,7 @@ import Analysis
 import App
 import ArgumentParser
 import FileInspection
+import EventPipeline
 import Foundation
 import SQLKit
 
@@ -14,7 +15,8 @@ struct ScanCommand: AsyncParsableCommand {
             Each file is read once, in 1 MiB chunks: memory stays flat whatever its size. Its hashes \
             are compared with the bundled list (the EICAR test file) and with the indicator lists \
             kept in the database (Console › Indicators), which is opened as the other commands \
-            open it (--data-dir, --database-url); --no-database skips them.
+            open it (--data-dir, --database-url); --no-database skips them. YARA rules run \
+            through libyara when it is installed (apt-get install libyara9).
 
             Exit status, for scripts: 0 when every file is clean; otherwise the sum of 1 (a file \
             is suspicious), 2 (a file is malicious) and 4 (a file could not be scanned).
@@ -27,6 +29,10 @@ struct ScanCommand: AsyncParsableCommand {
     var output: OutputFormat = .table
     @Flag(help: "Use only the bundled indicator list, without opening the database.")
     var noDatabase = false
+    @Option(help: ArgumentHelp("The YARA rules (*.yar) to run; 'none' turns YARA off. (default: the rule pack's yara folder)", valueName: "dir"))
+    var yara: String?
+    @Option(help: "The largest file handed to YARA, which maps a file whole, in MiB.")
+    var yaraMaxMib: Int = 256
     @OptionGroup var storage: StorageOptions
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
@@ -46,7 +52,18 @@ struct ScanCommand: AsyncParsableCommand {
                 return try await IndicatorListStore(database: sql).all().map { ($0.name, $0.entries) }
             }
         }
-        let scanner = FileScanner(indicators: FileIndicators.with(lists))
+        var matchers: [any FileMatcher] = []
+        if yara != "none" {
+            let directory = yara ?? ((try? RulePackLocator.locate(nil)).map { $0 + "/yara" } ?? "rules/yara")
+            switch YaraMatcher.load(directory: directory, maxBytes: UInt64(max(1, yaraMaxMib)) << 20) {
+            case .success(let matcher): matchers.append(matcher)
+            case .failure(let reason):
+                // Named YARA rules that cannot run stop the scan; the default is only reported.
+                if yara != nil { throw CommandLineError("YARA: \(reason)") }
+                FileHandle.standardError.write(Data("secmon scan: YARA is off: \(reason)\n".utf8))
+            }
+        }
+        let scanner = FileScanner(indicators: FileIndicators.with(lists), matchers: matchers)
         var status: Int32 = 0
         var reports: [ScanReport] = []
         var failures: [(String, String)] = []
@@ -91,6 +108,7 @@ enum ScanText {
         row("MD5", report.digests.md5)
         let e = report.entropy
         row("ENTROPY", String(format: "%.2f bits/byte; blocks %.2f to %.2f, %d of %d high", e.whole, e.minimum, e.maximum, e.highBlocks, e.blocks))
+        row("YARA", report.yara)
         if let elf = report.elf {
             row("ELF", "\(elf.bits)-bit \(elf.type) \(elf.machine), entry 0x\(String(elf.entryPoint, radix: 16))"
                 + (elf.interpreter.map { ", interpreter \(TerminalText.safe($0))" } ?? (elf.isStatic ? ", static" : "")))

@@ -102,6 +102,9 @@ struct FileServicesTests {
             let scans = h.app.secmon.fileScans
             let eicar = try await scans.scan(path: dir + "/eicar.com", name: "eicar.com", source: "upload", user: "admin")
             #expect(eicar.report.verdict == .malicious && eicar.report.reasons.first?.detail.contains("secmon_test_files") == true)
+            // The bundled YARA rules run too (scripts/test.sh installs libyara).
+            #expect(scans.yaraStatus.hasPrefix("on: 2 rule(s)"), "\(scans.yaraStatus)")
+            #expect(eicar.report.reasons.contains { $0.code == "yara" && $0.detail.contains("EICAR_Test_File") })
             let clean = try await scans.scan(path: dir + "/notes.txt", name: "notes.txt", source: "upload", user: "admin")
             #expect(clean.report.verdict == .clean)
             // An administrator's list with the tool's hash.

@@ -130,6 +130,10 @@ public struct SecMonConfig: Sendable {
     /// Integrity); nil turns the schedule off (checks then run only when asked for). `secmon
     /// serve` checks hourly; the first check records the baseline.
     public var fileIntegrityIntervalSeconds: Double? = nil
+    /// The YARA rules the file scanner runs (`*.yar`); nil is the `yara` folder of the rule pack.
+    public var yaraRulesPath: String? = nil
+    /// The largest file handed to YARA, which maps a file whole, in bytes.
+    public var yaraMaxBytes: UInt64 = 256 << 20
     /// The largest file the console and the API accept for scanning, in bytes.
     public var scanUploadMaxBytes = 512 << 20
     /// How long host metrics and host events are kept, in days.

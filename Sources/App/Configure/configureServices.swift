@@ -1,5 +1,6 @@
 import DetectionEngine
 import EventPipeline
+import FileInspection
 import Foundation
 import HostSensors
 import LogFormats
@@ -128,7 +129,13 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     }
     let hostname = config.hostSensors?.hostname ?? config.nodeName
     let fileIntegrity = FileIntegrityMonitor(database: { app.db }, hostname: hostname, onEvent: raiseHostEvent)
-    let fileScans = FileScanService(database: database, hostname: hostname, onEvent: raiseHostEvent)
+    let yaraPath = config.yaraRulesPath ?? ((try? RulePackLocator.locate(config.rulesPath)).map { $0 + "/yara" } ?? "rules/yara")
+    let yara = YaraMatcher.load(directory: yaraPath, maxBytes: config.yaraMaxBytes)
+    switch yara {
+    case .success(let matcher): app.logger.notice("file scanner: YARA \(matcher.summary)")
+    case .failure(let reason): app.logger.notice("file scanner: YARA is off: \(reason)")
+    }
+    let fileScans = FileScanService(database: database, hostname: hostname, yara: yara, onEvent: raiseHostEvent)
     if let interval = config.fileIntegrityIntervalSeconds {
         hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }

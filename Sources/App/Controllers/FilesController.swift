@@ -169,6 +169,7 @@ struct FilesController {
         var scans: [ScanItem]
         var maxMiB: Int
         var lists: [String]
+        var yara: String
         var error: String?
     }
 
@@ -196,7 +197,8 @@ struct FilesController {
         let scans = try await FileScanStore(database: sql).recent(limit: 100)
         let lists = [FileIndicators.bundledList.name + " (bundled)"] + (try await IndicatorListStore(database: sql).all().map { "\($0.name) (\($0.entries.count))" })
         let context = ScansContext(
-            user: LayoutUser(principal), scans: scans.map(Self.item), maxMiB: request.secmon.config.scanUploadMaxBytes >> 20, lists: lists, error: error)
+            user: LayoutUser(principal), scans: scans.map(Self.item), maxMiB: request.secmon.config.scanUploadMaxBytes >> 20, lists: lists,
+            yara: request.secmon.fileScans.yaraStatus, error: error)
         let response = try await request.view.render("files-scans", context).encodeResponse(for: request)
         response.status = status
         return response

@@ -13,14 +13,23 @@ public struct FileScanService: Sendable {
     let database: @Sendable () -> (any SQLDatabase)?
     let hostname: String
     let onEvent: @Sendable (SecurityEvent) -> Void
-    let matchers: @Sendable () -> [any FileMatcher]
+    /// The YARA stage, or why it is off.
+    public let yara: Result<YaraMatcher, YaraUnavailable>
 
     public init(database: @escaping @Sendable () -> (any SQLDatabase)?, hostname: String,
-                matchers: @escaping @Sendable () -> [any FileMatcher] = { [] }, onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
+                yara: Result<YaraMatcher, YaraUnavailable>, onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
         self.database = database
         self.hostname = hostname
-        self.matchers = matchers
+        self.yara = yara
         self.onEvent = onEvent
+    }
+
+    /// What the scanner page says of YARA.
+    public var yaraStatus: String {
+        switch yara {
+        case .success(let matcher): "on: " + matcher.summary
+        case .failure(let reason): "off: \(reason)"
+        }
     }
 
     /// The scanner as configured now: bundled list, administrators' lists, matchers.
@@ -29,7 +38,8 @@ public struct FileScanService: Sendable {
         if let sql = database() {
             lists = try await IndicatorListStore(database: sql).all().map { ($0.name, $0.entries) }
         }
-        return FileScanner(indicators: FileIndicators.with(lists), matchers: matchers())
+        let matchers: [any FileMatcher] = (try? yara.get()).map { [$0] } ?? []
+        return FileScanner(indicators: FileIndicators.with(lists), matchers: matchers)
     }
 
     /// Scans the file at `path` (shown as `name`), stores the report and raises the event.

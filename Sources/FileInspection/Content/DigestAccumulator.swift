@@ -14,22 +14,40 @@ public struct FileDigests: Sendable, Equatable, Codable {
 }
 
 /// The three digests of a stream, fed chunk by chunk (swift-crypto's BoringSSL, with the CPU's SHA
-/// instructions where it has them).
+/// instructions where it has them). MD5 (the slowest: no CPU instructions help it) and the two
+/// SHAs are separate parts, so that two cores can each take one.
 public struct DigestAccumulator: Sendable {
-    private var md5 = Insecure.MD5()
-    private var sha1 = Insecure.SHA1()
-    private var sha256 = SHA256()
+    public var md5Part = MD5Part()
+    public var shaPart = SHAPart()
 
     public init() {}
 
     public mutating func update(_ chunk: UnsafeRawBufferPointer) {
-        md5.update(bufferPointer: chunk)
-        sha1.update(bufferPointer: chunk)
-        sha256.update(bufferPointer: chunk)
+        md5Part.update(chunk)
+        shaPart.update(chunk)
     }
 
     public func finalize() -> FileDigests {
-        FileDigests(md5: Hex.string(md5.finalize()), sha1: Hex.string(sha1.finalize()), sha256: Hex.string(sha256.finalize()))
+        let (sha1, sha256) = shaPart.finalize()
+        return FileDigests(md5: md5Part.finalize(), sha1: sha1, sha256: sha256)
+    }
+
+    public struct MD5Part: Sendable {
+        private var md5 = Insecure.MD5()
+        public init() {}
+        public mutating func update(_ chunk: UnsafeRawBufferPointer) { md5.update(bufferPointer: chunk) }
+        public func finalize() -> String { Hex.string(md5.finalize()) }
+    }
+
+    public struct SHAPart: Sendable {
+        private var sha1 = Insecure.SHA1()
+        private var sha256 = SHA256()
+        public init() {}
+        public mutating func update(_ chunk: UnsafeRawBufferPointer) {
+            sha1.update(bufferPointer: chunk)
+            sha256.update(bufferPointer: chunk)
+        }
+        public func finalize() -> (sha1: String, sha256: String) { (Hex.string(sha1.finalize()), Hex.string(sha256.finalize())) }
     }
 }
 

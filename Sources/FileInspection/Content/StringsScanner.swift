@@ -35,7 +35,10 @@ public struct StringsScanner: Sendable {
     public static let maxNetwork = 100
 
     private let patterns: [StringPattern]
+    /// Patterns by their first byte, so that a run is read once, not once per pattern.
+    private let byFirstByte: [[Int]]
     private var run: [UInt8] = []
+    private var lower: [UInt8] = []
     private var runStart = 0
     private var runLength = 0
     private var position = 0
@@ -43,47 +46,106 @@ public struct StringsScanner: Sendable {
     private var seenURLs = Set<String>()
     private var seenDomains = Set<String>()
     private var seenIPs = Set<String>()
-    private var seenFindings = Set<String>()
+    private var seenFindings = Set<Int>()
 
     public init(patterns: [StringPattern] = StringPattern.bundled) {
         self.patterns = patterns
+        var table = [[Int]](repeating: [], count: 256)
+        for (index, pattern) in patterns.enumerated() where !pattern.needle.isEmpty { table[Int(pattern.needle[0])].append(index) }
+        byFirstByte = table
         run.reserveCapacity(Self.maxRun)
+        lower.reserveCapacity(Self.maxRun)
     }
 
+    @inline(__always)
+    private static func isPrintable(_ byte: UInt8) -> Bool { byte &- 0x20 < 0x5f || byte == 0x09 }
+
+    /// Runs are found without a branch per byte (random bytes would defeat the predictor): the
+    /// length of the current run is kept by arithmetic, and only a run of `minimumRun` bytes or
+    /// more that ends is looked at. The bytes of a run still open when a chunk ends are carried.
     public mutating func update(_ chunk: UnsafeRawBufferPointer) {
-        for byte in chunk {
-            if (byte >= 0x20 && byte < 0x7f) || byte == 0x09 {
-                if runLength == 0 { runStart = position }
-                if runLength < Self.maxRun { run.append(byte) }
-                runLength += 1
-            } else if runLength > 0 {
-                closeRun()
-            }
-            position += 1
+        let count = chunk.count
+        var streak = runLength
+        var index = 0
+        while index < count {
+            let byte = chunk[index]
+            let printable = (byte &- 0x20 < 0x5f) || byte == 0x09
+            let next = (streak &+ 1) & (0 &- (printable ? 1 : 0))
+            if next == 0 && streak >= Self.minimumRun { endRun(chunk, length: streak, end: index) }
+            streak = next
+            index += 1
         }
+        if streak > 0 {
+            // Carry what this chunk holds of the open run (the rest was carried before).
+            let here = min(streak, count)
+            if streak == here { run.removeAll(keepingCapacity: true) }
+            let room = Self.maxRun - run.count
+            if room > 0 { run.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[(count - here)..<(count - here + min(room, here))])) }
+        } else {
+            run.removeAll(keepingCapacity: true)
+        }
+        runLength = streak
+        position += count
+    }
+
+    /// A run of `length` bytes ended just before `end` in `chunk` (its start may be in a chunk
+    /// before, carried in `run`).
+    private mutating func endRun(_ chunk: UnsafeRawBufferPointer, length: Int, end: Int) {
+        let here = min(length, end)
+        if length == here { run.removeAll(keepingCapacity: true) }
+        let room = Self.maxRun - run.count
+        if room > 0 { run.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[(end - here)..<(end - here + min(room, here))])) }
+        runStart = position + end - length
+        runLength = length
+        closeRun()
     }
 
     public mutating func finish() -> StringsSummary {
-        if runLength > 0 { closeRun() }
+        if runLength >= Self.minimumRun {
+            runStart = position - runLength
+            closeRun()
+        }
         return summary
     }
 
     private mutating func closeRun() {
         defer { run.removeAll(keepingCapacity: true); runLength = 0 }
-        guard runLength >= Self.minimumRun else { return }
         summary.runs += 1
-        let lower = run.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
-        for pattern in patterns where Self.contains(lower, pattern.needle) {
-            let key = pattern.category + "\u{0}" + String(decoding: pattern.needle, as: UTF8.self)
-            guard !seenFindings.contains(key) else { continue }
+        lower.removeAll(keepingCapacity: true)
+        var hasDot = false, hasColon = false
+        for byte in run {
+            lower.append(byte &- 65 < 26 ? byte | 0x20 : byte)
+            if byte == 0x2e { hasDot = true } else if byte == 0x3a { hasColon = true }
+        }
+        if !patterns.isEmpty { matchPatterns() }
+        if hasColon && Self.contains(lower, Self.schemeSeparator) { collectURLs(lower) }
+        if hasDot { collectIPv4(lower) }
+    }
+
+    private static let schemeSeparator = Array("://".utf8)
+
+    private mutating func matchPatterns() {
+        let count = lower.count
+        var hits: [Int] = []
+        lower.withUnsafeBufferPointer { text in
+            for index in 0..<count {
+                for candidate in byFirstByte[Int(text[index])] {
+                    let needle = patterns[candidate].needle
+                    guard index + needle.count <= count else { continue }
+                    var matched = 1
+                    while matched < needle.count, text[index + matched] == needle[matched] { matched += 1 }
+                    if matched == needle.count { hits.append(candidate) }
+                }
+            }
+        }
+        for candidate in hits where !seenFindings.contains(candidate) {
             guard summary.findings.count < Self.maxFindings else { summary.findingsDropped += 1; continue }
-            seenFindings.insert(key)
+            seenFindings.insert(candidate)
+            let pattern = patterns[candidate]
             summary.findings.append(StringFinding(
                 category: pattern.category, pattern: String(decoding: pattern.needle, as: UTF8.self),
                 sample: String(decoding: run.prefix(Self.sampleBytes), as: UTF8.self), offset: runStart))
         }
-        if Self.contains(lower, Array("://".utf8)) { collectURLs(lower) }
-        if lower.contains(0x2e) { collectIPv4(lower) }
     }
 
     private mutating func collectURLs(_ text: [UInt8]) {

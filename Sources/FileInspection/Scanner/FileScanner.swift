@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,8 +51,9 @@ public struct FileScanner: Sendable {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let expected = Int(clamping: before.st_size)
-        var digests = DigestAccumulator()
-        var entropy = EntropyMeter(blockSize: options.entropyBlock, expectedSize: expected)
+        let side = SideStage(entropy: EntropyMeter(blockSize: options.entropyBlock, expectedSize: expected))
+        defer { side.stop() }
+        var shas = DigestAccumulator.SHAPart()
         var strings = StringsScanner(patterns: patterns)
         var head: [UInt8] = []
         head.reserveCapacity(options.headBytes)
@@ -67,13 +69,12 @@ public struct FileScanner: Sendable {
             if got == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
             if head.count < options.headBytes { head.append(contentsOf: chunk.prefix(options.headBytes - head.count)) }
-            // The digests on one core, entropy and strings on the other.
-            withoutActuallyEscaping({ (part: Int) in
-                if part == 0 { digests.update(chunk) } else { entropy.update(chunk); strings.update(chunk) }
-            }) { work in
-                let box = UnsafeSendable(work)
-                DispatchQueue.concurrentPerform(iterations: 2) { box.value($0) }
-            }
+            // Two halves of about equal cost, one per core: MD5 and entropy on the side thread,
+            // the SHAs and strings here.
+            side.start(chunk)
+            shas.update(chunk)
+            strings.update(chunk)
+            side.wait()
             total += UInt64(got)
         }
         var after = stat()
@@ -86,7 +87,9 @@ public struct FileScanner: Sendable {
             if let flavour = zip?.flavour { type = flavour }
         }
         var report = ScanReport(
-            name: name ?? path, size: total, type: type, digests: digests.finalize(), entropy: entropy.finish(),
+            name: name ?? path, size: total, type: type,
+            digests: { let (sha1, sha256) = shas.finalize(); return FileDigests(md5: side.md5.finalize(), sha1: sha1, sha256: sha256) }(),
+            entropy: side.entropy.finish(),
             strings: strings.finish(), elf: type == .elf ? ELFHeader.parse(head) : nil, pe: type == .pe ? PEHeader.parse(head) : nil,
             zip: zip, changedDuringScan: changed)
         report.reasons = assessment.reasons(for: report)
@@ -129,10 +132,46 @@ public struct FileScanner: Sendable {
     }
 }
 
-/// A value handed to `concurrentPerform`'s two iterations, which touch disjoint state.
-private struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// A second thread for half of each chunk's work (MD5 and entropy), handed chunks with a
+/// semaphore. Invariant: between `start` and `wait` only the side thread touches `md5`,
+/// `entropy` and the chunk; outside them only the caller does (the semaphores order the two).
+private final class SideStage: @unchecked Sendable {
+    var md5 = DigestAccumulator.MD5Part()
+    var entropy: EntropyMeter
+    private var chunk: UnsafeRawBufferPointer?
+    private var stopping = false
+    private let go = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(entropy: EntropyMeter) {
+        self.entropy = entropy
+        let thread = Thread { [self] in
+            while true {
+                go.wait()
+                if stopping { break }
+                if let chunk = self.chunk {
+                    self.md5.update(chunk)
+                    self.entropy.update(chunk)
+                }
+                done.signal()
+            }
+        }
+        thread.name = "secmon-scan-side"
+        thread.start()
+    }
+
+    func start(_ chunk: UnsafeRawBufferPointer) {
+        self.chunk = chunk
+        go.signal()
+    }
+
+    func wait() { done.wait() }
+
+    /// Ends the thread (after the last `wait`).
+    func stop() {
+        stopping = true
+        go.signal()
+    }
 }
 
 extension ZipListing {
