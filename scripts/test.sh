@@ -19,7 +19,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
 # libyara, loaded at run time by the file scanner (SecMon builds and runs without it).
-ls /usr/lib/*/libyara.so.* /usr/lib/libyara.so.* >/dev/null 2>&1 || missing+=(libyara9)
+compgen -G '/usr/lib/*/libyara.so.*' >/dev/null || compgen -G '/usr/lib/libyara.so.*' >/dev/null || missing+=(libyara9)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"
   as_root apt-get update -qq

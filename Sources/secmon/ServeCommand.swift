@@ -64,6 +64,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between the host sensors' readings of the system, processes and sockets. [env: SECMON_HOST_INTERVAL] (default: 5)", valueName: "seconds"))
     var hostInterval: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Minutes between file integrity checks of the watched paths; 0 checks only when asked. [env: SECMON_FIM_INTERVAL] (default: 60)", valueName: "minutes"))
+    var fimInterval: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The largest file the console and API accept for scanning, in MiB. [env: SECMON_SCAN_MAX_MIB] (default: 512)", valueName: "MiB"))
+    var scanMaxMib: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The YARA rules (*.yar) the file scanner runs through libyara. [env: SECMON_YARA_RULES] (default: the rule pack's yara folder)", valueName: "dir"))
+    var yaraRules: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -129,6 +138,18 @@ struct ServeCommand: AsyncParsableCommand {
             config.hostSensors = host
         }
         if let path = env["SECMON_HOST_LOG"], !path.isEmpty { config.hostLogPath = path }
+        let fimText = fimInterval.map(String.init) ?? env["SECMON_FIM_INTERVAL"] ?? "60"
+        guard let minutes = Int(fimText), (0...10_080).contains(minutes) else {
+            throw CommandLineError("--fim-interval must be a whole number of minutes from 0 (off) to 10080 (a week), not '\(fimText)'")
+        }
+        config.fileIntegrityIntervalSeconds = minutes == 0 ? nil : Double(minutes * 60)
+        if let text = scanMaxMib.map(String.init) ?? env["SECMON_SCAN_MAX_MIB"] {
+            guard let mib = Int(text), (1...65_536).contains(mib) else {
+                throw CommandLineError("--scan-max-mib must be a whole number of MiB from 1 to 65536, not '\(text)'")
+            }
+            config.scanUploadMaxBytes = mib << 20
+        }
+        if let path = yaraRules ?? env["SECMON_YARA_RULES"], !path.isEmpty { config.yaraRulesPath = path }
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         config.responseDryRun = responseDryRun || ["1", "true", "yes"].contains(env["SECMON_RESPONSE_DRY_RUN"]?.lowercased() ?? "")
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

@@ -67,7 +67,7 @@ struct UploadReceiver {
     }
 
     private func tooLarge() -> Refusal {
-        Refusal(status: .payloadTooLarge, reason: "the file is larger than the upload limit of \(maxBytes) bytes (\(maxBytes >> 20) MiB; SECMON_SCAN_MAX_BYTES raises it); scan it on the server with 'secmon scan' instead")
+        Refusal(status: .payloadTooLarge, reason: "the file is larger than the upload limit of \(maxBytes) bytes (\(maxBytes >> 20) MiB; --scan-max-mib or SECMON_SCAN_MAX_MIB raises it); scan it on the server with 'secmon scan' instead")
     }
 
     /// The last path segment of a client's file name, without control characters, at most 255
