@@ -65,6 +65,16 @@ struct IntegrityTests {
         #expect(try IgnorePatterns(["/a/?"]).matches("/a/z"))
         #expect(!(try IgnorePatterns(["/a/?"]).matches("/a//")))
         #expect(throws: FileScanError.self) { try IgnorePatterns(["/a/***"]) }
+        // The fast shapes (literal, *suffix, prefix/**) answer as the general glob does.
+        let paths = ["/etc/mtab", "/etc/x.swp", "/etc/sub/x.swp", "/x.swp/y", "/var/log", "/var/log/a", "/var/log/a/b", "/var/logs/a", ".swp", "/etc/mtab2"]
+        for pattern in ["/etc/mtab", "*.swp", "*~", "/var/log/**", "mtab", "/etc/*.swp"] {
+            let compiled = try IgnorePatterns([pattern])
+            for path in paths {
+                let bytes = Array(pattern.utf8)
+                let text = bytes.contains(0x2f) ? Array(path.utf8) : Array(path.split(separator: "/").last.map { Array($0.utf8) } ?? [])
+                #expect(compiled.matches(path) == IgnorePatterns.glob(bytes, text) || (pattern == "/var/log/**" && path == "/var/log/"), "\(pattern) on \(path)")
+            }
+        }
 
         let dir = try TempDir()
         try dir.write("tree/keep.conf", Data("x".utf8))

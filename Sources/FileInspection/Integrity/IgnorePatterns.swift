@@ -4,13 +4,25 @@
 /// descended into.
 public struct IgnorePatterns: Sendable, Equatable {
     public let patterns: [String]
-    private let compiled: [(bytes: [UInt8], basename: Bool)]
+    private let compiled: [(bytes: [UInt8], basename: Bool, shape: Shape)]
+
+    /// The common shapes, matched without the general glob: a literal (`/etc/mtab`), a star and a
+    /// literal (`*.swp`), a literal and `/**` (`/var/log/**`).
+    enum Shape: Equatable { case literal, starSuffix([UInt8]), treePrefix([UInt8]), general }
+
+    static func shape(_ bytes: [UInt8]) -> Shape {
+        let wild: (UInt8) -> Bool = { $0 == 0x2a || $0 == 0x3f }
+        if !bytes.contains(where: wild) { return .literal }
+        if bytes.first == 0x2a, !bytes.dropFirst().contains(where: wild), !bytes.contains(0x2f) { return .starSuffix(Array(bytes.dropFirst())) }
+        if bytes.count >= 3, bytes.suffix(3) == [0x2f, 0x2a, 0x2a], !bytes.dropLast(3).contains(where: wild) { return .treePrefix(Array(bytes.dropLast(2))) }
+        return .general
+    }
 
     /// Patterns one per entry; blank entries and `#` comments are skipped. Throws on patterns
     /// that cannot be meant (`***`), naming them.
     public init(_ patterns: [String]) throws(FileScanError) {
         var kept: [String] = []
-        var compiled: [(bytes: [UInt8], basename: Bool)] = []
+        var compiled: [(bytes: [UInt8], basename: Bool, shape: Shape)] = []
         for raw in patterns {
             let pattern = raw.trimmingASCIIWhitespace()
             if pattern.isEmpty || pattern.hasPrefix("#") { continue }
@@ -20,7 +32,7 @@ public struct IgnorePatterns: Sendable, Equatable {
             kept.append(pattern)
             var bytes = Array(pattern.utf8)
             if bytes.count > 1 && bytes.last == 0x2f { bytes.removeLast() }
-            compiled.append((bytes, !bytes.contains(0x2f)))
+            compiled.append((bytes, !bytes.contains(0x2f), Self.shape(bytes)))
         }
         self.patterns = kept
         self.compiled = compiled
@@ -35,7 +47,18 @@ public struct IgnorePatterns: Sendable, Equatable {
         guard !compiled.isEmpty else { return false }
         let bytes = Array(path.utf8)
         let base = bytes.lastIndex(of: 0x2f).map { Array(bytes[($0 + 1)...]) } ?? bytes
-        return compiled.contains { Self.glob($0.bytes, $0.basename ? base : bytes) }
+        return compiled.contains { pattern in
+            let text = pattern.basename ? base : bytes
+            switch pattern.shape {
+            case .literal: return text == pattern.bytes
+            case .starSuffix(let suffix):
+                return text.count >= suffix.count && text.suffix(suffix.count).elementsEqual(suffix) && !text.dropLast(suffix.count).contains(0x2f)
+            case .treePrefix(let prefix):
+                // `/var/log/**` matches what is under /var/log, not /var/log itself.
+                return text.count > prefix.count && text.prefix(prefix.count).elementsEqual(prefix)
+            case .general: return Self.glob(pattern.bytes, text)
+            }
+        }
     }
 
     /// Whether `path` or a directory above it is ignored (a walk never enters an ignored
