@@ -32,7 +32,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The YARA rules (*.yar) to run; 'none' turns YARA off. (default: the rule pack's yara folder)", valueName: "dir"))
     var yara: String?
     @Option(help: "The largest file handed to YARA, which maps a file whole, in MiB.")
-    var yaraMaxMib: Int = 256
+    var yaraMaxMib: Int = 64
     @OptionGroup var storage: StorageOptions
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }

@@ -133,7 +133,7 @@ public struct SecMonConfig: Sendable {
     /// The YARA rules the file scanner runs (`*.yar`); nil is the `yara` folder of the rule pack.
     public var yaraRulesPath: String? = nil
     /// The largest file handed to YARA, which maps a file whole, in bytes.
-    public var yaraMaxBytes: UInt64 = 256 << 20
+    public var yaraMaxBytes: UInt64 = 64 << 20
     /// The largest file the console and the API accept for scanning, in bytes.
     public var scanUploadMaxBytes = 512 << 20
     /// How long host metrics and host events are kept, in days.

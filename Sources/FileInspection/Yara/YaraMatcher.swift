@@ -32,7 +32,7 @@ public struct YaraMatcher: FileMatcher {
     /// Most bytes of one rule file.
     public static let maxRuleFileBytes = 4 << 20
     /// What libyara is handed at most by default.
-    public static let defaultMaxBytes: UInt64 = 256 << 20
+    public static let defaultMaxBytes: UInt64 = 64 << 20
 
     /// The matcher for the rules in `directory`, or why YARA is off (libyara missing, no rules,
     /// none that compiles), with how to fix it.
