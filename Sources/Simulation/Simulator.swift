@@ -31,11 +31,13 @@ public struct Simulator: Sendable {
     public let password: String?
     /// Send from the scenario's loopback address (true for a loopback target).
     public let bindSource: Bool
+    /// How long one request may take (10 s by default).
+    public let requestTimeout: TimeAmount
     let http: HTTPClient
 
     /// A simulator for `target` (`http://127.0.0.1:8080`). Throws for a non-loopback target unless
     /// `allowRemote`.
-    public init(target: URL, user: String?, password: String?, allowRemote: Bool, http: HTTPClient) throws {
+    public init(target: URL, user: String?, password: String?, allowRemote: Bool, http: HTTPClient, requestTimeout: TimeAmount = .seconds(10)) throws {
         guard let scheme = target.scheme, scheme == "http" || scheme == "https", let host = target.host else {
             throw Failure("--target must be an http(s) URL such as http://127.0.0.1:8080, not '\(target.absoluteString)'")
         }
@@ -48,6 +50,7 @@ public struct Simulator: Sendable {
         self.password = password
         self.bindSource = loopback && host != "::1" && host != "[::1]"
         self.http = http
+        self.requestTimeout = requestTimeout
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -104,7 +107,7 @@ public struct Simulator: Sendable {
             }
             let response: HTTPClientResponse
             do {
-                response = try await simulator.http.execute(request, timeout: .seconds(10))
+                response = try await simulator.http.execute(request, timeout: simulator.requestTimeout)
             } catch {
                 throw Failure("\(method) \(path) from \(source ?? "the default address") failed: \(error). Is SecMon running at \(origin)?")
             }

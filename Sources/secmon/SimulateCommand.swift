@@ -20,6 +20,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Argument(help: "The scenario: \(Scenario.names.joined(separator: ", ")).") var scenario: String?
     @Flag(name: .long, help: "Run the four scenarios in turn.") var all = false
     @Option(name: .long, help: "The SecMon to attack.") var target = "http://127.0.0.1:8080"
+    @Option(name: .long, help: "Seconds one request may take (1 to 300).") var timeout = 10
     @Option(name: .long, help: "The account session-cycling logs in and out.") var user: String?
     @Flag(name: .long, help: "Read that account's password from the first line of standard input.") var passwordStdin = false
     @Flag(name: .long, help: "Allow a target that is not this machine.") var allowRemote = false
@@ -59,7 +60,9 @@ struct SimulateCommand: AsyncParsableCommand {
         do {
             let simulator: Simulator
             do {
-                simulator = try Simulator(target: url, user: user, password: password, allowRemote: allowRemote, http: http)
+                guard (1...300).contains(timeout) else { throw CommandLineError("--timeout must be between 1 and 300 seconds, not \(timeout)") }
+                simulator = try Simulator(target: url, user: user, password: password, allowRemote: allowRemote, http: http,
+                                          requestTimeout: .seconds(Int64(timeout)))
             } catch let failure as Simulator.Failure {
                 throw CommandLineError(failure.description)
             }

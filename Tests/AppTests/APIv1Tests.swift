@@ -151,7 +151,7 @@ struct APIv1Tests {
     func scriptEndToEnd(db: TestDatabase) async throws {
         try await SecMonHarness.with(db) { h in
             try await h.createUser("sim", role: .viewer, password: "sim-password-123")
-            let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "sim", password: "sim-password-123", allowRemote: false, http: h.http)
+            let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "sim", password: "sim-password-123", allowRemote: false, http: h.http, requestTimeout: .seconds(60))
             for scenario in Scenario.all(user: "sim") { _ = try await simulator.run(scenario) }
             try await h.flush()
             let soar = try await Self.token(h, .analyst, name: "soar")

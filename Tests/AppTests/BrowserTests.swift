@@ -187,7 +187,7 @@ struct BrowserTests {
         }
         // An attack from 127.0.0.2, by the simulator's own code; the analyst works from 127.0.0.1.
         try await h.createUser("simuser", role: .viewer, password: "sim-password-123")
-        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http)
+        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http, requestTimeout: .seconds(60))
         _ = try await simulator.run(.bruteForce)
         _ = try await simulator.run(.botPattern)
         try await h.flush()
@@ -329,7 +329,7 @@ struct BrowserTests {
 
         // The attack, by the simulator's own code, while the page stays open.
         try await h.createUser("simuser", role: .viewer, password: "sim-password-123")
-        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http)
+        let simulator = try Simulator(target: URL(string: h.baseURL)!, user: "simuser", password: "sim-password-123", allowRemote: false, http: h.http, requestTimeout: .seconds(60))
         _ = try await simulator.run(.bruteForce)
         _ = try await simulator.run(.apiFlood)
         // Only the script fills these: the page was not reloaded.

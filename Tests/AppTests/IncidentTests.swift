@@ -17,7 +17,7 @@ struct IncidentTests {
         if try await h.app.secmon.users(on: h.app.db).find("sim") == nil {
             try await h.createUser("sim", role: .analyst, password: simPassword)
         }
-        return try Simulator(target: URL(string: h.baseURL)!, user: "sim", password: simPassword, allowRemote: false, http: h.http)
+        return try Simulator(target: URL(string: h.baseURL)!, user: "sim", password: simPassword, allowRemote: false, http: h.http, requestTimeout: .seconds(60))
     }
 
     static func incidents(_ h: SecMonHarness) async throws -> [IncidentRecord] {
@@ -301,7 +301,7 @@ struct IncidentTests {
     func simulateCommand() async throws {
         try await SecMonHarness.with(.sqlite) { h in
             try await h.createUser("sim", role: .analyst, password: Self.simPassword)
-            let result = try CommandLineTests.run(["simulate", "--all", "--user", "sim", "--target", h.baseURL], in: h.directory,
+            let result = try CommandLineTests.run(["simulate", "--all", "--user", "sim", "--target", h.baseURL, "--timeout", "60"], in: h.directory,
                                                   env: ["SECMON_SIMULATE_PASSWORD": Self.simPassword])
             #expect(result.status == 0, "\(result.error)")
             for line in ["brute-force: 6 failed logins for 'root' (no such account), from 127.0.0.2", "sent 12 requests (",
