@@ -179,7 +179,7 @@ struct FilesController {
 
     @Sendable func upload(_ request: Request) async throws -> Response {
         let principal = try request.requirePrincipal()
-        let receiver = UploadReceiver(directory: request.secmon.config.dataDirectory + "/uploads", maxBytes: request.secmon.config.scanUploadMaxBytes)
+        let receiver = UploadReceiver(config: request.secmon.config)
         let upload: UploadReceiver.Upload
         do {
             upload = try await receiver.receive(request)

@@ -17,6 +17,17 @@ struct UploadReceiver {
     let directory: String
     let maxBytes: Int
 
+    /// The receiver the configuration asks for: `data/uploads/`, at most `scanUploadMaxBytes`.
+    init(config: SecMonConfig) {
+        directory = config.dataDirectory + "/uploads"
+        maxBytes = config.scanUploadMaxBytes
+    }
+
+    init(directory: String, maxBytes: Int) {
+        self.directory = directory
+        self.maxBytes = maxBytes
+    }
+
     /// A refusal the page and API show as it is.
     struct Refusal: Error {
         var status: HTTPResponseStatus
