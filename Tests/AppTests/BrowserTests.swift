@@ -172,6 +172,12 @@ struct BrowserTests {
                 try await browser.wait("the report") { (try? await browser.text("#verdict")) == "malicious" }
                 #expect(try await browser.text("#scan-reasons").contains("secmon_test_files"))
                 try await png("files-scan")
+                // At a phone's width: the tables scroll inside their cards.
+                try await browser.setWindowSize(width: 420, height: 900)
+                try await browser.open(h.baseURL + "/files/integrity")
+                try await png("files-integrity-narrow")
+                try await browser.open(h.baseURL + "/files/scans")
+                try await png("files-scans-narrow")
             } catch {
                 try? await png("browser-files-failure")
                 await browser.quit()
