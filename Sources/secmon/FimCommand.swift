@@ -73,6 +73,7 @@ struct FimCommand: AsyncParsableCommand {
             FimCommand.say("Baseline recorded: \(snapshot.states.count) paths (\(kinds[.file] ?? 0) files, \(kinds[.directory] ?? 0) directories, "
                 + "\(kinds[.symlink] ?? 0) links) under \(settings.paths.joined(separator: " ")); \(snapshot.bytesHashed) bytes hashed in "
                 + String(format: "%.2f s", seconds) + "; \(snapshot.ignored) ignored; \(snapshot.problems.count) unreadable.")
+            if !snapshot.absentRoots.isEmpty { FimCommand.say("  not present (watched all the same): " + snapshot.absentRoots.map(TerminalText.safe).joined(separator: " ")) }
             for problem in snapshot.problems.prefix(20) { FimCommand.say("  unreadable: \(TerminalText.safe(problem.description))") }
             if snapshot.problems.count > 20 { FimCommand.say("  … \(snapshot.problems.count - 20) more") }
         }
@@ -120,10 +121,10 @@ struct FimCommand: AsyncParsableCommand {
             }
             if !snapshot.problems.isEmpty { status |= 16 }
             if output == .json {
-                struct Output: Encodable { var changes: [FileChange]; var unreadable: [String]; var paths: Int; var seconds: Double }
+                struct Output: Encodable { var changes: [FileChange]; var unreadable: [String]; var absent: [String]; var paths: Int; var seconds: Double }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                let body = Output(changes: changes, unreadable: snapshot.problems.map(\.description), paths: snapshot.states.count,
+                let body = Output(changes: changes, unreadable: snapshot.problems.map(\.description), absent: snapshot.absentRoots, paths: snapshot.states.count,
                                   seconds: Date().timeIntervalSince(started))
                 FileHandle.standardOutput.write(try encoder.encode(body))
                 FileHandle.standardOutput.write(Data("\n".utf8))
@@ -134,6 +135,7 @@ struct FimCommand: AsyncParsableCommand {
                     FimCommand.say(change.kind.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + TerminalText.safe(change.path) + detail)
                 }
                 for problem in snapshot.problems { FimCommand.say("unreadable   " + TerminalText.safe(problem.description)) }
+                for root in snapshot.absentRoots { FimCommand.say("not present  " + TerminalText.safe(root)) }
                 FimCommand.say("\(changes.count) change(s) among \(snapshot.states.count) paths under \(roots.joined(separator: " ")) "
                     + String(format: "(%.2f s)", Date().timeIntervalSince(started)) + "; \(snapshot.problems.count) unreadable.")
             }

@@ -1,6 +1,7 @@
 import Analysis
 import App
 import ArgumentParser
+import AsyncHTTPClient
 import FileInspection
 import EventPipeline
 import Foundation
@@ -15,8 +16,10 @@ struct ScanCommand: AsyncParsableCommand {
             Each file is read once, in 1 MiB chunks: memory stays flat whatever its size. Its hashes \
             are compared with the bundled list (the EICAR test file) and with the indicator lists \
             kept in the database (Console › Indicators), which is opened as the other commands \
-            open it (--data-dir, --database-url); --no-database skips them. YARA rules run \
-            through libyara when it is installed (apt-get install libyara9).
+            open it (--data-dir, --database-url); each report joins the console's scan history \
+            there. --no-database skips both. YARA rules run through libyara when it is installed \
+            (apt-get install libyara9). With SECMON_REPUTATION_KEY set, each file's SHA-256 (and \
+            nothing else) is also looked up on VirusTotal.
 
             Exit status, for scripts: 0 when every file is clean; otherwise the sum of 1 (a file \
             is suspicious), 2 (a file is malicious) and 4 (a file could not be scanned).
@@ -33,6 +36,8 @@ struct ScanCommand: AsyncParsableCommand {
     var yara: String?
     @Option(help: "The largest file handed to YARA, which maps a file whole, in MiB.")
     var yaraMaxMib: Int = 64
+    @Flag(help: "Do not ask the online reputation service (on when SECMON_REPUTATION_KEY is set), for this run.")
+    var noReputation = false
     @OptionGroup var storage: StorageOptions
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
@@ -64,12 +69,19 @@ struct ScanCommand: AsyncParsableCommand {
             }
         }
         let scanner = FileScanner(indicators: FileIndicators.with(lists), matchers: matchers)
+        let env = ProcessInfo.processInfo.environment
+        let reputationSettings = noReputation ? nil : try ReputationLookup.Settings.from(environment: env)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        defer { _ = http.shutdown() }
+        let reputation = reputationSettings.map { ReputationLookup(settings: $0, http: http) }
+        if let reputation, output == .table { FileHandle.standardOutput.write(Data("Reputation lookup: \(reputation.summary)\n\n".utf8)) }
         var status: Int32 = 0
         var reports: [ScanReport] = []
         var failures: [(String, String)] = []
         for file in files {
             do {
-                let report = try scanner.scan(path: file)
+                var report = try scanner.scan(path: file)
+                if let reputation { report.reasons.append(await reputation.reason(sha256: report.digests.sha256)) }
                 if report.verdict == .suspicious { status |= 1 }
                 if report.verdict == .malicious { status |= 2 }
                 reports.append(report)
@@ -80,6 +92,20 @@ struct ScanCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("secmon scan: \(error)\n".utf8))
             }
         }
+        // The history the console shows (Files › Scanner), as scans there are kept.
+        var stored = 0
+        if !noDatabase && !reports.isEmpty {
+            var config = SecMonConfig()
+            try storage.apply(to: &config, env)
+            let user = "shell:" + (env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? "uid \(getuid())")
+            let done = reports
+            stored = try await SecMonServer.withDatabase(config, logLevel: try storage.level(env)) { db in
+                guard let sql = db as? any SQLDatabase else { return 0 }
+                let store = FileScanStore(database: sql)
+                for report in done { _ = try await store.insert(report, source: "cli", by: user, at: .now()) }
+                return done.count
+            }
+        }
         if output == .json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -88,7 +114,8 @@ struct ScanCommand: AsyncParsableCommand {
         } else {
             let counts = Dictionary(grouping: reports, by: \.verdict).mapValues(\.count)
             let summary = "\(files.count) file(s): \(counts[.malicious] ?? 0) malicious, \(counts[.suspicious] ?? 0) suspicious, "
-                + "\(counts[.clean] ?? 0) clean, \(failures.count) not scanned; indicator lists: \(lists.count + 1)\n"
+                + "\(counts[.clean] ?? 0) clean, \(failures.count) not scanned; indicator lists: \(lists.count + 1)"
+                + (noDatabase ? "" : "; \(stored) kept in the scan history") + "\n"
             FileHandle.standardOutput.write(Data(summary.utf8))
         }
         if status != 0 { throw ExitCode(status) }

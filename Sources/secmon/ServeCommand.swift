@@ -150,6 +150,8 @@ struct ServeCommand: AsyncParsableCommand {
             config.scanUploadMaxBytes = mib << 20
         }
         if let path = yaraRules ?? env["SECMON_YARA_RULES"], !path.isEmpty { config.yaraRulesPath = path }
+        // The key is read from the environment or a file only: a command line shows in `ps`.
+        config.reputation = try ReputationLookup.Settings.from(environment: env)
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         config.responseDryRun = responseDryRun || ["1", "true", "yes"].contains(env["SECMON_RESPONSE_DRY_RUN"]?.lowercased() ?? "")
         try await SecMonServer.serve(config, logLevel: try storage.level(env))

@@ -134,6 +134,9 @@ public struct SecMonConfig: Sendable {
     public var yaraRulesPath: String? = nil
     /// The largest file handed to YARA, which maps a file whole, in bytes.
     public var yaraMaxBytes: UInt64 = 64 << 20
+    /// The optional online reputation lookup of scanned files' SHA-256 (VirusTotal); nil is off,
+    /// the default (`SECMON_REPUTATION_KEY` turns it on in `secmon serve`).
+    public var reputation: ReputationLookup.Settings? = nil
     /// The largest file the console and the API accept for scanning, in bytes.
     public var scanUploadMaxBytes = 512 << 20
     /// How long host metrics and host events are kept, in days.

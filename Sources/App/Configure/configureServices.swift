@@ -135,7 +135,14 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     case .success(let matcher): app.logger.notice("file scanner: YARA \(matcher.summary)")
     case .failure(let reason): app.logger.notice("file scanner: YARA is off: \(reason)")
     }
-    let fileScans = FileScanService(database: database, hostname: hostname, yara: yara, onEvent: raiseHostEvent)
+    var reputation: ReputationLookup?
+    if let settings = config.reputation {
+        // The API key must not follow a redirect to another host.
+        app.http.client.configuration.redirectConfiguration = .disallow
+        reputation = ReputationLookup(settings: settings, http: app.http.client.shared)
+        app.logger.notice("file scanner: reputation lookup on, \(reputation!.summary)")
+    }
+    let fileScans = FileScanService(database: database, hostname: hostname, yara: yara, reputation: reputation, onEvent: raiseHostEvent)
     if let interval = config.fileIntegrityIntervalSeconds {
         hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }

@@ -123,7 +123,8 @@ struct FilesController {
             ignoreText: settings.ignore.joined(separator: "\n"),
             settingsBy: settings.updatedBy.map { "changed by \($0) at \(FormValues.display(settings.updated)) UTC" } ?? "the defaults",
             baselineCount: summary.count, baselineAt: FormValues.display(summary.recorded), baselineBy: summary.by ?? "",
-            lastCheck: last.map { "\(FormValues.display($0.at)) UTC by \($0.by): \($0.result.paths) paths in \(String(format: "%.1f", $0.result.seconds)) s, \($0.result.problems.count) unreadable" } ?? "none since this server started",
+            lastCheck: last.map { "\(FormValues.display($0.at)) UTC by \($0.by): \($0.result.paths) paths in \(String(format: "%.1f", $0.result.seconds)) s, \($0.result.problems.count) unreadable"
+                + ($0.result.absentRoots.isEmpty ? "" : "; not present: " + $0.result.absentRoots.joined(separator: ", ")) } ?? "none since this server started",
             open: all.filter { $0.status == "open" }.map(Self.item), resolved: all.filter { $0.status != "open" }.prefix(50).map(Self.item),
             scheduled: interval.map { "every \(Int($0 / 60)) minute(s)" } ?? "off (checks run when asked for)",
             notice: notice, error: error)
@@ -170,6 +171,7 @@ struct FilesController {
         var maxMiB: Int
         var lists: [String]
         var yara: String
+        var reputation: String
         var error: String?
     }
 
@@ -198,7 +200,7 @@ struct FilesController {
         let lists = [FileIndicators.bundledList.name + " (bundled)"] + (try await IndicatorListStore(database: sql).all().map { "\($0.name) (\($0.entries.count))" })
         let context = ScansContext(
             user: LayoutUser(principal), scans: scans.map(Self.item), maxMiB: request.secmon.config.scanUploadMaxBytes >> 20, lists: lists,
-            yara: request.secmon.fileScans.yaraStatus, error: error)
+            yara: request.secmon.fileScans.yaraStatus, reputation: request.secmon.fileScans.reputationStatus, error: error)
         let response = try await request.view.render("files-scans", context).encodeResponse(for: request)
         response.status = status
         return response

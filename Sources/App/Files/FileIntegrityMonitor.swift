@@ -37,6 +37,8 @@ public struct FileIntegrityMonitor: Sendable {
         /// The differences not already open: stored, and raised as events.
         public var fresh: [FileChange]
         public var problems: [FileScanError]
+        /// Watched paths that do not exist.
+        public var absentRoots: [String] = []
         public var seconds: Double
         /// The baseline was empty, so this check recorded it instead of comparing.
         public var recordedBaseline: Bool
@@ -78,7 +80,7 @@ public struct FileIntegrityMonitor: Sendable {
         if baseline.isEmpty && initialise {
             try await store.recordBaseline(roots: settings.paths, snapshot: snapshot, by: actor, on: fluent)
             let result = Result(paths: snapshot.states.count, changes: [], fresh: [], problems: snapshot.problems,
-                                seconds: Date().timeIntervalSince(started), recordedBaseline: true)
+                                absentRoots: snapshot.absentRoots, seconds: Date().timeIntervalSince(started), recordedBaseline: true)
             last.value.withLock { $0 = (result, .now(), actor.name) }
             return result
         }
@@ -87,7 +89,7 @@ public struct FileIntegrityMonitor: Sendable {
         let fresh = try await store.record(changes, on: fluent, at: now)
         for change in fresh { onEvent(FileEvents.change(change, hostname: hostname, time: now)) }
         let result = Result(paths: snapshot.states.count, changes: changes, fresh: fresh, problems: snapshot.problems,
-                            seconds: Date().timeIntervalSince(started), recordedBaseline: false)
+                            absentRoots: snapshot.absentRoots, seconds: Date().timeIntervalSince(started), recordedBaseline: false)
         last.value.withLock { $0 = (result, now, actor.name) }
         return result
     }

@@ -15,13 +15,22 @@ public struct FileScanService: Sendable {
     let onEvent: @Sendable (SecurityEvent) -> Void
     /// The YARA stage, or why it is off.
     public let yara: Result<YaraMatcher, YaraUnavailable>
+    /// The online reputation lookup, when an API key is configured.
+    public let reputation: ReputationLookup?
 
     public init(database: @escaping @Sendable () -> (any SQLDatabase)?, hostname: String,
-                yara: Result<YaraMatcher, YaraUnavailable>, onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
+                yara: Result<YaraMatcher, YaraUnavailable>, reputation: ReputationLookup? = nil,
+                onEvent: @escaping @Sendable (SecurityEvent) -> Void) {
         self.database = database
         self.hostname = hostname
         self.yara = yara
+        self.reputation = reputation
         self.onEvent = onEvent
+    }
+
+    /// What the scanner page says of the reputation lookup.
+    public var reputationStatus: String {
+        reputation.map { "on: " + $0.summary } ?? "off (set SECMON_REPUTATION_KEY to a VirusTotal API key to ask about each file's SHA-256)"
     }
 
     /// What the scanner page says of YARA.
@@ -46,11 +55,12 @@ public struct FileScanService: Sendable {
     /// The scan runs on a thread of its own: reading a large file never holds up the event loop.
     public func scan(path: String, name: String, source: String, user: String) async throws -> (id: String, report: ScanReport) {
         let scanner = try await scanner()
-        let report: ScanReport = try await withCheckedThrowingContinuation { continuation in
+        var report: ScanReport = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(with: Result { try scanner.scan(path: path, name: name) })
             }
         }
+        if let reputation { report.reasons.append(await reputation.reason(sha256: report.digests.sha256)) }
         guard let sql = database() else { throw FileScanError(path: path, reason: "the database is not available; the scan was not stored") }
         let now = Timestamp.now()
         let id = try await FileScanStore(database: sql).insert(report, source: source, by: user, at: now)

@@ -199,7 +199,15 @@ public struct FileIntegrityStore: Sendable {
     /// Accepts the open changes `ids` (all open ones when nil): each path's new state becomes its
     /// baseline (a deleted path leaves the baseline). Answers how many were accepted.
     public func accept(_ ids: [String]?, by actor: AuditTrail.Actor, on fluent: any Database, at now: Timestamp = .now()) async throws -> Int {
-        let targets = try await changes(openOnly: true, limit: 1_000_000).filter { ids == nil || ids!.contains($0.id) }
+        let targets: [Change]
+        if let ids {
+            // Only the named changes are read (an accept from the page names one).
+            var named: [Change] = []
+            for id in Set(ids) { if let change = try await change(id), change.status == "open" { named.append(change) } }
+            targets = named.sorted { $0.change.path < $1.change.path }
+        } else {
+            targets = try await changes(openOnly: true, limit: 1_000_000)
+        }
         guard !targets.isEmpty else { return 0 }
         try await fluent.sqlTransaction { sql in
             for target in targets {

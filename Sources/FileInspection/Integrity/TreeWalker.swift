@@ -13,6 +13,9 @@ public struct TreeSnapshot: Sendable {
     public var ignored = 0
     /// Bytes hashed.
     public var bytesHashed: UInt64 = 0
+    /// Watched paths that do not exist (`/root/.ssh` on a host where root never used SSH): not
+    /// problems, said once per walk; a baseline entry under one is reported as deleted.
+    public var absentRoots: [String] = []
 
     public init() {}
 }
@@ -28,6 +31,9 @@ public struct TreeWalker: Sendable {
     public var ignore: IgnorePatterns
     public var workers: Int
     public var chunkSize: Int
+    /// Called on a hashing thread after a file is read and before it is checked for change, with
+    /// its path and the attempt (0, then 1): the tests change files here.
+    public var afterRead: (@Sendable (String, Int) -> Void)?
 
     public init(ignore: IgnorePatterns = .none, workers: Int = 0, chunkSize: Int = 256 * 1024) {
         self.ignore = ignore
@@ -56,6 +62,7 @@ public struct TreeWalker: Sendable {
         while let path = pending.popLast() {
             var info = stat()
             guard lstat(path, &info) == 0 else {
+                if path == root && errno == ENOENT { result.absentRoots.append(root); continue }
                 result.problems.append(FileScanError(path: path, reason: FileState.describeErrno(errno)))
                 continue
             }
@@ -102,12 +109,13 @@ public struct TreeWalker: Sendable {
         let snapshot = files
         let workers = min(self.workers, indices.count)
         let chunk = chunkSize
+        let afterRead = self.afterRead
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
             defer { buffer.deallocate() }
             var slot = worker
             while slot < indices.count {
-                slots.buffer[slot] = Self.hashFile(snapshot[indices[slot]], buffer: buffer)
+                slots.buffer[slot] = Self.hashFile(snapshot[indices[slot]], buffer: buffer, afterRead: afterRead)
                 slot += workers
             }
         }
@@ -127,9 +135,9 @@ public struct TreeWalker: Sendable {
     private enum Outcome { case hashed(FileState, UInt64), failed(String) }
 
     /// The file's state with its hash, read twice at most if it changes underneath.
-    private static func hashFile(_ listed: FileState, buffer: UnsafeMutableRawBufferPointer) -> Outcome {
+    private static func hashFile(_ listed: FileState, buffer: UnsafeMutableRawBufferPointer, afterRead: (@Sendable (String, Int) -> Void)?) -> Outcome {
         var lastReason = ""
-        for _ in 0..<2 {
+        for attempt in 0..<2 {
             let fd = open(listed.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
             guard fd >= 0 else { return .failed(FileState.describeErrno(errno)) }
             defer { close(fd) }
@@ -148,6 +156,7 @@ public struct TreeWalker: Sendable {
                 total += UInt64(got)
             }
             if let failure { return .failed("read failed: " + failure) }
+            afterRead?(listed.path, attempt)
             var after = stat()
             guard fstat(fd, &after) == 0 else { return .failed(FileState.describeErrno(errno)) }
             if after.st_size == before.st_size, after.st_mtim.tv_sec == before.st_mtim.tv_sec,

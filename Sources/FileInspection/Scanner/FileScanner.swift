@@ -19,6 +19,9 @@ public struct FileScanner: Sendable {
         public var zipLimits = ZipListing.Limits()
         /// Bytes per entropy block.
         public var entropyBlock = 64 * 1024
+        /// Called on the scanning thread after each chunk, with the bytes read so far (progress
+        /// for a long scan; the tests change a file here to see the scanner notice).
+        public var progress: (@Sendable (UInt64) -> Void)?
 
         public init() {}
     }
@@ -76,6 +79,7 @@ public struct FileScanner: Sendable {
             strings.update(chunk)
             side.wait()
             total += UInt64(got)
+            options.progress?(total)
         }
         var after = stat()
         let changed = fstat(fd, &after) != 0 || after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec
