@@ -149,6 +149,12 @@ enum ScanText {
             if zip.entries.count > 10 { row("", "  … \(zip.entriesRead - 10) more") }
         }
         if !report.strings.urls.isEmpty { row("URLS", report.strings.urls.prefix(5).map(TerminalText.safe).joined(separator: " ")) }
+        let strings = report.strings
+        if !strings.findings.isEmpty {
+            row("STRINGS", "\(strings.findings.count + strings.findingsDropped) suspicious: "
+                + strings.findings.prefix(5).map { "\($0.category) '\(TerminalText.safe($0.pattern))'" }.joined(separator: ", ")
+                + (strings.findings.count + strings.findingsDropped > 5 ? ", …" : ""))
+        }
         if report.reasons.isEmpty { row("REASONS", "none") }
         for (index, reason) in report.reasons.enumerated() {
             row(index == 0 ? "REASONS" : "", "[\(reason.weight == .clean ? "note" : reason.weight.rawValue)] \(reason.code): \(TerminalText.safe(reason.detail))")

@@ -265,8 +265,12 @@ struct FilesController {
                 + (zip.encryptedEntries > 0 ? "; \(zip.encryptedEntries) encrypted" : "")))
             entries = zip.entries.map { Fact(label: $0.name, value: "\($0.uncompressedSize) B (\($0.compressedSize) B stored)\($0.encrypted ? ", encrypted" : "")") }
         }
-        let findings = report.strings.findings.map { Fact(label: $0.category, value: "'\($0.pattern)' at byte \($0.offset): \($0.sample)") }
-        let network = report.strings.urls + report.strings.domains + report.strings.ipv4
+        var findings = report.strings.findings.map { Fact(label: $0.category, value: "'\($0.pattern)' at byte \($0.offset): \($0.sample)") }
+        if report.strings.findingsDropped > 0 {
+            findings.append(Fact(label: "not listed", value: "\(report.strings.findingsDropped) more finding(s) past the report's limit"))
+        }
+        var network = report.strings.urls + report.strings.domains + report.strings.ipv4
+        if report.strings.networkDropped > 0 { network.append("… \(report.strings.networkDropped) more past the report's limit") }
         let context = ScanContext(
             title: "Scan of \(scan.name)", user: LayoutUser(principal), scan: Self.item(scan), facts: facts,
             reasons: report.reasons.map { Reason(weight: $0.weight == .clean ? "note" : $0.weight.rawValue, code: $0.code, detail: $0.detail) },
