@@ -8,8 +8,9 @@
 #    `sha256sum` and `openssl dgst -sha256` over the same files (`find | xargs`, one process
 #    at a time as a user would run them). Target: within 1.5 times openssl.
 # 2. Scanner MB/s on a file of SIZE_MB (default 1024) MiB of random bytes: `secmon scan`
-#    (MD5, SHA-1 and SHA-256, entropy, strings, type, verdict) beside `sha256sum` and
-#    `openssl dgst -sha256` on the same file. Target: within 1.5 times openssl.
+#    (MD5, SHA-1 and SHA-256, entropy, strings, type, verdict) beside `sha256sum`,
+#    `openssl dgst -sha256`, and openssl's three digests (MD5, SHA-1, SHA-256: the same work)
+#    on the same file. Target: within 1.5 times openssl.
 # 3. The scanner's peak memory (max RSS) as the file grows: 16 MiB, 256 MiB, SIZE_MB, with YARA
 #    (libyara maps files up to 64 MiB whole) and without. Target: flat.
 #
@@ -101,12 +102,15 @@ big = blob(size_mb)
 rows = []
 rows.append(("sha256sum", median(["sha256sum", big])))
 rows.append(("openssl dgst -sha256", median(["openssl", "dgst", "-sha256", big])))
+# The same three digests the scanner computes, one openssl run each, as a user would get them.
+rows.append(("openssl md5, sha1, sha256", median(["sh", "-c", f"openssl dgst -md5 {big}; openssl dgst -sha1 {big}; openssl dgst -sha256 {big}"])))
 rows.append(("secmon scan", median([binary, "scan", "--no-database", big])))
 print(f"Scanner: one file of {size_mb} MiB of random bytes; {runs} runs each after a warm-up")
 print(f"{'command':<32}{'median s':>10}{'MB/s':>9}")
 for name, wall in rows:
     print(f"{name:<32}{wall:>10.2f}{(size_mb << 20) / 1e6 / wall:>9.0f}")
-print(f"scan / openssl: {rows[2][1] / rows[1][1]:.2f} (target: at most 1.5)")
+print(f"scan / openssl sha256: {rows[3][1] / rows[1][1]:.2f} (target: at most 1.5); scan / openssl's three digests: {rows[3][1] / rows[2][1]:.2f}")
+print("(the scanner also computes MD5, which no instruction speeds up: openssl's MD5 alone takes longer than 1.5 times its SHA-256)")
 print()
 print(f"{'scanner peak memory':<32}{'file MiB':>10}{'max RSS MiB':>13}")
 for mb in sorted({16, 256, size_mb}):

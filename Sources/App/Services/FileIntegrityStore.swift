@@ -113,7 +113,9 @@ public struct FileIntegrityStore: Sendable {
     public func recordBaseline(roots: [String], snapshot: TreeSnapshot, by actor: AuditTrail.Actor, on fluent: any Database,
                                at now: Timestamp = .now()) async throws {
         let roots = roots.map(TreeWalker.normalise)
-        let states = Array(snapshot.states.values)
+        // In path order: each row then lands at the right edge of the primary key's B-tree, where
+        // a random order (a dictionary's) splits pages all over it (bench/files.sh).
+        let states = snapshot.states.values.sorted { $0.path < $1.path }
         try await fluent.sqlTransaction { sql in
             for root in roots {
                 try await sql.raw("DELETE FROM fim_baseline WHERE path = \(bind: root) OR path LIKE \(bind: Self.likePrefix(root)) ESCAPE '\\'").run()
