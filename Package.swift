@@ -71,6 +71,10 @@ let package = Package(
             "SecurityModel",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The security tools: URL analysis (Punycode, look-alike domains; pure), the DNS wire
+        // format (pure), the allowlist of targets (pure), and the two network clients (a UDP DNS
+        // query, a TCP port check), the only I/O.
+        .target(name: "SecurityTools", dependencies: ["SecurityModel", "FileInspection"]),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -86,7 +90,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection", "SecurityTools",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -128,6 +132,7 @@ let package = Package(
         .executableTarget(name: "secmon-fuzz", dependencies: ["LogFormats", "DetectionEngine", "SecurityModel"]),
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
         .testTarget(name: "FileInspectionTests", dependencies: ["FileInspection", "SecurityModel"]),
+        .testTarget(name: "SecurityToolsTests", dependencies: ["SecurityTools", "SecurityModel", "FileInspection"]),
         .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
@@ -148,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection", "SecurityTools",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -26,4 +26,6 @@ public func routes(_ app: Application) throws {
     IndicatorsController().register(app)
     FilesController().register(app)
     FilesAPI().register(app)
+    ToolsController().register(app)
+    ToolsAPI().register(app)
 }

@@ -62,6 +62,9 @@ struct RoleMatrixTests {
         "GET /api/v1/files/integrity": .role(.analyst), "GET /api/v1/files/integrity/changes": .role(.analyst),
         "POST /api/v1/files/integrity/check": .role(.admin), "POST /api/v1/files/integrity/changes/:id/accept": .role(.admin),
         "GET /api/v1/files/scans": .role(.analyst), "GET /api/v1/files/scans/:id": .role(.analyst), "POST /api/v1/files/scans": .role(.analyst),
+        "GET /tools": .role(.admin), "POST /tools/dns": .role(.admin), "POST /tools/port": .role(.admin), "POST /tools/url": .role(.admin),
+        "POST /tools/settings": .role(.admin),
+        "POST /api/v1/tools/dns": .role(.admin), "POST /api/v1/tools/port": .role(.admin), "POST /api/v1/tools/url": .role(.admin),
     ]
 
     /// Routes that stream their body (uploads): their CSRF token goes in the query.
@@ -100,6 +103,9 @@ struct RoleMatrixTests {
         "POST /files/integrity/changes/:id/accept": [404], "POST /files/integrity/settings": [400], "POST /files/scans": [303],
         "GET /files/scans/:id": [404], "POST /api/v1/files/integrity/changes/:id/accept": [404], "GET /api/v1/files/scans/:id": [404],
         "POST /api/v1/files/scans": [201],
+        // Tools: an empty form or body is refused by name (nothing is looked up); empty settings save.
+        "POST /tools/dns": [400], "POST /tools/port": [400], "POST /tools/url": [400],
+        "POST /api/v1/tools/dns": [400], "POST /api/v1/tools/port": [400], "POST /api/v1/tools/url": [400],
     ]
 
     enum Who: String, CaseIterable {

@@ -137,6 +137,10 @@ public struct SecMonConfig: Sendable {
     /// The optional online reputation lookup of scanned files' SHA-256 (VirusTotal); nil is off,
     /// the default (`SECMON_REPUTATION_KEY` turns it on in `secmon serve`).
     public var reputation: ReputationLookup.Settings? = nil
+    /// The DNS server the DNS lookup tool asks; nil is the system's (`/etc/resolv.conf`).
+    public var dnsServer: IPAddress? = nil
+    /// Its port.
+    public var dnsPort: UInt16 = 53
     /// The largest file the console and the API accept for scanning, in bytes.
     public var scanUploadMaxBytes = 512 << 20
     /// How long host metrics and host events are kept, in days.

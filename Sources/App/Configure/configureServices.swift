@@ -147,6 +147,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }
     let auditor = Auditor(database: database, logger: app.logger)
+    let tools = SecurityToolsService(database: database, dnsServer: config.dnsServer, dnsPort: config.dnsPort, audit: { await auditor.record($0) })
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit,
                                 reserved: config.passwordReservedSlots)
     let runtime = SecMonRuntime(
@@ -161,7 +162,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

@@ -27,17 +27,20 @@ public final class SecMonServices: Sendable {
     /// File integrity checks and the file scanner.
     public let fileIntegrity: FileIntegrityMonitor
     public let fileScans: FileScanService
+    /// DNS lookup, port check and URL analysis.
+    public let tools: SecurityToolsService
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService,
+         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService,
          auditor: Auditor, cursors: CursorCodec) {
         self.host = host
         self.fileIntegrity = fileIntegrity
         self.fileScans = fileScans
+        self.tools = tools
         self.switches = switches
         self.live = live
         self.auditor = auditor

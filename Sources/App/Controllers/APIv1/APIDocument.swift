@@ -114,6 +114,12 @@ enum APIDocument {
         .init(method: .post, path: "/api/v1/files/scans",
               summary: "Scan the request body (application/octet-stream, streamed; name it with ?name=); answers the report", role: .analyst,
               query: [("name", "the file's name, for the history")], response: "FileScan", status: 201),
+        .init(method: .post, path: "/api/v1/tools/dns", summary: "Ask DNS about a name (A, AAAA, MX, TXT) or an address (PTR)", role: .admin,
+              body: "DNSQuery", response: "DNSAnswer"),
+        .init(method: .post, path: "/api/v1/tools/port", summary: "Check a TCP port of a loopback or allowlisted target", role: .admin,
+              body: "PortQuery", response: "PortAnswer"),
+        .init(method: .post, path: "/api/v1/tools/url", summary: "Analyse a URL's text (nothing is fetched)", role: .admin,
+              body: "URLQuery", response: "URLAnswer"),
         .init(method: .get, path: "/api/v1/openapi.json", summary: "This document", role: .viewer, response: "OpenAPIDocument"),
     ]
 
@@ -292,6 +298,28 @@ enum APIDocument {
             "type": .string, "verdict": .string(allowedValues: "clean", "suspicious", "malicious"), "summary": .string,
         ]),
         "FileScanList": .object(properties: ["scans": .array(items: ref("FileScanSummary"))]),
+        "DNSQuery": .object(properties: ["name": .string, "type": .string(allowedValues: "A", "AAAA", "MX", "TXT", "PTR")]),
+        "DNSAnswer": .object(properties: [
+            "query": .string, "name": .string, "type": .string, "server": .string, "status": .string, "truncated": .boolean, "milliseconds": .integer,
+            "records": .array(items: .object(properties: ["name": .string, "type": .string, "ttl": .integer, "data": .string])),
+        ]),
+        "PortQuery": .object(properties: ["host": .string, "port": .integer(maximum: (65535, exclusive: false), minimum: (1, exclusive: false))]),
+        "PortAnswer": .object(properties: [
+            "host": .string, "address": .string, "port": .integer, "state": .string(allowedValues: "open", "closed", "filtered"),
+            "milliseconds": .integer, "banner": .string,
+        ]),
+        "URLQuery": .object(properties: ["url": .string]),
+        "URLAnswer": .object(properties: [
+            "verdict": .string(allowedValues: "clean", "suspicious", "malicious"),
+            "analysis": .object(properties: [
+                "input": .string, "scheme": .string, "host": .string, "host_unicode": .string, "host_ascii": .string,
+                "host_kind": .string(allowedValues: "domain", "ipv4", "ipv6", "none"), "registrable_domain": .string,
+                "path": .string, "query": .string, "fragment": .string,
+                "reasons": .array(items: .object(properties: [
+                    "code": .string, "weight": .string(allowedValues: "clean", "suspicious", "malicious"), "detail": .string,
+                ])),
+            ], additionalProperties: .init(true)),
+        ]),
         "FileScan": .object(properties: [
             "id": .string, "time": time, "source": .string, "scanned_by": .string,
             "report": .object(properties: [
