@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The YARA rules (*.yar) the file scanner runs through libyara. [env: SECMON_YARA_RULES] (default: the rule pack's yara folder)", valueName: "dir"))
     var yaraRules: String?
 
+    @Option(name: .long, help: ArgumentHelp("The DNS server the DNS lookup tool asks, as ADDRESS or ADDRESS:PORT ([ADDRESS]:PORT for IPv6). [env: SECMON_DNS_SERVER] (default: the first nameserver of /etc/resolv.conf)", valueName: "address"))
+    var dnsServer: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -150,10 +153,27 @@ struct ServeCommand: AsyncParsableCommand {
             config.scanUploadMaxBytes = mib << 20
         }
         if let path = yaraRules ?? env["SECMON_YARA_RULES"], !path.isEmpty { config.yaraRulesPath = path }
+        if let text = dnsServer ?? env["SECMON_DNS_SERVER"], !text.isEmpty {
+            guard let (address, port) = Self.dnsServer(text) else {
+                throw CommandLineError("--dns-server must be an address, ADDRESS:PORT or [IPv6]:PORT, such as 127.0.0.53 or [::1]:5353, not '\(text.prefix(80))'")
+            }
+            config.dnsServer = address
+            config.dnsPort = port
+        }
         // The key is read from the environment or a file only: a command line shows in `ps`.
         config.reputation = try ReputationLookup.Settings.from(environment: env)
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         config.responseDryRun = responseDryRun || ["1", "true", "yes"].contains(env["SECMON_RESPONSE_DRY_RUN"]?.lowercased() ?? "")
         try await SecMonServer.serve(config, logLevel: try storage.level(env))
+    }
+
+    /// `192.0.2.53`, `192.0.2.53:5353`, `2001:db8::53` or `[2001:db8::53]:5353`.
+    static func dnsServer(_ text: String) -> (IPAddress, UInt16)? {
+        if let address = IPAddress(text) { return (address, 53) }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() } else if host.contains(":") { return nil }
+        guard let address = IPAddress(host) else { return nil }
+        return (address, port)
     }
 }

@@ -131,6 +131,45 @@ struct BrowserTests {
         }
     }
 
+    @Test("an administrator analyses a look-alike URL and checks a loopback port on the tools page")
+    func tools() async throws {
+        let greeter = try ToolsTests.Greeter(banner: "SSH-2.0-OpenSSH_9.2p1 Debian\r\n")
+        defer { greeter.stop() }
+        try await SecMonHarness.with(.sqlite) { h in
+            let browser = try await WebDriver.start(http: h.http)
+            func png(_ name: String) async throws {
+                try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name).png"))
+            }
+            do {
+                try await h.createUser("ada", role: .admin)
+                try await browser.setWindowSize(width: 1280, height: 1100)
+                try await browser.open(h.baseURL + "/login")
+                try await browser.type("#username", "ada")
+                try await browser.type("#password", "user-password-123")
+                try await browser.click("#login")
+                try await browser.wait("the dashboard") { try await browser.currentURL() == h.baseURL + "/" }
+                try await browser.click("a[href='/tools']")
+                try await browser.wait("the tools page") { try await browser.currentURL() == h.baseURL + "/tools" }
+                try await browser.type("#tool-url input[name='url']", "https://www.paypal.com@xn--pypal-4ve.com/signin")
+                try await browser.click("#tool-url button[type='submit']")
+                try await browser.wait("the analysis") { (try? await browser.text("#url-verdict"))?.contains("malicious") == true }
+                #expect(try await browser.text("#url-findings").contains("imitates paypal.com"))
+                try await png("tools-url")
+                try await browser.type("#tool-port input[name='host']", "127.0.0.1")
+                try await browser.type("#tool-port input[name='port']", "\(greeter.port)")
+                try await browser.click("#tool-port button[type='submit']")
+                try await browser.wait("the port check") { (try? await browser.text("#port-result"))?.contains("open") == true }
+                #expect(try await browser.text("#port-result").contains("SSH-2.0-OpenSSH_9.2p1"))
+                try await png("tools-port")
+            } catch {
+                try? await png("browser-tools-failure")
+                await browser.quit()
+                throw error
+            }
+            await browser.quit()
+        }
+    }
+
     @Test("an administrator checks file integrity and accepts a change, then scans the EICAR file from the page", arguments: TestDatabase.all)
     func files(db: TestDatabase) async throws {
         let tree = try FileServicesTests.makeTree()

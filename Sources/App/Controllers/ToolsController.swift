@@ -111,7 +111,8 @@ struct ToolsController {
         if let user = analysis.user { rows.append(Row(label: "Before @", value: user)) }
         if analysis.hostKind != .none {
             rows.append(Row(label: "Host", value: analysis.hostUnicode == analysis.hostASCII ? analysis.hostASCII : "\(analysis.hostUnicode) (\(analysis.hostASCII))"))
-            rows.append(Row(label: "Registrable domain", value: analysis.registrableDomain))
+            let ascii = analysis.hostASCII.split(separator: ".").suffix(analysis.registrableDomain.split(separator: ".").count).joined(separator: ".")
+            rows.append(Row(label: "Registrable domain", value: ascii == analysis.registrableDomain ? ascii : "\(analysis.registrableDomain) (\(ascii))"))
         }
         if let port = analysis.port { rows.append(Row(label: "Port", value: "\(port)")) }
         if !analysis.path.isEmpty { rows.append(Row(label: "Path", value: analysis.path)) }
