@@ -75,6 +75,10 @@ let package = Package(
         // format (pure), the allowlist of targets (pure), and the two network clients (a UDP DNS
         // query, a TCP port check), the only I/O.
         .target(name: "SecurityTools", dependencies: ["SecurityModel", "FileInspection"]),
+        // Host response: terminating a process (TERM, then KILL after a grace period; never PID 1,
+        // SecMon, its ancestors, kernel threads or allowlisted processes) and quarantining a file
+        // (moved with its metadata and hash; restored exactly). I/O by nature, behind refusals.
+        .target(name: "HostResponse", dependencies: ["HostSensors", "FileInspection"]),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -90,7 +94,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection", "SecurityTools",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection", "SecurityTools", "HostResponse",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -133,6 +137,7 @@ let package = Package(
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
         .testTarget(name: "FileInspectionTests", dependencies: ["FileInspection", "SecurityModel"]),
         .testTarget(name: "SecurityToolsTests", dependencies: ["SecurityTools", "SecurityModel", "FileInspection"]),
+        .testTarget(name: "HostResponseTests", dependencies: ["HostResponse", "HostSensors"]),
         .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),

@@ -28,4 +28,5 @@ public func routes(_ app: Application) throws {
     FilesAPI().register(app)
     ToolsController().register(app)
     ToolsAPI().register(app)
+    HostResponseController().register(app)
 }

@@ -66,15 +66,18 @@ struct ReputationTests {
         try await Self.withService { base, seen in
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
             defer { _ = http.shutdown() }
-            var settings = ReputationLookup.Settings(baseURL: base, apiKey: "test-key", timeoutSeconds: 1)
+            // A generous timeout (a loaded machine answers slowly); one second for the slow service.
+            var settings = ReputationLookup.Settings(baseURL: base, apiKey: "test-key", timeoutSeconds: 30)
             let lookup = ReputationLookup(settings: settings, http: http)
+            var impatient = settings
+            impatient.timeoutSeconds = 1
             let flagged = await lookup.reason(sha256: Self.eicarSHA256)
             #expect(flagged == ScanReason(code: "reputation", weight: .malicious, detail: "VirusTotal: 61 of 72 engines call this file malicious, 1 suspicious"))
             let unknown = await lookup.reason(sha256: String(repeating: "ab", count: 32))
             #expect(unknown.weight == .clean && unknown.detail == "VirusTotal has never seen this file")
             let quota = await lookup.reason(sha256: "00" + String(repeating: "a", count: 62))
             #expect(quota.code == "reputation-unavailable" && quota.weight == .clean && quota.detail.contains("HTTP 429"))
-            let slow = await lookup.reason(sha256: "11" + String(repeating: "a", count: 62))
+            let slow = await ReputationLookup(settings: impatient, http: http).reason(sha256: "11" + String(repeating: "a", count: 62))
             #expect(slow.code == "reputation-unavailable" && slow.detail.contains("no answer within 1 s"), "\(slow.detail)")
             let garbage = await lookup.reason(sha256: "22" + String(repeating: "a", count: 62))
             #expect(garbage.code == "reputation-unavailable" && garbage.detail.contains("not a file report"))

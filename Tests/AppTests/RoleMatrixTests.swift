@@ -64,6 +64,8 @@ struct RoleMatrixTests {
         "GET /api/v1/files/scans": .role(.analyst), "GET /api/v1/files/scans/:id": .role(.analyst), "POST /api/v1/files/scans": .role(.analyst),
         "GET /tools": .role(.admin), "POST /tools/dns": .role(.admin), "POST /tools/port": .role(.admin), "POST /tools/url": .role(.admin),
         "POST /tools/settings": .role(.admin),
+        "GET /host/processes/:pid/terminate": .role(.admin), "POST /host/processes/:pid/terminate": .role(.admin),
+        "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
         "POST /api/v1/tools/dns": .role(.admin), "POST /api/v1/tools/port": .role(.admin), "POST /api/v1/tools/url": .role(.admin),
     ]
 
@@ -106,6 +108,8 @@ struct RoleMatrixTests {
         // Tools: an empty form or body is refused by name (nothing is looked up); empty settings save.
         "POST /tools/dns": [400], "POST /tools/port": [400], "POST /tools/url": [400],
         "POST /api/v1/tools/dns": [400], "POST /api/v1/tools/port": [400], "POST /api/v1/tools/url": [400],
+        // Host response: no start time, no path, no such quarantined file: refused, nothing done.
+        "POST /host/processes/:pid/terminate": [400], "POST /files/quarantine": [400], "POST /files/quarantine/:id/restore": [404],
     ]
 
     enum Who: String, CaseIterable {
@@ -143,6 +147,7 @@ struct RoleMatrixTests {
                     case .parameter("alert"): return alert.id
                     case .parameter("position"): return "1"
                     case .parameter("name"): return "brute-force"
+                    case .parameter("pid"): return "2147483646"  // no such process
                     default: return component.description
                     }
                 }.joined(separator: "/")

@@ -137,6 +137,13 @@ public struct SecMonConfig: Sendable {
     /// The optional online reputation lookup of scanned files' SHA-256 (VirusTotal); nil is off,
     /// the default (`SECMON_REPUTATION_KEY` turns it on in `secmon serve`).
     public var reputation: ReputationLookup.Settings? = nil
+    /// Paths never quarantined besides SecMon's own and the system's pseudo-file systems (exact
+    /// paths, or directories ending in `/`).
+    public var quarantineAllowlist: [String] = []
+    /// Processes never terminated besides the bundled ones (`sshd`, `systemd`...): names or executables.
+    public var processAllowlist: [String] = []
+    /// How long a process has after `SIGTERM` before `SIGKILL`, in milliseconds.
+    public var terminateGraceMilliseconds = 5000
     /// The DNS server the DNS lookup tool asks; nil is the system's (`/etc/resolv.conf`).
     public var dnsServer: IPAddress? = nil
     /// Its port.

@@ -32,6 +32,7 @@ struct FilesController {
         var detected: String
         var status: String
         var resolvedBy: String
+        var quarantineHref: String
     }
 
     struct IntegrityContext: Encodable {
@@ -137,7 +138,8 @@ struct FilesController {
         let change = stored.change
         return ChangeItem(id: stored.id, kind: change.kind.rawValue, path: change.path, attributes: change.attributes.joined(separator: ", "),
                           before: change.old.map(describe) ?? "", after: change.new.map(describe) ?? "", detected: FormValues.display(stored.detected),
-                          status: stored.status, resolvedBy: stored.resolvedBy.map { "\($0) at \(FormValues.display(stored.resolved))" } ?? "")
+                          status: stored.status, resolvedBy: stored.resolvedBy.map { "\($0) at \(FormValues.display(stored.resolved))" } ?? "",
+                          quarantineHref: FormValues.link("/files/quarantine", [("path", change.path)]))
     }
 
     /// A state in a line: kind, mode, owner, size, start of the hash, link target.

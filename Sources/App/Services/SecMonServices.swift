@@ -29,18 +29,21 @@ public final class SecMonServices: Sendable {
     public let fileScans: FileScanService
     /// DNS lookup, port check and URL analysis.
     public let tools: SecurityToolsService
+    /// Terminate a process, quarantine and restore a file.
+    public let hostResponse: HostResponseService
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService,
+         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService,
          auditor: Auditor, cursors: CursorCodec) {
         self.host = host
         self.fileIntegrity = fileIntegrity
         self.fileScans = fileScans
         self.tools = tools
+        self.hostResponse = hostResponse
         self.switches = switches
         self.live = live
         self.auditor = auditor

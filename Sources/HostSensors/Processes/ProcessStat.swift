@@ -14,6 +14,11 @@ public struct ProcessStat: Sendable, Equatable {
     /// Virtual memory size in bytes, and resident pages.
     public var virtualBytes: UInt64
     public var residentPages: UInt64
+    /// The kernel's flags (`PF_*`); `PF_KTHREAD` (0x00200000) marks a kernel thread.
+    public var flags: UInt64 = 0
+
+    /// Whether this is a kernel thread (no user space to stop; signals are not for it).
+    public var isKernelThread: Bool { flags & 0x0020_0000 != 0 }
 
     /// Parses a stat line; nil when it is not one (truncated, no name, too few fields).
     public init?(_ line: String) {
@@ -33,5 +38,6 @@ public struct ProcessStat: Sendable, Equatable {
         self.startTicks = start
         self.virtualBytes = virtual
         self.residentPages = resident
+        self.flags = UInt64(fields[6]) ?? 0
     }
 }

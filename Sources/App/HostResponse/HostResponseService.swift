@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import HostResponse
+import Incidents
+
+/// The manual host responses an administrator takes from the process and file pages: terminate
+/// a process (TERM, then KILL after the grace period) and quarantine or restore a file. Each
+/// refuses what must never be touched and says why; with `--response-dry-run` each records what
+/// it would have done and does nothing. Every attempt is audited (`host.terminate`,
+/// `file.quarantine`, `file.restore`), refusals included.
+public struct HostResponseService: Sendable {
+    public let quarantine: Quarantine
+    public let terminator: ProcessTerminator
+    public let dryRun: Bool
+    let audit: @Sendable (AuditTrail.Entry) async -> Void
+
+    public init(quarantine: Quarantine, terminator: ProcessTerminator, dryRun: Bool, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) {
+        self.quarantine = quarantine
+        self.terminator = terminator
+        self.dryRun = dryRun
+        self.audit = audit
+    }
+
+    /// The quarantine and terminator for `config`: SecMon's own files and directories are
+    /// protected, whatever else is allowed.
+    public static func make(_ config: SecMonConfig, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) -> HostResponseService {
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+        let data = absolute(config.dataDirectory)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        var protected = [data + "/", absolute((config.logPath as NSString).deletingLastPathComponent) + "/",
+                         absolute((config.hostLogPath as NSString).deletingLastPathComponent) + "/"]
+        if !executable.isEmpty { protected.append(executable) }
+        if let rules = config.rulesPath { protected.append(absolute(rules) + "/") }
+        return HostResponseService(
+            quarantine: Quarantine(directory: data + "/quarantine", protected: protected + config.quarantineAllowlist),
+            terminator: ProcessTerminator(allowlist: ProcessTerminator.bundledAllowlist + config.processAllowlist,
+                                          graceMilliseconds: config.terminateGraceMilliseconds),
+            dryRun: config.responseDryRun, audit: audit)
+    }
+
+    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// Terminates the process `pid` that started at `startTicks` (as the confirmation page showed it).
+    public func terminate(pid: Int32, startTicks: UInt64, name: String, by actor: AuditTrail.Actor) async throws -> ProcessTerminator.Outcome {
+        let target = ProcessTerminator.Target(pid: pid, startTicks: startTicks, name: name)
+        let terminator = self.terminator, dryRun = self.dryRun
+        do {
+            let outcome = try await Self.offLoop { try terminator.terminate(target, dryRun: dryRun) }
+            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: outcome.summary))
+            return outcome
+        } catch let refusal as ProcessTerminator.Refusal {
+            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: "refused: \(refusal.description)"))
+            throw IncidentRefusal(.invalid, field: "pid", refusal.description)
+        }
+    }
+
+    /// Moves the file at `path` into quarantine (or, in a dry run, checks it and says what would happen).
+    public func quarantine(_ path: String, by actor: AuditTrail.Actor) async throws -> Quarantine.Record? {
+        let quarantine = self.quarantine
+        do {
+            if dryRun {
+                try quarantine.check(path)
+                await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "would have quarantined it (dry run)"))
+                return nil
+            }
+            let record = try await Self.offLoop { try quarantine.quarantine(path) }
+            await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(record.path.prefix(512))",
+                              after: "quarantined as \(record.id): sha256 \(record.sha256), \(record.size) bytes, mode \(String(record.mode, radix: 8)), owner \(record.uid):\(record.gid)"))
+            return record
+        } catch let refusal as Quarantine.Refusal {
+            await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "refused: \(refusal.description)"))
+            throw IncidentRefusal(.invalid, field: "path", refusal.description)
+        }
+    }
+
+    /// Puts the quarantined file `id` back.
+    public func restore(_ id: String, by actor: AuditTrail.Actor) async throws -> Quarantine.Record {
+        guard let record = quarantine.records().first(where: { $0.id == id }) else {
+            throw IncidentRefusal(.notFound, field: "id", "there is no quarantined file \(id.prefix(64))")
+        }
+        let quarantine = self.quarantine
+        do {
+            try await Self.offLoop { try quarantine.restore(record) }
+            await audit(.init(actor: actor, action: "file.restore", target: "file:\(record.path.prefix(512))", after: "restored from \(record.id), sha256 \(record.sha256)"))
+            return record
+        } catch let refusal as Quarantine.Refusal {
+            await audit(.init(actor: actor, action: "file.restore", target: "file:\(record.path.prefix(512))", after: "refused: \(refusal.description)"))
+            throw IncidentRefusal(.invalid, field: "id", refusal.description)
+        }
+    }
+}
