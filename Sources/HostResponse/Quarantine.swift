@@ -36,6 +36,9 @@ public struct Quarantine: Sendable {
         public var gid: UInt32
         public var mtimeSeconds: Int64
         public var mtimeNanoseconds: Int64
+        /// When it was quarantined (seconds since 1970), and by whom.
+        public var quarantinedAt: Int64
+        public var by: String
     }
 
     /// Why a file was not quarantined or restored; nothing was changed.
@@ -64,8 +67,8 @@ public struct Quarantine: Sendable {
         }
     }
 
-    /// Moves `path` into quarantine and answers its record.
-    public func quarantine(_ path: String) throws(Refusal) -> Record {
+    /// Moves `path` into quarantine for `by` and answers its record.
+    public func quarantine(_ path: String, by: String = "secmon") throws(Refusal) -> Record {
         try check(path)
         let source = TreeWalker.normalise(path)
         try ensureDirectory()
@@ -78,7 +81,8 @@ public struct Quarantine: Sendable {
         guard fstat(fd, &before) == 0, before.st_mode & S_IFMT == S_IFREG else { throw Refusal(description: "\(source) changed while it was being quarantined") }
         guard let sha256 = Self.hash(fd) else { throw Refusal(description: "\(source) could not be read") }
         let record = Record(id: id, path: source, sha256: sha256, size: UInt64(clamping: before.st_size), mode: UInt32(before.st_mode) & 0o7777,
-                            uid: before.st_uid, gid: before.st_gid, mtimeSeconds: Int64(before.st_mtim.tv_sec), mtimeNanoseconds: Int64(before.st_mtim.tv_nsec))
+                            uid: before.st_uid, gid: before.st_gid, mtimeSeconds: Int64(before.st_mtim.tv_sec), mtimeNanoseconds: Int64(before.st_mtim.tv_nsec),
+                            quarantinedAt: Int64(time(nil)), by: by)
         if rename(source, target) == 0 {
             // The same inode moved: check it is the one that was hashed.
             var moved = stat()

@@ -160,6 +160,14 @@ struct ServeCommand: AsyncParsableCommand {
             config.dnsServer = address
             config.dnsPort = port
         }
+        if let text = env["SECMON_TERMINATE_GRACE"], !text.isEmpty {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 300 else {
+                throw CommandLineError("SECMON_TERMINATE_GRACE must be the seconds a process has after SIGTERM, from 0 to 300, not '\(text.prefix(40))'")
+            }
+            config.terminateGraceMilliseconds = Int(seconds * 1000)
+        }
+        config.processAllowlist = Self.list(env["SECMON_PROCESS_ALLOWLIST"])
+        config.quarantineAllowlist = Self.list(env["SECMON_QUARANTINE_ALLOWLIST"])
         // The key is read from the environment or a file only: a command line shows in `ps`.
         config.reputation = try ReputationLookup.Settings.from(environment: env)
         config.initialAdminPassword = env["SECMON_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
@@ -175,5 +183,10 @@ struct ServeCommand: AsyncParsableCommand {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() } else if host.contains(":") { return nil }
         guard let address = IPAddress(host) else { return nil }
         return (address, port)
+    }
+
+    /// A comma-separated list from the environment, trimmed, without empty items.
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -161,6 +161,22 @@ struct BrowserTests {
                 try await browser.wait("the port check") { (try? await browser.text("#port-result"))?.contains("open") == true }
                 #expect(try await browser.text("#port-result").contains("SSH-2.0-OpenSSH_9.2p1"))
                 try await png("tools-port")
+                // Host response: quarantine a file, terminate a process after its confirmation page.
+                let files = try TempFiles()
+                let dropper = try files.write("kworker", "#!/bin/sh\nsleep 1\n")
+                try await browser.open(h.baseURL + "/files/quarantine")
+                try await browser.type("#quarantine-add input[name='path']", dropper)
+                try await browser.click("#quarantine-add button[type='submit']")
+                try await browser.wait("the quarantine") { (try? await browser.text("#quarantine-notice"))?.contains("is in quarantine") == true }
+                #expect(try await browser.text("#quarantined").contains(dropper))
+                try await png("quarantine")
+                let sleeper = try ChildProcess(["/bin/sleep", "60"])
+                defer { sleeper.stop() }
+                try await browser.open(h.baseURL + "/host/processes/\(sleeper.pid)/terminate")
+                try await png("terminate-confirm")
+                try await browser.click("#terminate-confirm")
+                try await browser.wait("the outcome") { (try? await browser.text("#terminate-outcome"))?.contains("after SIGTERM") == true }
+                try await png("terminate-done")
             } catch {
                 try? await png("browser-tools-failure")
                 await browser.quit()

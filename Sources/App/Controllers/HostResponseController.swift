@@ -92,6 +92,8 @@ struct HostResponseController {
         var mode: String
         var owner: String
         var modified: String
+        var quarantined: String
+        var by: String
     }
 
     struct QuarantineContext: Encodable {
@@ -139,10 +141,12 @@ struct HostResponseController {
     private func renderQuarantine(_ request: Request, status: HTTPResponseStatus = .ok, path: String = "", notice: String? = nil, error: String? = nil) async throws -> Response {
         let principal = try request.requirePrincipal()
         let service = request.secmon.hostResponse
-        let items = service.quarantine.records().map { record in
+        let items = service.quarantine.records().sorted { $0.quarantinedAt > $1.quarantinedAt }.map { record in
             QuarantineItem(id: record.id, path: record.path, sha256: record.sha256, size: record.size, mode: String(record.mode, radix: 8),
                            owner: "\(record.uid):\(record.gid)",
-                           modified: FormValues.display(Timestamp(microseconds: record.mtimeSeconds.multipliedReportingOverflow(by: 1_000_000).partialValue)))
+                           modified: FormValues.display(Timestamp(microseconds: record.mtimeSeconds.multipliedReportingOverflow(by: 1_000_000).partialValue)),
+                           quarantined: FormValues.display(Timestamp(microseconds: record.quarantinedAt.multipliedReportingOverflow(by: 1_000_000).partialValue)),
+                           by: record.by)
         }
         let context = QuarantineContext(user: LayoutUser(principal), items: items, directory: service.quarantine.directory, path: path,
                                         dryRun: service.dryRun, notice: notice, error: error)

