@@ -79,6 +79,9 @@ let package = Package(
         // SecMon, its ancestors, kernel threads or allowlisted processes) and quarantining a file
         // (moved with its metadata and hash; restored exactly). I/O by nature, behind refusals.
         .target(name: "HostResponse", dependencies: ["HostSensors", "FileInspection"]),
+        // A host's threat score from system, process, network and file integrity evidence, with
+        // weights; every point explained. Pure.
+        .target(name: "ThreatScore"),
         // A cache prefetch hint, for gathering records in an order the hardware cannot guess.
         .target(name: "CPrefetch"),
         // Runtime: the intake, the detection stage, the alert bus and its sinks, bounded queues,
@@ -94,7 +97,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection", "SecurityTools", "HostResponse",
+                "SecurityModel", "LogFormats", "EventPipeline", "DetectionEngine", "Analysis", "Incidents", "ActiveResponse", "HostSensors", "FileInspection", "SecurityTools", "HostResponse", "ThreatScore",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -138,6 +141,7 @@ let package = Package(
         .testTarget(name: "FileInspectionTests", dependencies: ["FileInspection", "SecurityModel"]),
         .testTarget(name: "SecurityToolsTests", dependencies: ["SecurityTools", "SecurityModel", "FileInspection"]),
         .testTarget(name: "HostResponseTests", dependencies: ["HostResponse", "HostSensors"]),
+        .testTarget(name: "ThreatScoreTests", dependencies: ["ThreatScore"]),
         .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
         .testTarget(name: "LogFormatsTests", dependencies: ["LogFormats", "SecurityModel"], exclude: ["Fixtures"]),
