@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "secmon",
             dependencies: [
-                "App", "Simulation", "HostSensors", "FileInspection",
+                "App", "Simulation", "HostSensors", "FileInspection", "ThreatScore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), "Analysis", "EventPipeline", "DetectionEngine", "LogFormats", "SecurityModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection", "SecurityTools",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection", "SecurityTools", "ThreatScore",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -29,4 +29,5 @@ public func routes(_ app: Application) throws {
     ToolsController().register(app)
     ToolsAPI().register(app)
     HostResponseController().register(app)
+    ThreatScoreController().register(app)
 }

@@ -60,8 +60,30 @@ public enum ThreatScorer {
             let weight = weights.weight(factor)
             factors.append(ThreatFactorScore(factor: factor, weight: weight, points: sum, capped: raw, weighted: raw * weight, contributions: items))
         }
-        let total = min(100, factors.reduce(0) { $0 + $1.weighted })
-        return HostThreatScore(total: (total * 10).rounded() / 10, factors: factors)
+        let weighted = min(100, factors.reduce(0) { $0 + $1.weighted })
+        // The most severe host alert holds the score up: weighted factors alone would call a host
+        // with a live reverse shell (one critical alert, 18 points) "low".
+        var floor: ThreatFloor?
+        for alert in evidence.alerts where ThreatFactor.forRule(alert.rule) != nil {
+            let value = floorValue(forLevel: alert.level)
+            if value > (floor?.value ?? 0) {
+                floor = ThreatFloor(value: value, evidence: "\(alert.rule) \(alert.title) (\(alert.level))", alertID: alert.id)
+            }
+        }
+        let total = max(weighted, floor?.value ?? 0)
+        return HostThreatScore(total: (total * 10).rounded() / 10, weighted: (weighted * 10).rounded() / 10,
+                               floor: floor.flatMap { $0.value > weighted ? $0 : nil }, factors: factors)
+    }
+
+    /// The least score a host alert of `level` leaves: critical 75 (critical), high 50 (high),
+    /// medium 25 (elevated); low and informational none.
+    public static func floorValue(forLevel level: String) -> Double {
+        switch level.lowercased() {
+        case "critical": 75
+        case "high": 50
+        case "medium": 25
+        default: 0
+        }
     }
 
     static func format(_ value: Double) -> String {
@@ -241,11 +263,29 @@ public struct ThreatFactorScore: Sendable, Codable, Equatable {
     public var contributions: [ThreatContribution]
 }
 
+/// The least score the most severe host alert leaves, and that alert.
+public struct ThreatFloor: Sendable, Codable, Equatable {
+    public var value: Double
+    public var evidence: String
+    public var alertID: String?
+}
+
 /// A host's score with its factors.
 public struct HostThreatScore: Sendable, Codable, Equatable {
-    /// From 0 to 100, to one decimal.
+    /// From 0 to 100, to one decimal: the weighted factors, or the floor when that is higher.
     public var total: Double
+    /// The weighted factors' sum.
+    public var weighted: Double
+    /// The floor that raised the total above the weighted sum, if one did.
+    public var floor: ThreatFloor?
     public var factors: [ThreatFactorScore]
+
+    public init(total: Double, weighted: Double? = nil, floor: ThreatFloor? = nil, factors: [ThreatFactorScore]) {
+        self.total = total
+        self.weighted = weighted ?? total
+        self.floor = floor
+        self.factors = factors
+    }
 
     /// `low` (under 25), `elevated` (25 to 49), `high` (50 to 74), `critical` (75 and more).
     public var level: String {

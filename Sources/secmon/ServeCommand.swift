@@ -4,6 +4,7 @@ import ArgumentParser
 import EventPipeline
 import Foundation
 import SecurityModel
+import ThreatScore
 
 /// `secmon serve`: the web application, the API and the activity log.
 struct ServeCommand: AsyncParsableCommand {
@@ -166,6 +167,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
             config.terminateGraceMilliseconds = Int(seconds * 1000)
         }
+        config.threatScoreIntervalSeconds = 60
+        if let text = env["SECMON_THREAT_WEIGHTS"], !text.isEmpty {
+            config.threatWeights = try Self.weights(text)
+        }
         config.processAllowlist = Self.list(env["SECMON_PROCESS_ALLOWLIST"])
         config.quarantineAllowlist = Self.list(env["SECMON_QUARANTINE_ALLOWLIST"])
         // The key is read from the environment or a file only: a command line shows in `ps`.
@@ -188,5 +193,21 @@ struct ServeCommand: AsyncParsableCommand {
     /// A comma-separated list from the environment, trimmed, without empty items.
     static func list(_ text: String?) -> [String] {
         (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `system=0.25,process=0.3,network=0.25,file_integrity=0.2` (every factor named, adding up to 1).
+    static func weights(_ text: String) throws -> ThreatWeights {
+        var values: [String: Double] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let value = Double(parts[1]), ThreatFactor(rawValue: parts[0]) != nil else {
+                throw CommandLineError("SECMON_THREAT_WEIGHTS: '\(item.prefix(60))' is not FACTOR=WEIGHT (factors: system, process, network, file_integrity)")
+            }
+            values[parts[0]] = value
+        }
+        guard values.count == 4 else { throw CommandLineError("SECMON_THREAT_WEIGHTS: name all four factors: system, process, network, file_integrity") }
+        let weights = ThreatWeights(system: values["system"]!, process: values["process"]!, network: values["network"]!, fileIntegrity: values["file_integrity"]!)
+        if let problem = weights.problem { throw CommandLineError("SECMON_THREAT_WEIGHTS: \(problem)") }
+        return weights
     }
 }

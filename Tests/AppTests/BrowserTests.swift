@@ -1,4 +1,5 @@
 @testable import App
+import FileInspection
 import Foundation
 import SecurityModel
 import Simulation
@@ -177,6 +178,20 @@ struct BrowserTests {
                 try await browser.click("#terminate-confirm")
                 try await browser.wait("the outcome") { (try? await browser.text("#terminate-outcome"))?.contains("after SIGTERM") == true }
                 try await png("terminate-done")
+                // The threat score, with a critical file change and a critical host alert behind it.
+                let sql = h.app.db as! any SQLDatabase
+                let old = FileState(path: "/etc/passwd", kind: .file, sha256: "aa", size: 10, mode: 0o644, uid: 0, gid: 0, mtimeNanos: 1, inode: 5)
+                var new = old
+                new.sha256 = "bb"
+                _ = try await FileIntegrityStore(database: sql).record([FileChange(path: "/etc/passwd", kind: .modified, attributes: ["sha256"], old: old, new: new)], on: h.app.db)
+                let now = Timestamp.now()
+                _ = try await AlertStore(database: sql).save(SecurityAlert(id: EventID.make(at: now), rule: "H-06", title: "Reverse shell", level: .critical,
+                    group: [], entities: [], firstTime: now, lastTime: now, eventCount: 1, evidence: [], status: .open, node: "test", playbook: nil), rowID: nil)
+                try await h.app.secmon.threatScore.computeAndStore(at: Timestamp(microseconds: now.microseconds - 3_600_000_000))
+                try await h.app.secmon.threatScore.computeAndStore()
+                try await browser.open(h.baseURL + "/host/score")
+                #expect(try await browser.text("#score-total").contains("75"))
+                try await png("threat-score")
             } catch {
                 try? await png("browser-tools-failure")
                 await browser.quit()

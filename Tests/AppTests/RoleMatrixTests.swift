@@ -65,6 +65,7 @@ struct RoleMatrixTests {
         "GET /tools": .role(.admin), "POST /tools/dns": .role(.admin), "POST /tools/port": .role(.admin), "POST /tools/url": .role(.admin),
         "POST /tools/settings": .role(.admin),
         "GET /host/processes/:pid/terminate": .role(.admin), "POST /host/processes/:pid/terminate": .role(.admin),
+        "GET /host/score": .role(.viewer), "POST /host/score/compute": .role(.analyst),
         "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
         "POST /api/v1/tools/dns": .role(.admin), "POST /api/v1/tools/port": .role(.admin), "POST /api/v1/tools/url": .role(.admin),
     ]

@@ -34,8 +34,9 @@ struct ThreatScoreTests {
         #expect(byFactor[.network]?.points == 40)
         // File integrity: /etc/passwd (critical) 30 + /usr/bin/ls 10 + malicious scan 50 = 90.
         #expect(byFactor[.fileIntegrity]?.points == 90)
-        // 0.25 × 85 + 0.30 × 100 + 0.25 × 40 + 0.20 × 90 = 21.25 + 30 + 10 + 18 = 79.25 → 79.3 (one decimal).
-        #expect(score.total == 79.3 && score.level == "critical")
+        // 0.25 × 85 + 0.30 × 100 + 0.25 × 40 + 0.20 × 90 = 21.25 + 30 + 10 + 18 = 79.25 → 79.3 (one decimal),
+        // above the critical alert's floor of 75.
+        #expect(score.total == 79.3 && score.weighted == 79.3 && score.floor == nil && score.level == "critical")
         // Every point has its evidence; every alert-based one names its alert; D-01 is not counted.
         for factor in score.factors {
             #expect(factor.contributions.reduce(0) { $0 + $1.points } == factor.points)
@@ -54,6 +55,20 @@ struct ThreatScoreTests {
         // All contributions together make the total.
         let all = score.topContributors(100).reduce(0) { $0 + $1.weighted }
         #expect(abs(all - 79.25) < 0.001)
+    }
+
+    @Test("the most severe host alert holds the score up, and says so")
+    func floors() {
+        let shell = ThreatEvidence(alerts: [.init(id: "a1", rule: "H-06", title: "Reverse shell", level: "critical"),
+                                            .init(id: "a2", rule: "H-03", title: "Rare destination", level: "low"),
+                                            .init(id: "a3", rule: "D-01", title: "Brute force", level: "critical")])
+        let score = ThreatScorer.score(shell)
+        // Weighted: 0.30 × 60 + 0.25 × 10 = 20.5; the H-06 critical alert holds it at 75. D-01 is not the host's.
+        #expect(score.weighted == 20.5 && score.total == 75 && score.level == "critical")
+        #expect(score.floor == ThreatFloor(value: 75, evidence: "H-06 Reverse shell (critical)", alertID: "a1"))
+        let medium = ThreatScorer.score(ThreatEvidence(alerts: [.init(id: "m", rule: "H-10", title: "CPU saturation", level: "medium")]))
+        #expect(medium.weighted == 6.3 && medium.total == 25 && medium.level == "elevated")
+        #expect(ThreatScorer.score(ThreatEvidence(alerts: [.init(id: "l", rule: "H-03", title: "Rare", level: "low")])).floor == nil)
     }
 
     @Test("weights are configurable and checked; a setuid bit gained is critical")

@@ -3,6 +3,7 @@ import EventPipeline
 import Foundation
 import HostSensors
 import SecurityModel
+import ThreatScore
 
 /// Everything `secmon serve` (and the tests) can configure. One value, passed to `configure(_:_:)`.
 public struct SecMonConfig: Sendable {
@@ -137,6 +138,11 @@ public struct SecMonConfig: Sendable {
     /// The optional online reputation lookup of scanned files' SHA-256 (VirusTotal); nil is off,
     /// the default (`SECMON_REPUTATION_KEY` turns it on in `secmon serve`).
     public var reputation: ReputationLookup.Settings? = nil
+    /// The threat score's weights (system, processes, network, file integrity).
+    public var threatWeights: ThreatWeights = .standard
+    /// Seconds between threat score computations; nil computes only when the score page asks.
+    /// `secmon serve` computes every minute.
+    public var threatScoreIntervalSeconds: Double? = nil
     /// Paths never quarantined besides SecMon's own and the system's pseudo-file systems (exact
     /// paths, or directories ending in `/`).
     public var quarantineAllowlist: [String] = []

@@ -143,6 +143,9 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         app.logger.notice("file scanner: reputation lookup on, \(reputation!.summary)")
     }
     let fileScans = FileScanService(database: database, hostname: hostname, yara: yara, reputation: reputation, onEvent: raiseHostEvent)
+    let threatScore = ThreatScoreService(database: database, host: { [host] in host?.monitor.latest }, weights: config.threatWeights,
+                                         intervalSeconds: max(config.threatScoreIntervalSeconds ?? 60, 1), retentionDays: config.hostRetentionDays, logger: app.logger)
+    if config.threatScoreIntervalSeconds != nil { hostServices.append(threatScore) }
     if let interval = config.fileIntegrityIntervalSeconds {
         hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }
@@ -162,7 +165,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: HostResponseService.make(config, audit: { await auditor.record($0) }),
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: HostResponseService.make(config, audit: { await auditor.record($0) }), threatScore: threatScore,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

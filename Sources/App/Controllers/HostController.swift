@@ -22,9 +22,12 @@ struct HostController {
     struct RangeLink: Encodable { var name: String; var href: String; var current: Bool }
     struct SensorRow: Encodable { var label: String; var value: String; var bad: Bool }
 
+    struct ScoreBadge: Encodable { var total: String; var level: String }
+
     struct SystemContext: Encodable {
         var title = "Host"
         var user: LayoutUser
+        var score: ScoreBadge? = nil
         var running: Bool
         var hostname: String
         var taken: String
@@ -42,9 +45,12 @@ struct HostController {
     @Sendable func system(_ request: Request) async throws -> View {
         let principal = try request.requirePrincipal()
         let range = try HostQueries.range(try request.query.decode(RangeQuery.self).range)
+        let score = try await HostScoreStore(database: try request.sqlDatabase()).latest().map {
+            ScoreBadge(total: ThreatScoreController.number($0.score.total), level: $0.score.level)
+        }
         guard let host = request.secmon.host, let snapshot = host.monitor.latest else {
             return try await request.view.render("host", SystemContext(
-                user: LayoutUser(principal), running: request.secmon.host != nil, hostname: "", taken: "", tiles: [], cores: [], disks: [],
+                user: LayoutUser(principal), score: score, running: request.secmon.host != nil, hostname: "", taken: "", tiles: [], cores: [], disks: [],
                 interfaces: [], charts: [], ranges: [], sensors: []))
         }
         let sample = snapshot.system
@@ -108,7 +114,7 @@ struct HostController {
             sensors.append(SensorRow(label: "Connector overruns (events lost in bursts)", value: String(statistics.processes.overruns), bad: true))
         }
         return try await request.view.render("host", SystemContext(
-            user: LayoutUser(principal), running: true, hostname: sample.hostname, taken: HostViews.time(sample.time), tiles: tiles, cores: cores,
+            user: LayoutUser(principal), score: score, running: true, hostname: sample.hostname, taken: HostViews.time(sample.time), tiles: tiles, cores: cores,
             disks: disks, interfaces: interfaces, charts: charts,
             ranges: ["1h", "24h", "7d"].map { RangeLink(name: $0, href: "/host?range=\($0)", current: $0 == range.name) }, sensors: sensors))
     }

@@ -31,19 +31,22 @@ public final class SecMonServices: Sendable {
     public let tools: SecurityToolsService
     /// Terminate a process, quarantine and restore a file.
     public let hostResponse: HostResponseService
+    /// The host's threat score.
+    public let threatScore: ThreatScoreService
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
     public let startedAt = Date()
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
-         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService,
+         switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService, threatScore: ThreatScoreService,
          auditor: Auditor, cursors: CursorCodec) {
         self.host = host
         self.fileIntegrity = fileIntegrity
         self.fileScans = fileScans
         self.tools = tools
         self.hostResponse = hostResponse
+        self.threatScore = threatScore
         self.switches = switches
         self.live = live
         self.auditor = auditor

@@ -1,0 +1,89 @@
+import EventPipeline
+import FileInspection
+import Foundation
+import HostSensors
+import Logging
+import SecurityModel
+import ServiceLifecycle
+import SQLKit
+import ThreatScore
+
+/// Computes the host's threat score on a schedule inside `secmon serve` (every minute by
+/// default) from what SecMon knows now: the host sensors' latest reading (CPU, memory, disks,
+/// processes running from temporary directories or deleted files), the host alerts of the last
+/// 24 hours, the open file integrity changes and the scanner's verdicts of the last 24 hours.
+/// Each score is stored with its contributions (the score page's history).
+public struct ThreatScoreService: Service {
+    let database: @Sendable () -> (any SQLDatabase)?
+    let host: @Sendable () -> HostSnapshot?
+    let weights: ThreatWeights
+    let intervalSeconds: Double
+    let retentionDays: Int
+    let logger: Logger
+
+    public init(database: @escaping @Sendable () -> (any SQLDatabase)?, host: @escaping @Sendable () -> HostSnapshot?, weights: ThreatWeights,
+                intervalSeconds: Double, retentionDays: Int, logger: Logger) {
+        self.database = database
+        self.host = host
+        self.weights = weights
+        self.intervalSeconds = intervalSeconds
+        self.retentionDays = retentionDays
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { _ = try await computeAndStore() } catch { logger.warning("threat score: \(error)") }
+                try await Task.sleep(for: .seconds(intervalSeconds))
+            }
+        }
+    }
+
+    /// Computes the score now and stores it.
+    @discardableResult
+    public func computeAndStore(at now: Timestamp = .now()) async throws -> HostThreatScore {
+        guard let sql = database() else { throw FileScanError(path: "database", reason: "not available") }
+        let score = ThreatScorer.score(try await evidence(sql, now: now), weights: weights)
+        let store = HostScoreStore(database: sql)
+        try await store.insert(score, at: now)
+        try await store.prune(before: Timestamp(microseconds: now.microseconds - Int64(retentionDays) * 86_400_000_000))
+        return score
+    }
+
+    /// What SecMon knows now, as the scorer's evidence.
+    func evidence(_ sql: any SQLDatabase, now: Timestamp) async throws -> ThreatEvidence {
+        var evidence = ThreatEvidence()
+        if let snapshot = host() {
+            evidence.cpuPercent = snapshot.system.cpuPercent
+            evidence.memoryPercent = snapshot.system.memoryTotalBytes > 0 ? snapshot.system.memoryPercent : nil
+            if let fullest = snapshot.system.disks.max(by: { $0.usedPercent < $1.usedPercent }) {
+                evidence.fullestDisk = (fullest.mountPoint, fullest.usedPercent)
+            }
+            for process in snapshot.processes {
+                let executable = process.executable ?? ""
+                if process.executableDeleted {
+                    evidence.suspiciousProcesses.append(.init(pid: process.pid, name: process.name, reason: "runs a deleted file (\(executable))"))
+                } else if let directory = ["/tmp/", "/var/tmp/", "/dev/shm/"].first(where: { executable.hasPrefix($0) }) {
+                    evidence.suspiciousProcesses.append(.init(pid: process.pid, name: process.name, reason: "runs from \(directory) (\(executable))"))
+                }
+            }
+        }
+        let day = Timestamp(microseconds: now.microseconds - 86_400_000_000)
+        var filter = AlertStore.Filter()
+        filter.since = day
+        filter.limit = 500
+        evidence.alerts = try await AlertStore(database: sql).list(filter).rows.compactMap { row in
+            ThreatFactor.forRule(row.alert.rule) == nil ? nil
+                : ThreatEvidence.Alert(id: row.alert.id, rule: row.alert.rule, title: row.alert.title, level: row.alert.level.rawValue)
+        }
+        evidence.openFileChanges = try await FileIntegrityStore(database: sql).changes(openOnly: true, limit: 500).map { stored in
+            let change = stored.change
+            let gained = (change.new?.mode ?? 0) & 0o6000 != 0 && (change.old?.mode ?? 0) & 0o6000 == 0
+            return ThreatEvidence.FileChange(path: change.path, kind: change.kind.rawValue, attributes: change.attributes, gainedSetuid: gained)
+        }
+        evidence.recentScans = try await FileScanStore(database: sql).recent(limit: 500).filter { $0.time.microseconds >= day.microseconds }
+            .map { ThreatEvidence.Scan(name: $0.name, verdict: $0.report.verdict.rawValue) }
+        return evidence
+    }
+}

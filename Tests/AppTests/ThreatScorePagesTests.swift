@@ -1,0 +1,53 @@
+@testable import App
+import FileInspection
+import Foundation
+import SecurityModel
+import SQLKit
+import Testing
+import ThreatScore
+
+/// The threat score in the server: computed from what SecMon stored (a file integrity change, a
+/// host alert; a web alert does not count), kept over time, and shown with every contribution.
+@Suite("Threat score pages", .timeLimit(.minutes(5)))
+struct ThreatScorePagesTests {
+    @Test("evidence in the database makes the score, point by point; the page and the host panel show it", arguments: TestDatabase.all)
+    func score(db: TestDatabase) async throws {
+        try await SecMonHarness.with(db) { h in
+            let sql = h.app.db as! any SQLDatabase
+            let service = h.app.secmon.threatScore
+            #expect(try await service.computeAndStore().total == 0)
+            // An open change to /etc/passwd: 30 file integrity points, 0.2 × 30 = 6.
+            let old = FileState(path: "/etc/passwd", kind: .file, sha256: "aa", size: 10, mode: 0o644, uid: 0, gid: 0, mtimeNanos: 1, inode: 5)
+            var new = old
+            new.sha256 = "bb"
+            _ = try await FileIntegrityStore(database: sql).record([FileChange(path: "/etc/passwd", kind: .modified, attributes: ["sha256"], old: old, new: new)], on: h.app.db)
+            // A critical H-06 alert: 60 process points, 0.3 × 60 = 18; a D-01 alert counts for nothing here.
+            let now = Timestamp.now()
+            for (rule, level) in [("H-06", Severity.critical), ("D-01", .high)] {
+                let alert = SecurityAlert(id: EventID.make(at: now), rule: rule, title: rule == "H-06" ? "Reverse shell" : "Brute force", level: level,
+                                          group: [], entities: [], firstTime: now, lastTime: now, eventCount: 1, evidence: [], status: .open, node: "test", playbook: nil)
+                _ = try await AlertStore(database: sql).save(alert, rowID: nil)
+            }
+            let score = try await service.computeAndStore()
+            // 6 + 18 = 24 weighted; the critical H-06 alert holds the score at 75.
+            #expect(score.weighted == 24 && score.total == 75 && score.level == "critical", "\(score)")
+            #expect(score.floor?.evidence == "H-06 Reverse shell (critical)")
+            let file = try #require(score.factors.first { $0.factor == .fileIntegrity })
+            #expect(file.contributions.map(\.evidence) == ["modified /etc/passwd (sha256), a critical file"])
+            let process = try #require(score.factors.first { $0.factor == .process })
+            #expect(process.contributions.first?.evidence == "H-06 Reverse shell (critical)" && process.contributions.first?.alertID != nil)
+            #expect(try await HostScoreStore(database: sql).history(since: Timestamp(microseconds: 0)).map(\.total) == [0, 75])
+
+            let viewer = try await h.loggedIn(as: .viewer)
+            let page = try await viewer.get("/host/score")
+            #expect(page.status == .ok && page.body.contains("75 · critical") && page.body.contains("Held at 75 by the alert H-06 Reverse shell (critical): the weighted factors alone make 24.") && page.body.contains("H-06 Reverse shell (critical)"))
+            #expect(page.body.contains("modified /etc/passwd (sha256), a critical file") && page.body.contains("<polyline"))
+            #expect(!page.body.contains("Compute now"))
+            #expect(try await viewer.get("/host").body.contains("id=\"host-score\""))
+            let analyst = try await h.loggedIn(as: .analyst)
+            let computed = try await analyst.postForm("/host/score/compute", [:])
+            #expect(computed.status == .ok && computed.body.contains("Computed now."))
+            #expect(try await viewer.postForm("/host/score/compute", [:]).status == .forbidden)
+        }
+    }
+}
