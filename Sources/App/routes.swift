@@ -30,4 +30,5 @@ public func routes(_ app: Application) throws {
     ToolsAPI().register(app)
     HostResponseController().register(app)
     ThreatScoreController().register(app)
+    HostResponseAPI().register(app)
 }

@@ -47,6 +47,7 @@ public enum HostSnapshotJSON {
         object.integer("pid", Int64(process.pid))
         object.unsigned("resident_bytes", process.residentBytes)
         object.integer("socket_count", Int64(process.socketCount))
+        object.unsigned("start_ticks", process.startTicks)
         object.integer("start_time", process.startTime)
         object.string("state", process.state)
         object.integer("threads", Int64(process.threads))

@@ -82,4 +82,41 @@ struct HostResponsePagesTests {
             #expect(try await Self.audit(h, "file.").first?.1.contains("dry run") == true)
         }
     }
+
+    @Test("the API: score, terminate with the start time, quarantine and restore; refusals as problem documents")
+    func api() async throws {
+        let files = try TempFiles()
+        let dropper = try files.write("miner", "#!/bin/sh\nxmrig --donate-level 1\n")
+        let sleeper = try ChildProcess(["/bin/sleep", "60"])
+        defer { sleeper.stop() }
+        try await SecMonHarness.with(.sqlite, adjust: { $0.terminateGraceMilliseconds = 3000 }) { h in
+            let token = try await APIv1Tests.token(h, .admin)
+            let api = h.client()
+            let headers = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]
+            let score = try await api.send(.GET, "/api/v1/host/score", headers: headers)
+            let level = try score.json()["level"] as? String
+            #expect(score.status == .ok && level == "low")
+
+            let ticks = try #require(h.app.secmon.hostResponse.terminator.target(sleeper.pid)?.startTicks)
+            let wrong = try await api.send(.POST, "/api/v1/host/processes/\(sleeper.pid)/terminate", headers: headers, body: #"{"start_ticks":\#(ticks + 1)}"#)
+            let wrongOutcome = try wrong.json()["outcome"] as? String
+            #expect(wrong.status == .ok && wrongOutcome == "already_gone", "another start time is another process: nothing sent")
+            let done = try await api.send(.POST, "/api/v1/host/processes/\(sleeper.pid)/terminate", headers: headers, body: #"{"start_ticks":\#(ticks)}"#)
+            let outcome = try done.json()["outcome"] as? String
+            #expect(done.status == .ok && outcome == "terminated")
+            #expect(sleeper.wait() == SIGTERM)
+            let initRefused = try await api.send(.POST, "/api/v1/host/processes/1/terminate", headers: headers, body: #"{"start_ticks":1}"#)
+            #expect(initRefused.status == .badRequest && initRefused.headers.first(name: .contentType) == "application/problem+json")
+
+            let moved = try await api.send(.POST, "/api/v1/files/quarantine", headers: headers, body: "{\"path\":\"\(dropper)\"}")
+            #expect(moved.status == .created, "\(moved.body)")
+            let id = try #require((try moved.json()["file"] as? [String: Any])?["id"] as? String)
+            let list = try await api.send(.GET, "/api/v1/files/quarantine", headers: headers)
+            #expect((try list.json()["files"] as? [[String: Any]])?.first?["path"] as? String == dropper)
+            let restored = try await api.send(.POST, "/api/v1/files/quarantine/\(id)/restore", headers: headers)
+            #expect(restored.status == .ok && FileManager.default.fileExists(atPath: dropper))
+            let missing = try await api.send(.POST, "/api/v1/files/quarantine/\(id)/restore", headers: headers)
+            #expect(missing.status == .notFound)
+        }
+    }
 }

@@ -66,6 +66,8 @@ struct RoleMatrixTests {
         "POST /tools/settings": .role(.admin),
         "GET /host/processes/:pid/terminate": .role(.admin), "POST /host/processes/:pid/terminate": .role(.admin),
         "GET /host/score": .role(.viewer), "POST /host/score/compute": .role(.analyst),
+        "GET /api/v1/host/score": .role(.viewer), "POST /api/v1/host/processes/:pid/terminate": .role(.admin),
+        "GET /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine/:id/restore": .role(.admin),
         "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
         "POST /api/v1/tools/dns": .role(.admin), "POST /api/v1/tools/port": .role(.admin), "POST /api/v1/tools/url": .role(.admin),
     ]
@@ -111,6 +113,7 @@ struct RoleMatrixTests {
         "POST /api/v1/tools/dns": [400], "POST /api/v1/tools/port": [400], "POST /api/v1/tools/url": [400],
         // Host response: no start time, no path, no such quarantined file: refused, nothing done.
         "POST /host/processes/:pid/terminate": [400], "POST /files/quarantine": [400], "POST /files/quarantine/:id/restore": [404],
+        "POST /api/v1/host/processes/:pid/terminate": [400], "POST /api/v1/files/quarantine": [400], "POST /api/v1/files/quarantine/:id/restore": [404],
     ]
 
     enum Who: String, CaseIterable {

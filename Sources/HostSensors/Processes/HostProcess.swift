@@ -67,7 +67,7 @@ public struct HostProcess: Sendable, Codable, Equatable {
         case commandLine = "command_line", commandLineTruncated = "command_line_truncated"
         case executableDeleted = "executable_deleted", currentDirectory = "current_directory"
         case cpuPercent = "cpu_percent", residentBytes = "resident_bytes", virtualBytes = "virtual_bytes"
-        case startTime = "start_time", socketCount = "socket_count", isKernelThread = "kernel_thread"
+        case startTime = "start_time", startTicks = "start_ticks", socketCount = "socket_count", isKernelThread = "kernel_thread"
     }
 
     /// The state's name (`sleeping`, `zombie`, ...).
