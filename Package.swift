@@ -140,7 +140,9 @@ let package = Package(
         .testTarget(name: "SecurityModelTests", dependencies: ["SecurityModel"]),
         .testTarget(name: "FileInspectionTests", dependencies: ["FileInspection", "SecurityModel"]),
         .testTarget(name: "SecurityToolsTests", dependencies: ["SecurityTools", "SecurityModel", "FileInspection"]),
-        .testTarget(name: "HostResponseTests", dependencies: ["HostResponse", "HostSensors"]),
+        // What more than one test target needs: a child process with default signal handling.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HostResponseTests", dependencies: ["HostResponse", "HostSensors", "TestSupport"]),
         .testTarget(name: "ThreatScoreTests", dependencies: ["ThreatScore"]),
         .testTarget(name: "HostSensorsTests", dependencies: ["HostSensors", "SecurityModel", "EventPipeline", "LogFormats", "DetectionEngine", "Analysis"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (#filePath), not bundled.
@@ -162,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection", "SecurityTools", "ThreatScore",
+                "App", "LogFormats", "Incidents", "ActiveResponse", "Simulation", "EventPipeline", "HostSensors", "FileInspection", "SecurityTools", "ThreatScore", "TestSupport",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

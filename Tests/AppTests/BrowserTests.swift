@@ -4,6 +4,7 @@ import Foundation
 import SecurityModel
 import Simulation
 import SQLKit
+import TestSupport
 import Testing
 
 /// The whole flow in a real headless Chromium: log in, change the initial password, see the

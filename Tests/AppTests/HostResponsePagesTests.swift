@@ -1,6 +1,7 @@
 @testable import App
 import Foundation
 import SQLKit
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

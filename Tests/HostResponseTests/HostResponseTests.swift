@@ -1,5 +1,6 @@
 import Foundation
 import HostSensors
+import TestSupport
 import Testing
 @testable import HostResponse
 #if canImport(Glibc)
@@ -115,57 +116,7 @@ struct QuarantineTests {
 
 @Suite("Process termination", .timeLimit(.minutes(2)))
 struct ProcessTerminatorTests {
-    /// A child with default signal handling and nothing blocked (the test runner blocks signals
-    /// in its threads, and a child inherits that mask through exec), started with posix_spawn.
-    final class Child {
-        let pid: pid_t
-        private(set) var status: Int32?
-
-        init(_ arguments: [String]) throws {
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var none = sigset_t()
-            sigemptyset(&none)
-            posix_spawnattr_setsigmask(&attributes, &none)
-            var all = sigset_t()
-            sigfillset(&all)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            let argv = arguments.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var child: pid_t = 0
-            let result = posix_spawn(&child, arguments[0], nil, &attributes, argv, environ)
-            guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
-            pid = child
-            // Until the new program has replaced the forked copy.
-            for _ in 0..<100 {
-                if let text = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), text.hasPrefix(arguments[0]) { break }
-                usleep(10_000)
-            }
-        }
-
-        /// Whether it still runs (not ended, not a zombie).
-        var isRunning: Bool {
-            guard status == nil, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let stat = ProcessStat(text) else { return false }
-            return stat.state != "Z"
-        }
-
-        /// Reaps it; answers the signal that ended it (0 when it exited).
-        @discardableResult
-        func wait() -> Int32 {
-            if status == nil {
-                var raw: Int32 = 0
-                waitpid(pid, &raw, 0)
-                status = raw
-            }
-            return status! & 0x7f
-        }
-
-        func stop() {
-            if status == nil { kill(pid, SIGKILL); wait() }
-        }
-    }
+    typealias Child = ChildProcess
 
     @Test("TERM ends a process within the grace period")
     func terminates() throws {

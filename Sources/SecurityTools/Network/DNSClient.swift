@@ -43,7 +43,7 @@ public struct DNSClient: Sendable {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot open a UDP socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        guard connectTo(fd) == 0 else { throw Failure(description: "cannot reach \(server): \(String(cString: strerror(errno)))") }
+        guard SocketConnect.connect(fd, to: server, port: port) == 0 else { throw Failure(description: "cannot reach \(server): \(String(cString: strerror(errno)))") }
         let start = DispatchTime.now().uptimeNanoseconds
         let deadline = start + UInt64(max(100, timeoutMilliseconds)) * 1_000_000
         var resent = false
@@ -75,24 +75,5 @@ public struct DNSClient: Sendable {
                 throw Failure(description: "\(server) answered something unreadable: \(malformed.description)")
             }
         }
-    }
-
-    private func connectTo(_ fd: Int32) -> Int32 {
-        if server.isIPv4 {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &address.sin_addr) { raw in
-                for index in 0..<4 { raw[index] = server.bytes[12 + index] }
-            }
-            return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        }
-        var address = sockaddr_in6()
-        address.sin6_family = sa_family_t(AF_INET6)
-        address.sin6_port = port.bigEndian
-        withUnsafeMutableBytes(of: &address.sin6_addr) { raw in
-            for index in 0..<16 { raw[index] = server.bytes[index] }
-        }
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
     }
 }

@@ -38,7 +38,7 @@ public struct PortProbe: Sendable {
         defer { close(fd) }
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Int { Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) }
-        let status = Self.connect(fd, address, port)
+        let status = SocketConnect.connect(fd, to: address, port: port)
         if status != 0 && errno != EINPROGRESS {
             if errno == ECONNREFUSED { return Result(state: "closed", milliseconds: elapsed(), banner: "") }
             throw Failure(description: "cannot connect to \(address) port \(port): \(String(cString: strerror(errno)))")
@@ -67,29 +67,6 @@ public struct PortProbe: Sendable {
             }
         }
         return Result(state: "open", milliseconds: connected, banner: banner)
-    }
-
-    private static func connect(_ fd: Int32, _ address: IPAddress, _ port: UInt16) -> Int32 {
-        if address.isIPv4 {
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &socketAddress.sin_addr) { raw in
-                for index in 0..<4 { raw[index] = address.bytes[12 + index] }
-            }
-            return withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
-        var socketAddress = sockaddr_in6()
-        socketAddress.sin6_family = sa_family_t(AF_INET6)
-        socketAddress.sin6_port = port.bigEndian
-        withUnsafeMutableBytes(of: &socketAddress.sin6_addr) { raw in
-            for index in 0..<16 { raw[index] = address.bytes[index] }
-        }
-        return withUnsafePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-        }
     }
 
     /// The addresses `host` resolves to (an address resolves to itself), through the system's

@@ -6,11 +6,11 @@ import Glibc
 /// A child process with default signal handling and nothing blocked, started with posix_spawn:
 /// the test runner blocks signals in its threads and a child would inherit that mask through
 /// exec, so a `SIGTERM` sent to a child started by `Process` would stay pending.
-final class ChildProcess {
-    let pid: pid_t
+public final class ChildProcess {
+    public let pid: pid_t
     private var status: Int32?
 
-    init(_ arguments: [String]) throws {
+    public init(_ arguments: [String]) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -33,9 +33,16 @@ final class ChildProcess {
         }
     }
 
+    /// Whether it still runs (not ended, not a zombie).
+    public var isRunning: Bool {
+        guard status == nil, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
     /// Reaps it; answers the signal that ended it (0 when it exited).
     @discardableResult
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         if status == nil {
             var raw: Int32 = 0
             waitpid(pid, &raw, 0)
@@ -44,7 +51,7 @@ final class ChildProcess {
         return status! & 0x7f
     }
 
-    func stop() {
+    public func stop() {
         if status == nil { kill(pid, SIGKILL); wait() }
     }
 }
