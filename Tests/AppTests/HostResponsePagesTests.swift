@@ -65,8 +65,19 @@ struct HostResponsePagesTests {
             #expect(lstat(dropper, &info) == 0 && info.st_mode & 0o777 == 0o755)
             let again = try await admin.postForm("/files/quarantine/\(id)/restore", [:])
             #expect(again.status == .notFound)
+            // The console's allowlists: a path never quarantined, a process never terminated.
+            let bad = try await admin.postForm("/files/quarantine/settings", ["processes": "", "paths": "relative/path"])
+            #expect(bad.status == .badRequest && bad.body.contains("line 1") && bad.body.contains("absolute"))
+            let saved = try await admin.postForm("/files/quarantine/settings", ["processes": "sleep  # lab timers", "paths": files.path + "/"])
+            #expect(saved.status == .ok && saved.body.contains("Saved"))
+            let kept = try await admin.postForm("/files/quarantine", ["path": dropper])
+            #expect(kept.status == .badRequest && kept.body.contains("protected") && FileManager.default.fileExists(atPath: dropper))
+            let sleeper = try ChildProcess(["/bin/sleep", "60"])
+            defer { sleeper.stop() }
+            let confirm = try await admin.get("/host/processes/\(sleeper.pid)/terminate")
+            #expect(confirm.body.contains("will not terminate") && confirm.body.contains("allowlisted"))
             let entries = try await Self.audit(h, "file.")
-            #expect(entries.map(\.0) == ["file.quarantine", "file.quarantine", "file.restore"])
+            #expect(entries.map(\.0) == ["file.quarantine", "file.quarantine", "file.restore", "file.quarantine"])
             #expect(entries[1].1.hasPrefix("refused:"))
         }
     }

@@ -69,6 +69,7 @@ struct RoleMatrixTests {
         "GET /api/v1/host/score": .role(.viewer), "POST /api/v1/host/processes/:pid/terminate": .role(.admin),
         "GET /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine/:id/restore": .role(.admin),
         "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
+        "POST /files/quarantine/settings": .role(.admin),
         "POST /api/v1/tools/dns": .role(.admin), "POST /api/v1/tools/port": .role(.admin), "POST /api/v1/tools/url": .role(.admin),
     ]
 

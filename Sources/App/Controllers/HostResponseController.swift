@@ -14,6 +14,7 @@ struct HostResponseController {
         routes.secured(.GET, "files", "quarantine", access: .role(.admin), use: quarantinePage)
         routes.secured(.POST, "files", "quarantine", access: .role(.admin), use: quarantine)
         routes.secured(.POST, "files", "quarantine", ":id", "restore", access: .role(.admin), use: restore)
+        routes.secured(.POST, "files", "quarantine", "settings", access: .role(.admin), use: saveSettings)
     }
 
     // MARK: terminate
@@ -67,11 +68,12 @@ struct HostResponseController {
     private func renderTerminate(_ request: Request, pid: Int32, status: HTTPResponseStatus = .ok, outcome: String? = nil, error: String? = nil) async throws -> Response {
         let principal = try request.requirePrincipal()
         let service = request.secmon.hostResponse
-        let target = service.terminator.target(pid)
+        let terminator = try await service.current().terminator
+        let target = terminator.target(pid)
         let process = request.secmon.host?.monitor.latest?.processes.first { $0.pid == pid }
         var refusal: String?
         if let target {
-            do { try service.terminator.check(target) } catch { refusal = error.description }
+            do { try terminator.check(target) } catch { refusal = error.description }
         }
         let context = TerminateContext(
             user: LayoutUser(principal), pid: pid, name: target?.name ?? process?.name ?? "", startTicks: target.map { String($0.startTicks) } ?? "",
@@ -103,8 +105,26 @@ struct HostResponseController {
         var directory: String
         var path: String
         var dryRun: Bool
+        var processesText: String
+        var pathsText: String
+        var bundledProcesses: String
+        var settingsBy: String
         var notice: String?
         var error: String?
+    }
+
+    struct SettingsForm: Content { var processes: String?; var paths: String? }
+
+    @Sendable func saveSettings(_ request: Request) async throws -> Response {
+        let principal = try request.requirePrincipal()
+        let form = try request.content.decode(SettingsForm.self)
+        do {
+            try await HostResponseSettingsStore(database: try request.sqlDatabase()).save(
+                processes: form.processes ?? "", paths: form.paths ?? "", by: request.actor(principal), on: request.db)
+        } catch let refusal as IncidentRefusal {
+            return try await renderQuarantine(request, status: refusal.httpStatus, error: "Not saved: \(refusal.field): \(refusal.reason).")
+        }
+        return try await renderQuarantine(request, notice: "Saved: host response never touches these.")
     }
 
     struct QuarantineForm: Content { var path: String? }
@@ -148,8 +168,13 @@ struct HostResponseController {
                            quarantined: FormValues.display(Timestamp(microseconds: record.quarantinedAt.multipliedReportingOverflow(by: 1_000_000).partialValue)),
                            by: record.by)
         }
+        let settings = try await HostResponseSettingsStore(database: try request.sqlDatabase()).settings()
         let context = QuarantineContext(user: LayoutUser(principal), items: items, directory: service.quarantine.directory, path: path,
-                                        dryRun: service.dryRun, notice: notice, error: error)
+                                        dryRun: service.dryRun, processesText: settings.processes.joined(separator: "\n"),
+                                        pathsText: settings.paths.joined(separator: "\n"),
+                                        bundledProcesses: service.terminator.allowlist.joined(separator: ", "),
+                                        settingsBy: settings.updatedBy.map { "changed by \($0) at \(FormValues.display(settings.updated)) UTC" } ?? "never changed",
+                                        notice: notice, error: error)
         let response = try await request.view.render("files-quarantine", context).encodeResponse(for: request)
         response.status = status
         return response

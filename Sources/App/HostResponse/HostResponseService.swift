@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HostResponse
 import Incidents
+import SQLKit
 
 /// The manual host responses an administrator takes from the process and file pages: terminate
 /// a process (TERM, then KILL after the grace period) and quarantine or restore a file. Each
@@ -9,21 +10,37 @@ import Incidents
 /// it would have done and does nothing. Every attempt is audited (`host.terminate`,
 /// `file.quarantine`, `file.restore`), refusals included.
 public struct HostResponseService: Sendable {
+    /// The quarantine and terminator with the bundled and configured allowlists; ``current()``
+    /// adds the administrators' own.
     public let quarantine: Quarantine
     public let terminator: ProcessTerminator
     public let dryRun: Bool
+    let database: @Sendable () -> (any SQLDatabase)?
     let audit: @Sendable (AuditTrail.Entry) async -> Void
 
-    public init(quarantine: Quarantine, terminator: ProcessTerminator, dryRun: Bool, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) {
+    public init(quarantine: Quarantine, terminator: ProcessTerminator, dryRun: Bool, database: @escaping @Sendable () -> (any SQLDatabase)? = { nil },
+                audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) {
         self.quarantine = quarantine
         self.terminator = terminator
         self.dryRun = dryRun
+        self.database = database
         self.audit = audit
+    }
+
+    /// The quarantine and terminator with every allowlist: bundled, configured, and the console's.
+    public func current() async throws -> (quarantine: Quarantine, terminator: ProcessTerminator) {
+        guard let sql = database() else { return (quarantine, terminator) }
+        let settings = try await HostResponseSettingsStore(database: sql).settings()
+        var quarantine = self.quarantine, terminator = self.terminator
+        quarantine.protected += settings.paths
+        terminator.allowlist += settings.processes
+        return (quarantine, terminator)
     }
 
     /// The quarantine and terminator for `config`: SecMon's own files and directories are
     /// protected, whatever else is allowed.
-    public static func make(_ config: SecMonConfig, audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) -> HostResponseService {
+    public static func make(_ config: SecMonConfig, database: @escaping @Sendable () -> (any SQLDatabase)?,
+                            audit: @escaping @Sendable (AuditTrail.Entry) async -> Void) -> HostResponseService {
         func absolute(_ path: String) -> String {
             path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         }
@@ -37,7 +54,7 @@ public struct HostResponseService: Sendable {
             quarantine: Quarantine(directory: data + "/quarantine", protected: protected + config.quarantineAllowlist),
             terminator: ProcessTerminator(allowlist: ProcessTerminator.bundledAllowlist + config.processAllowlist,
                                           graceMilliseconds: config.terminateGraceMilliseconds),
-            dryRun: config.responseDryRun, audit: audit)
+            dryRun: config.responseDryRun, database: database, audit: audit)
     }
 
     static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
@@ -49,7 +66,7 @@ public struct HostResponseService: Sendable {
     /// Terminates the process `pid` that started at `startTicks` (as the confirmation page showed it).
     public func terminate(pid: Int32, startTicks: UInt64, name: String, by actor: AuditTrail.Actor) async throws -> ProcessTerminator.Outcome {
         let target = ProcessTerminator.Target(pid: pid, startTicks: startTicks, name: name)
-        let terminator = self.terminator, dryRun = self.dryRun
+        let terminator = try await current().terminator, dryRun = self.dryRun
         do {
             let outcome = try await Self.offLoop { try terminator.terminate(target, dryRun: dryRun) }
             await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: outcome.summary))
@@ -62,7 +79,7 @@ public struct HostResponseService: Sendable {
 
     /// Moves the file at `path` into quarantine (or, in a dry run, checks it and says what would happen).
     public func quarantine(_ path: String, by actor: AuditTrail.Actor) async throws -> Quarantine.Record? {
-        let quarantine = self.quarantine
+        let quarantine = try await current().quarantine
         do {
             if dryRun {
                 try quarantine.check(path)
