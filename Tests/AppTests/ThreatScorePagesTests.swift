@@ -1,5 +1,6 @@
 @testable import App
 import FileInspection
+import Incidents
 import Foundation
 import SecurityModel
 import SQLKit
@@ -23,10 +24,12 @@ struct ThreatScorePagesTests {
             _ = try await FileIntegrityStore(database: sql).record([FileChange(path: "/etc/passwd", kind: .modified, attributes: ["sha256"], old: old, new: new)], on: h.app.db)
             // A critical H-06 alert: 60 process points, 0.3 × 60 = 18; a D-01 alert counts for nothing here.
             let now = Timestamp.now()
+            var shell: SecurityAlert?
             for (rule, level) in [("H-06", Severity.critical), ("D-01", .high)] {
                 let alert = SecurityAlert(id: EventID.make(at: now), rule: rule, title: rule == "H-06" ? "Reverse shell" : "Brute force", level: level,
                                           group: [], entities: [], firstTime: now, lastTime: now, eventCount: 1, evidence: [], status: .open, node: "test", playbook: nil)
                 _ = try await AlertStore(database: sql).save(alert, rowID: nil)
+                if rule == "H-06" { shell = alert }
             }
             let score = try await service.computeAndStore()
             // 6 + 18 = 24 weighted; the critical H-06 alert holds the score at 75.
@@ -37,6 +40,19 @@ struct ThreatScorePagesTests {
             let process = try #require(score.factors.first { $0.factor == .process })
             #expect(process.contributions.first?.evidence == "H-06 Reverse shell (critical)" && process.contributions.first?.alertID != nil)
             #expect(try await HostScoreStore(database: sql).history(since: Timestamp(microseconds: 0)).map(\.total) == [0, 75])
+
+            // Once its incident is resolved, the alert no longer counts.
+            guard case .created(let incident) = try await IncidentStore(database: h.app.db).ingest(try #require(shell), previousCount: nil) else {
+                Issue.record("no incident for the H-06 alert"); return
+            }
+            let open = try await service.computeAndStore(at: Timestamp(microseconds: now.microseconds + 1))
+            #expect(open.total == 75)
+            try await sql.raw("UPDATE incidents SET status = 'resolved' WHERE id = \(bind: incident)").run()
+            let handled = try await service.computeAndStore(at: Timestamp(microseconds: now.microseconds + 2))
+            #expect(handled.total == 6 && handled.floor == nil)
+            try await sql.raw("UPDATE incidents SET status = 'investigating' WHERE id = \(bind: incident)").run()
+            #expect(try await service.computeAndStore().total == 75)
+            #expect(try await HostScoreStore(database: sql).latest()?.score.total == 75)
 
             let viewer = try await h.loggedIn(as: .viewer)
             let page = try await viewer.get("/host/score")

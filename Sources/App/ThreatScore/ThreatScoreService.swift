@@ -73,10 +73,17 @@ public struct ThreatScoreService: Service {
         var filter = AlertStore.Filter()
         filter.since = day
         filter.limit = 500
-        evidence.alerts = try await AlertStore(database: sql).list(filter).rows.compactMap { row in
-            ThreatFactor.forRule(row.alert.rule) == nil ? nil
-                : ThreatEvidence.Alert(id: row.alert.id, rule: row.alert.rule, title: row.alert.title, level: row.alert.level.rawValue)
+        let rows = try await AlertStore(database: sql).list(filter).rows.filter { ThreatFactor.forRule($0.alert.rule) != nil }
+        // An alert whose incident an analyst resolved or closed no longer counts.
+        let incidents = Array(Set(rows.compactMap(\.incident)))
+        var handled = Set<String>()
+        if !incidents.isEmpty {
+            let query = SQLQueryString("SELECT id FROM incidents WHERE status IN ('resolved', 'closed') AND id IN (")
+                + incidents.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ") + ")"
+            handled = Set(try await sql.raw(query).all().map { try $0.decode(column: "id", as: String.self) })
         }
+        evidence.alerts = rows.filter { row in row.incident.map { !handled.contains($0) } ?? true }
+            .map { ThreatEvidence.Alert(id: $0.alert.id, rule: $0.alert.rule, title: $0.alert.title, level: $0.alert.level.rawValue) }
         evidence.openFileChanges = try await FileIntegrityStore(database: sql).changes(openOnly: true, limit: 500).map { stored in
             let change = stored.change
             let gained = (change.new?.mode ?? 0) & 0o6000 != 0 && (change.old?.mode ?? 0) & 0o6000 == 0
