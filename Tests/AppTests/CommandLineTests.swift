@@ -9,10 +9,21 @@ struct CommandLineTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("secmon")
     }
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var output: String
         var error: String
+    }
+
+    /// ``run(_:in:input:env:)`` on a thread of its own. A command that talks to a server in this
+    /// test process must not hold one of the few cooperative threads while it waits: with two
+    /// cores, two such waits leave the server no thread to answer on until the client times out.
+    static func runDetached(_ arguments: [String], in directory: URL, input: String? = nil, env: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try run(arguments, in: directory, input: input, env: env) })
+            }
+        }
     }
 
     static func run(_ arguments: [String], in directory: URL, input: String? = nil, env: [String: String] = [:]) throws -> Result {

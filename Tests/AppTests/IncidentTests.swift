@@ -301,7 +301,7 @@ struct IncidentTests {
     func simulateCommand() async throws {
         try await SecMonHarness.with(.sqlite) { h in
             try await h.createUser("sim", role: .analyst, password: Self.simPassword)
-            let result = try CommandLineTests.run(["simulate", "--all", "--user", "sim", "--target", h.baseURL, "--timeout", "60"], in: h.directory,
+            let result = try await CommandLineTests.runDetached(["simulate", "--all", "--user", "sim", "--target", h.baseURL, "--timeout", "60"], in: h.directory,
                                                   env: ["SECMON_SIMULATE_PASSWORD": Self.simPassword])
             #expect(result.status == 0, "\(result.error)")
             for line in ["brute-force: 6 failed logins for 'root' (no such account), from 127.0.0.2", "sent 12 requests (",
@@ -314,13 +314,13 @@ struct IncidentTests {
             #expect(Set(incidents.map(\.rule)) == ["D-01", "D-02", "D-03", "D-04"] && incidents.count == 4)
 
             // Without an account, --all skips session cycling and says so.
-            let skipped = try CommandLineTests.run(["simulate", "--all", "--target", h.baseURL], in: h.directory)
+            let skipped = try await CommandLineTests.runDetached(["simulate", "--all", "--target", h.baseURL], in: h.directory)
             #expect(skipped.status == 0 && skipped.output.contains("session-cycling is skipped"))
-            let remote = try CommandLineTests.run(["simulate", "brute-force", "--target", "http://192.0.2.10:8080"], in: h.directory)
+            let remote = try await CommandLineTests.runDetached(["simulate", "brute-force", "--target", "http://192.0.2.10:8080"], in: h.directory)
             #expect(remote.status == 64 && remote.error.contains("not a loopback address") && remote.error.contains("--allow-remote"))
-            let unknown = try CommandLineTests.run(["simulate", "ddos", "--target", h.baseURL], in: h.directory)
+            let unknown = try await CommandLineTests.runDetached(["simulate", "ddos", "--target", h.baseURL], in: h.directory)
             #expect(unknown.status == 64 && unknown.error.contains("unknown scenario 'ddos'"))
-            let needsAccount = try CommandLineTests.run(["simulate", "session-cycling", "--target", h.baseURL], in: h.directory)
+            let needsAccount = try await CommandLineTests.runDetached(["simulate", "session-cycling", "--target", h.baseURL], in: h.directory)
             #expect(needsAccount.status != 0 && needsAccount.error.contains("--user"))
         }
     }
