@@ -193,6 +193,9 @@ struct BrowserTests {
                 try await browser.open(h.baseURL + "/host/score")
                 #expect(try await browser.text("#score-total").contains("75"))
                 try await png("threat-score")
+                try await browser.open(h.baseURL + "/host")
+                #expect(try await browser.text("#host-score").contains("75"))
+                try await png("host-with-score")
             } catch {
                 try? await png("browser-tools-failure")
                 await browser.quit()

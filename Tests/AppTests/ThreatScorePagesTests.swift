@@ -59,7 +59,8 @@ struct ThreatScorePagesTests {
             #expect(page.status == .ok && page.body.contains("75 · critical") && page.body.contains("Held at 75 by the alert H-06 Reverse shell (critical): the weighted factors alone make 24.") && page.body.contains("H-06 Reverse shell (critical)"))
             #expect(page.body.contains("modified /etc/passwd (sha256), a critical file") && page.body.contains("<polyline"))
             #expect(!page.body.contains("Compute now"))
-            #expect(try await viewer.get("/host").body.contains("id=\"host-score\""))
+            let panel = try await viewer.get("/host").body
+            #expect(panel.contains("id=\"host-score\"") && panel.contains("75 · critical") && panel.contains("Threat score over the last 24 hours"))
             let analyst = try await h.loggedIn(as: .analyst)
             let computed = try await analyst.postForm("/host/score/compute", [:])
             #expect(computed.status == .ok && computed.body.contains("Computed now."))

@@ -22,7 +22,8 @@ struct HostController {
     struct RangeLink: Encodable { var name: String; var href: String; var current: Bool }
     struct SensorRow: Encodable { var label: String; var value: String; var bad: Bool }
 
-    struct ScoreBadge: Encodable { var total: String; var level: String }
+    /// The current threat score, and its last 24 hours as SVG polyline points (on 600 × 120).
+    struct ScoreBadge: Encodable { var total: String; var level: String; var trend: String }
 
     struct SystemContext: Encodable {
         var title = "Host"
@@ -45,8 +46,12 @@ struct HostController {
     @Sendable func system(_ request: Request) async throws -> View {
         let principal = try request.requirePrincipal()
         let range = try HostQueries.range(try request.query.decode(RangeQuery.self).range)
-        let score = try await HostScoreStore(database: try request.sqlDatabase()).latest().map {
-            ScoreBadge(total: ThreatScoreController.number($0.score.total), level: $0.score.level)
+        let scores = HostScoreStore(database: try request.sqlDatabase())
+        var score: ScoreBadge?
+        if let latest = try await scores.latest() {
+            let history = try await scores.history(since: Timestamp(microseconds: latest.time.microseconds - 86_400_000_000))
+            score = ScoreBadge(total: ThreatScoreController.number(latest.score.total), level: latest.score.level,
+                               trend: history.count > 1 ? ThreatScoreController.polyline(history.map { (Double($0.time.microseconds), $0.total) }) : "")
         }
         guard let host = request.secmon.host, let snapshot = host.monitor.latest else {
             return try await request.view.render("host", SystemContext(
