@@ -65,7 +65,7 @@ struct RoleMatrixTests {
         "GET /tools": .role(.admin), "POST /tools/dns": .role(.admin), "POST /tools/port": .role(.admin), "POST /tools/url": .role(.admin),
         "POST /tools/settings": .role(.admin),
         "GET /host/processes/:pid/terminate": .role(.admin), "POST /host/processes/:pid/terminate": .role(.admin),
-        "GET /host/score": .role(.viewer), "POST /host/score/compute": .role(.analyst),
+        "GET /host/score": .role(.viewer), "POST /host/score/compute": .role(.analyst), "POST /host/score/weights": .role(.admin),
         "GET /api/v1/host/score": .role(.viewer), "POST /api/v1/host/processes/:pid/terminate": .role(.admin),
         "GET /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine/:id/restore": .role(.admin),
         "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
@@ -114,6 +114,7 @@ struct RoleMatrixTests {
         "POST /api/v1/tools/dns": [400], "POST /api/v1/tools/port": [400], "POST /api/v1/tools/url": [400],
         // Host response: no start time, no path, no such quarantined file: refused, nothing done.
         "POST /host/processes/:pid/terminate": [400], "POST /files/quarantine": [400], "POST /files/quarantine/:id/restore": [404],
+        "POST /host/score/weights": [400],
         "POST /api/v1/host/processes/:pid/terminate": [400], "POST /api/v1/files/quarantine": [400], "POST /api/v1/files/quarantine/:id/restore": [404],
     ]
 

@@ -65,6 +65,21 @@ struct ThreatScorePagesTests {
             let computed = try await analyst.postForm("/host/score/compute", [:])
             #expect(computed.status == .ok && computed.body.contains("Computed now."))
             #expect(try await viewer.postForm("/host/score/compute", [:]).status == .forbidden)
+            #expect(!page.body.contains("id=\"score-weights\""))
+
+            // Weights from the console: checked, audited, and used at once.
+            let admin = try await h.loggedIn(as: .admin)
+            let bad = try await admin.postForm("/host/score/weights", ["system": "50", "process": "50", "network": "50", "file_integrity": "0"])
+            #expect(bad.status == .badRequest && bad.body.contains("add up to 150"))
+            let notNumber = try await admin.postForm("/host/score/weights", ["system": "a lot", "process": "30", "network": "25", "file_integrity": "20"])
+            #expect(notNumber.status == .badRequest && notNumber.body.contains("system"))
+            let saved = try await admin.postForm("/host/score/weights", ["system": "0", "process": "0", "network": "0", "file_integrity": "100"])
+            #expect(saved.status == .ok && saved.body.contains("Weights saved") && saved.body.contains("set by admin"))
+            // File integrity alone: 30 points × 1.0 = 30; the H-06 floor of 75 still holds.
+            let reweighted = try await service.computeAndStore()
+            #expect(reweighted.weighted == 30 && reweighted.total == 75)
+            let audit = try await sql.raw("SELECT after_value FROM audit_log WHERE action = 'threat.weights'").all()
+            #expect(audit.count == 1)
         }
     }
 }

@@ -44,11 +44,16 @@ public struct ThreatScoreService: Service {
     @discardableResult
     public func computeAndStore(at now: Timestamp = .now()) async throws -> HostThreatScore {
         guard let sql = database() else { throw FileScanError(path: "database", reason: "not available") }
-        let score = ThreatScorer.score(try await evidence(sql, now: now), weights: weights)
+        let score = ThreatScorer.score(try await evidence(sql, now: now), weights: try await currentWeights(sql))
         let store = HostScoreStore(database: sql)
         try await store.insert(score, at: now)
         try await store.prune(before: Timestamp(microseconds: now.microseconds - Int64(retentionDays) * 86_400_000_000))
         return score
+    }
+
+    /// The weights in force: the console's when an administrator saved some, else the configured ones.
+    public func currentWeights(_ sql: any SQLDatabase) async throws -> ThreatWeights {
+        try await ThreatSettingsStore(database: sql).weights()?.weights ?? weights
     }
 
     /// What SecMon knows now, as the scorer's evidence.
