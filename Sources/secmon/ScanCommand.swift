@@ -71,9 +71,9 @@ struct ScanCommand: AsyncParsableCommand {
         let scanner = FileScanner(indicators: FileIndicators.with(lists), matchers: matchers)
         let env = ProcessInfo.processInfo.environment
         let reputationSettings = noReputation ? nil : try ReputationLookup.Settings.from(environment: env)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { _ = http.shutdown() }
-        let reputation = reputationSettings.map { ReputationLookup(settings: $0, http: http) }
+        let http = reputationSettings.map { _ in HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow)) }
+        defer { _ = http?.shutdown() }
+        let reputation = reputationSettings.flatMap { settings in http.map { ReputationLookup(settings: settings, http: $0) } }
         if let reputation, output == .table { FileHandle.standardOutput.write(Data("Reputation lookup: \(reputation.summary)\n\n".utf8)) }
         var status: Int32 = 0
         var reports: [ScanReport] = []

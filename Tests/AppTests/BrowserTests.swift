@@ -196,6 +196,12 @@ struct BrowserTests {
                 try await browser.open(h.baseURL + "/host")
                 #expect(try await browser.text("#host-score").contains("75"))
                 try await png("host-with-score")
+                // At a phone's width.
+                try await browser.setWindowSize(width: 420, height: 900)
+                for page in ["tools", "host/score", "files/quarantine"] {
+                    try await browser.open(h.baseURL + "/" + page)
+                    try await png(page.replacingOccurrences(of: "/", with: "-") + "-narrow")
+                }
             } catch {
                 try? await png("browser-tools-failure")
                 await browser.quit()

@@ -114,8 +114,8 @@ struct ThreatScoreController {
         let chart = Self.polyline(history.map { (Double($0.time.microseconds), $0.total) })
         let weights = score.factors.map { "\($0.factor.label) \(Int(($0.weight * 100).rounded())) %" }.joined(separator: ", ")
         let sql = try request.sqlDatabase()
-        let current = try await request.secmon.threatScore.currentWeights(sql)
         let saved = try await ThreatSettingsStore(database: sql).weights()
+        let current = saved?.weights ?? request.secmon.threatScore.weights
         let form = ["system": Self.number(current.system * 100), "process": Self.number(current.process * 100),
                     "network": Self.number(current.network * 100), "file_integrity": Self.number(current.fileIntegrity * 100)]
         let view = try await request.view.render("host-score", Context(

@@ -55,11 +55,7 @@ public struct FileScanService: Sendable {
     /// The scan runs on a thread of its own: reading a large file never holds up the event loop.
     public func scan(path: String, name: String, source: String, user: String) async throws -> (id: String, report: ScanReport) {
         let scanner = try await scanner()
-        var report: ScanReport = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result { try scanner.scan(path: path, name: name) })
-            }
-        }
+        var report = try await BlockingWork.run(qos: .utility) { try scanner.scan(path: path, name: name) }
         if let reputation { report.reasons.append(await reputation.reason(sha256: report.digests.sha256)) }
         guard let sql = database() else { throw FileScanError(path: path, reason: "the database is not available; the scan was not stored") }
         let now = Timestamp.now()

@@ -57,18 +57,12 @@ public struct HostResponseService: Sendable {
             dryRun: config.responseDryRun, database: database, audit: audit)
     }
 
-    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
     /// Terminates the process `pid` that started at `startTicks` (as the confirmation page showed it).
     public func terminate(pid: Int32, startTicks: UInt64, name: String, by actor: AuditTrail.Actor) async throws -> ProcessTerminator.Outcome {
         let target = ProcessTerminator.Target(pid: pid, startTicks: startTicks, name: name)
         let terminator = try await current().terminator, dryRun = self.dryRun
         do {
-            let outcome = try await Self.offLoop { try terminator.terminate(target, dryRun: dryRun) }
+            let outcome = try await BlockingWork.run { try terminator.terminate(target, dryRun: dryRun) }
             await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: outcome.summary))
             return outcome
         } catch let refusal as ProcessTerminator.Refusal {
@@ -86,7 +80,7 @@ public struct HostResponseService: Sendable {
                 await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "would have quarantined it (dry run)"))
                 return nil
             }
-            let record = try await Self.offLoop { try quarantine.quarantine(path, by: actor.name) }
+            let record = try await BlockingWork.run { try quarantine.quarantine(path, by: actor.name) }
             await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(record.path.prefix(512))",
                               after: "quarantined as \(record.id): sha256 \(record.sha256), \(record.size) bytes, mode \(String(record.mode, radix: 8)), owner \(record.uid):\(record.gid)"))
             return record
@@ -103,7 +97,7 @@ public struct HostResponseService: Sendable {
         }
         let quarantine = self.quarantine
         do {
-            try await Self.offLoop { try quarantine.restore(record) }
+            try await BlockingWork.run { try quarantine.restore(record) }
             await audit(.init(actor: actor, action: "file.restore", target: "file:\(record.path.prefix(512))", after: "restored from \(record.id), sha256 \(record.sha256)"))
             return record
         } catch let refusal as Quarantine.Refusal {

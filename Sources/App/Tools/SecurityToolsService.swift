@@ -38,12 +38,6 @@ public struct SecurityToolsService: Sendable {
         try await ToolSettingsStore(database: try sql()).settings()
     }
 
-    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
     // MARK: DNS
 
     /// A DNS answer as the page and the API show it.
@@ -93,7 +87,7 @@ public struct SecurityToolsService: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let response: DNSMessage.Response
         do {
-            response = try await Self.offLoop { try client.lookup(name, type: type) }
+            response = try await BlockingWork.run { try client.lookup(name, type: type) }
         } catch let failure as DNSClient.Failure {
             throw IncidentRefusal(.invalid, field: "name", "no answer: \(failure.description)")
         }
@@ -136,7 +130,7 @@ public struct SecurityToolsService: Sendable {
         let targets = try await settings().targets
         let address: IPAddress
         do {
-            let resolved = try await Self.offLoop { try PortProbe.resolve(host) }
+            let resolved = try await BlockingWork.run { try PortProbe.resolve(host) }
             address = try targets.check(host: host, resolved: resolved)
         } catch let refusal as ToolTargets.Refusal {
             throw IncidentRefusal(.invalid, field: "host", refusal.description)
@@ -145,7 +139,7 @@ public struct SecurityToolsService: Sendable {
         }
         let result: PortProbe.Result
         do {
-            result = try await Self.offLoop { try PortProbe().check(address, port: UInt16(port)) }
+            result = try await BlockingWork.run { try PortProbe().check(address, port: UInt16(port)) }
         } catch let failure as PortProbe.Failure {
             throw IncidentRefusal(.invalid, field: "host", "the check failed: \(failure.description)")
         }

@@ -67,7 +67,8 @@ public struct URLAnalysis: Sendable, Equatable, Encodable {
         guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             throw Refusal(description: "the URL holds control characters (a line break?); give one URL")
         }
-        guard let colon = trimmed.firstIndex(of: ":"), let first = trimmed.unicodeScalars.first, first.properties.isASCIIHexDigit || (first.value >= 0x61 && first.value <= 0x7a) || (first.value >= 0x41 && first.value <= 0x5a) else {
+        // A scheme starts with a letter (RFC 3986).
+        guard let colon = trimmed.firstIndex(of: ":"), let first = trimmed.utf8.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a else {
             throw Refusal(description: "'\(trimmed.prefix(60))' has no scheme: write it whole, with https://")
         }
         let scheme = trimmed[..<colon].lowercased()
