@@ -6,8 +6,11 @@ import Incidents
 public struct ResponsePolicy: Sendable, Hashable, Codable {
     /// The rule's label (`D-01`).
     public var rule: String
-    /// The actions, in the order they are taken.
+    /// The actions on addresses and accounts, in the order they are taken.
     public var actions: [ResponseKind]
+    /// The actions on the host (terminate the alert's process, quarantine its file), taken before
+    /// ``actions``. None by default: a policy acts on the host only when an administrator says so.
+    public var hostActions: [HostAction]
     /// Duration of the first action, in minutes.
     public var minutes: Int
     /// Each earlier block of the same source within `ResponsePolicy.memoryDays` multiplies the
@@ -22,10 +25,11 @@ public struct ResponsePolicy: Sendable, Hashable, Codable {
     /// Off: the rule's alerts trigger nothing.
     public var enabled: Bool
 
-    public init(rule: String, actions: [ResponseKind], minutes: Int, escalation: Int = 1, maxMinutes: Int? = nil,
+    public init(rule: String, actions: [ResponseKind], hostActions: [HostAction] = [], minutes: Int, escalation: Int = 1, maxMinutes: Int? = nil,
                 ratePerMinute: Int = 60, dryRun: Bool = false, enabled: Bool = true) {
         self.rule = rule
         self.actions = actions
+        self.hostActions = hostActions
         self.minutes = minutes
         self.escalation = escalation
         self.maxMinutes = maxMinutes ?? minutes
@@ -48,13 +52,13 @@ public struct ResponsePolicy: Sendable, Hashable, Codable {
     /// rate-limited: choose one), durations or factors out of range, a maximum below the first
     /// duration.
     public func validate() throws {
-        if actions.isEmpty && enabled {
+        if actions.isEmpty && hostActions.isEmpty && enabled {
             throw IncidentRefusal(.invalid, field: "actions", "choose at least one action, or turn the policy off")
         }
         for action in actions where !ResponseKind.automatic.contains(action) {
             throw IncidentRefusal(.invalid, field: "actions", "a policy cannot \(action.rawValue) automatically: allowlisting is a person's decision")
         }
-        if Set(actions).count != actions.count {
+        if Set(actions).count != actions.count || Set(hostActions).count != hostActions.count {
             throw IncidentRefusal(.invalid, field: "actions", "each action once")
         }
         if actions.contains(.block) && actions.contains(.rateLimit) {
@@ -91,13 +95,39 @@ public struct ResponsePolicy: Sendable, Hashable, Codable {
         return min(result, maxMinutes)
     }
 
-    /// "block 10 min, ×2 up to 1440 min" for lists and the audit trail.
+    /// "block for 10 min, ×2 per repeat up to 1440 min", "terminate the process; block for 10 min"
+    /// for lists and the audit trail.
     public var summary: String {
         guard enabled else { return "off" }
-        var parts = actions.map { $0 == .rateLimit ? "rate-limit to \(ratePerMinute)/min" : $0.rawValue }.joined(separator: ", ")
-        parts += " for \(minutes) min"
-        if escalation > 1 { parts += ", ×\(escalation) per repeat up to \(maxMinutes) min" }
-        if dryRun { parts += " (dry run)" }
-        return parts
+        var sentences: [String] = []
+        if !hostActions.isEmpty { sentences.append(hostActions.map(\.summary).joined(separator: ", ")) }
+        if !actions.isEmpty {
+            var parts = actions.map { $0 == .rateLimit ? "rate-limit to \(ratePerMinute)/min" : $0.rawValue }.joined(separator: ", ")
+            parts += " for \(minutes) min"
+            if escalation > 1 { parts += ", ×\(escalation) per repeat up to \(maxMinutes) min" }
+            sentences.append(parts)
+        }
+        var text = sentences.joined(separator: "; ")
+        if dryRun { text += " (dry run)" }
+        return text
+    }
+
+    /// Every action's name as stored and in the API (`terminate,block`): host actions first, as
+    /// they are taken first (a running reverse shell matters more than its address).
+    public var actionNames: [String] { hostActions.map(\.rawValue) + actions.map(\.rawValue) }
+
+    /// Splits action names (`block`, `rate-limit`, `terminate`, ...) into the two lists, in their
+    /// order, refusing an unknown name.
+    public static func actions(named names: [String]) throws -> (network: [ResponseKind], host: [HostAction]) {
+        var network: [ResponseKind] = [], host: [HostAction] = []
+        for name in names {
+            if let kind = ResponseKind(parsing: name) { network.append(kind) }
+            else if let action = HostAction(rawValue: name.lowercased()) { host.append(action) }
+            else {
+                throw IncidentRefusal(.invalid, field: "actions",
+                                      "'\(name.prefix(32))' is not an action (block, ratelimit, lock, watch, terminate, quarantine)")
+            }
+        }
+        return (network, host)
     }
 }

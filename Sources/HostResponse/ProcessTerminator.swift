@@ -70,6 +70,43 @@ public struct ProcessTerminator: Sendable {
         return Target(pid: pid, startTicks: stat.startTicks, name: stat.name)
     }
 
+    /// The process an alert named, as it runs now, if it is still the one the alert saw: it
+    /// started no later than `seenBy` (the alert's last event, microseconds since 1970; one second
+    /// of slack for the clocks), and, when the alert names its executable, it runs that file. A
+    /// PID reused by a later process is refused, as is one whose executable cannot be read to
+    /// compare. Nil when no process has the PID now (it exited).
+    public func target(alertPID pid: Int32, seenBy: Int64, executable: String?) throws(Refusal) -> Target? {
+        guard pid > 0, let stat = readStat(pid) else { return nil }
+        guard stat.state != "Z" && stat.state != "X" else { return nil }
+        if let started = startTime(ticks: stat.startTicks), started > seenBy &+ 1_000_000 {
+            throw Refusal(description: "PID \(pid) now belongs to \(stat.name), which started after the alert: the alert's process has exited and its PID was reused; nothing was sent")
+        }
+        if let executable {
+            guard let running = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(proc)/\(pid)/exe") else {
+                throw Refusal(description: "the executable of PID \(pid) cannot be read to check it is the alert's \(executable); nothing was sent")
+            }
+            let path = running.hasSuffix(" (deleted)") ? String(running.dropLast(10)) : running
+            guard path == executable else {
+                throw Refusal(description: "PID \(pid) now runs \(path), not the alert's \(executable): not the same process; nothing was sent")
+            }
+        }
+        return Target(pid: pid, startTicks: stat.startTicks, name: stat.name)
+    }
+
+    /// When a process started `ticks` after boot, in microseconds since 1970, from the clock now
+    /// less the uptime (`/proc/uptime`, to a hundredth of a second). Nil when it cannot be read.
+    func startTime(ticks: UInt64) -> Int64? {
+        guard let text = try? String(contentsOfFile: "\(proc)/uptime", encoding: .utf8),
+              let uptime = text.split(separator: " ").first.flatMap({ Double($0) }), uptime.isFinite, uptime >= 0 else { return nil }
+        let hertz = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nowMicros = Double(now.tv_sec) * 1e6 + Double(now.tv_nsec) / 1e3
+        let started = nowMicros - uptime * 1e6 + Double(ticks) / hertz * 1e6
+        guard started.isFinite, abs(started) < 1e17 else { return nil }
+        return Int64(started)
+    }
+
     /// Checks every refusal rule for `target`, without sending anything.
     public func check(_ target: Target) throws(Refusal) {
         guard target.pid > 1 else { throw Refusal(description: "PID \(target.pid) is the system's init: never terminated") }

@@ -39,6 +39,18 @@ public struct Quarantine: Sendable {
         /// When it was quarantined (seconds since 1970), and by whom.
         public var quarantinedAt: Int64
         public var by: String
+        /// Why: the rule, alert and incident of an automatic quarantine (nil for a person's).
+        public var reason: String?
+    }
+
+    /// The operating system's directories: an automatic response never quarantines what is in
+    /// them (a reverse shell runs `/usr/bin/bash`, which the host cannot lose); a person can.
+    public static let systemDirectories = ["/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/etc/", "/boot/", "/var/lib/"]
+
+    /// The system directory `path` is in, if any (checked on its normalised form).
+    public static func systemDirectory(of path: String) -> String? {
+        let normalised = TreeWalker.normalise(path) + "/"
+        return systemDirectories.first { normalised.hasPrefix($0) }
     }
 
     /// Why a file was not quarantined or restored; nothing was changed.
@@ -49,8 +61,12 @@ public struct Quarantine: Sendable {
     /// Where the quarantined bytes of `id` are.
     public func storedPath(_ id: String) -> String { directory + "/" + id }
 
-    /// Checks that `path` may be quarantined (absolute, not protected, a regular file), without moving it.
-    public func check(_ path: String) throws(Refusal) {
+    /// Checks that `path` may be quarantined (absolute, not protected, a regular file, and for an
+    /// `automatic` response not in the system's directories), without moving it.
+    public func check(_ path: String, automatic: Bool = false) throws(Refusal) {
+        if automatic, let system = Self.systemDirectory(of: path) {
+            throw Refusal(description: "\(path) is in the system's directory \(system): SecMon quarantines system files only when a person asks (Files › Quarantine)")
+        }
         guard path.hasPrefix("/"), !path.contains("\0"), path.utf8.count <= 4096 else {
             throw Refusal(description: "'\(path.prefix(80))' is not an absolute path")
         }
@@ -68,8 +84,8 @@ public struct Quarantine: Sendable {
     }
 
     /// Moves `path` into quarantine for `by` and answers its record.
-    public func quarantine(_ path: String, by: String = "secmon") throws(Refusal) -> Record {
-        try check(path)
+    public func quarantine(_ path: String, by: String = "secmon", reason: String? = nil, automatic: Bool = false) throws(Refusal) -> Record {
+        try check(path, automatic: automatic)
         let source = TreeWalker.normalise(path)
         try ensureDirectory()
         let id = UUID().uuidString.lowercased()
@@ -82,7 +98,7 @@ public struct Quarantine: Sendable {
         guard let sha256 = Self.hash(fd) else { throw Refusal(description: "\(source) could not be read") }
         let record = Record(id: id, path: source, sha256: sha256, size: UInt64(clamping: before.st_size), mode: UInt32(before.st_mode) & 0o7777,
                             uid: before.st_uid, gid: before.st_gid, mtimeSeconds: Int64(before.st_mtim.tv_sec), mtimeNanoseconds: Int64(before.st_mtim.tv_nsec),
-                            quarantinedAt: Int64(time(nil)), by: by)
+                            quarantinedAt: Int64(time(nil)), by: by, reason: reason)
         if rename(source, target) == 0 {
             // The same inode moved: check it is the one that was hashed.
             var moved = stat()

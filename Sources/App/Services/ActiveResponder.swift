@@ -10,39 +10,56 @@ import SQLKit
 /// Carries out the rules' response policies for new alerts: for each action of the alert's rule's
 /// policy, the targets the alert is about (its addresses; for a lock, the accounts that logged in
 /// from them during the alert), the duration (escalated for a source blocked before), and the
-/// action through ``ResponseStore``, which refuses allowlisted targets. A refused or skipped
-/// action is written on the incident's timeline and in the audit trail with the reason, so an
-/// analyst sees what SecMon did and did not do, and why.
+/// action through ``ResponseStore``, which refuses allowlisted targets. Before those, a policy's
+/// host actions: terminate the alert's process and quarantine its file, through
+/// ``HostResponseService`` (see `ActiveResponder+Host.swift`). A refused or skipped action is
+/// written on the incident's timeline and in the audit trail with the reason, so an analyst sees
+/// what SecMon did and did not do, and why.
 struct ActiveResponder: Sendable {
     let database: @Sendable () -> any Database
     let sessions: SessionStore
     let responses: ResponseList
+    /// Terminates and quarantines for policies that say so (nil: host actions are skipped, said why).
+    let host: HostResponseService?
     /// Everything only recorded (`--response-dry-run`).
     let dryRun: Bool
     let logger: Logger
     let clock: @Sendable () -> Timestamp
 
-    init(database: @escaping @Sendable () -> any Database, sessions: SessionStore, responses: ResponseList, dryRun: Bool, logger: Logger,
-         clock: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    init(database: @escaping @Sendable () -> any Database, sessions: SessionStore, responses: ResponseList, host: HostResponseService? = nil,
+         dryRun: Bool, logger: Logger, clock: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.database = database
         self.sessions = sessions
         self.responses = responses
+        self.host = host
         self.dryRun = dryRun
         self.logger = logger
         self.clock = clock
     }
 
-    /// Applies the policy of `alert`'s rule, if it has one that is on. Returns the actions taken
+    /// What a policy did for one alert.
+    struct Taken: Sendable {
+        /// Actions on addresses and accounts (dry runs included).
+        var actions: [ResponseStore.Action] = []
+        /// Host actions done or, in a dry run, recorded: their timeline lines.
+        var host: [String] = []
+
+        var isEmpty: Bool { actions.isEmpty && host.isEmpty }
+    }
+
+    /// Applies the policy of `alert`'s rule, if it has one that is on. Returns what was done
     /// (dry runs included).
     @discardableResult
-    func respond(to alert: SecurityAlert, incident: String?) async -> [ResponseStore.Action] {
+    func respond(to alert: SecurityAlert, incident: String?) async -> Taken {
         let db = database()
-        guard let sql = db as? any SQLDatabase else { return [] }
+        guard let sql = db as? any SQLDatabase else { return Taken() }
         do {
-            guard let stored = try await ResponsePolicyStore(database: sql).find(alert.rule), stored.policy.enabled else { return [] }
+            guard let stored = try await ResponsePolicyStore(database: sql).find(alert.rule), stored.policy.enabled else { return Taken() }
             let policy = stored.policy
             let store = ResponseStore(database: db, sessions: sessions, clock: clock)
             let dry = dryRun || policy.dryRun
+            var result = Taken()
+            result.host = try await respondOnHost(policy.hostActions, to: alert, incident: incident, dryRun: dry, on: sql)
             var taken: [ResponseStore.Action] = []
             for kind in policy.actions {
                 for target in try await targets(of: kind, for: alert, on: sql) {
@@ -65,10 +82,11 @@ struct ActiveResponder: Sendable {
                 }
             }
             if taken.contains(where: { !$0.dryRun }) { await responses.reload() }
-            return taken
+            result.actions = taken
+            return result
         } catch {
             logger.error("automatic response failed", metadata: ["rule": "\(alert.rule)", "alert": "\(alert.id)", "error": "\(String(reflecting: error))"])
-            return []
+            return Taken()
         }
     }
 

@@ -31,7 +31,7 @@ public struct ResponsePolicyStore: Sendable {
         for policy in policies {
             let row = try await database.raw("""
                 INSERT INTO response_policies (rule, actions, minutes, escalation, max_minutes, rate, dry_run, enabled, version, updated_by, updated_ts)
-                VALUES (\(bind: policy.rule), \(bind: Self.actionsText(policy.actions)), \(bind: Int64(policy.minutes)), \(bind: Int64(policy.escalation)),
+                VALUES (\(bind: policy.rule), \(bind: Self.actionsText(policy)), \(bind: Int64(policy.minutes)), \(bind: Int64(policy.escalation)),
                         \(bind: Int64(policy.maxMinutes)), \(bind: Int64(policy.ratePerMinute)), \(bind: policy.dryRun), \(bind: policy.enabled),
                         1, 'secmon', \(bind: now.microseconds))
                 ON CONFLICT DO NOTHING RETURNING rule
@@ -72,13 +72,13 @@ public struct ResponsePolicyStore: Sendable {
             if current == nil {
                 try await sql.raw("""
                     INSERT INTO response_policies (rule, actions, minutes, escalation, max_minutes, rate, dry_run, enabled, version, updated_by, updated_ts)
-                    VALUES (\(bind: policy.rule), \(bind: Self.actionsText(policy.actions)), \(bind: Int64(policy.minutes)), \(bind: Int64(policy.escalation)),
+                    VALUES (\(bind: policy.rule), \(bind: Self.actionsText(policy)), \(bind: Int64(policy.minutes)), \(bind: Int64(policy.escalation)),
                             \(bind: Int64(policy.maxMinutes)), \(bind: Int64(policy.ratePerMinute)), \(bind: policy.dryRun), \(bind: policy.enabled),
                             \(bind: next), \(bind: actor.name), \(bind: now.microseconds))
                     """).run()
             } else {
                 try await sql.raw("""
-                    UPDATE response_policies SET actions = \(bind: Self.actionsText(policy.actions)), minutes = \(bind: Int64(policy.minutes)),
+                    UPDATE response_policies SET actions = \(bind: Self.actionsText(policy)), minutes = \(bind: Int64(policy.minutes)),
                       escalation = \(bind: Int64(policy.escalation)), max_minutes = \(bind: Int64(policy.maxMinutes)), rate = \(bind: Int64(policy.ratePerMinute)),
                       dry_run = \(bind: policy.dryRun), enabled = \(bind: policy.enabled), version = \(bind: next), updated_by = \(bind: actor.name),
                       updated_ts = \(bind: now.microseconds)
@@ -91,12 +91,13 @@ public struct ResponsePolicyStore: Sendable {
         }
     }
 
-    static func actionsText(_ actions: [ResponseKind]) -> String { actions.map(\.rawValue).joined(separator: ",") }
+    static func actionsText(_ policy: ResponsePolicy) -> String { policy.actionNames.joined(separator: ",") }
 
     static func stored(_ row: any SQLRow) throws -> Stored {
-        let actions = try row.decode(column: "actions", as: String.self).split(separator: ",").compactMap { ResponseKind(rawValue: String($0)) }
+        let names = try row.decode(column: "actions", as: String.self).split(separator: ",").map(String.init)
         let policy = ResponsePolicy(
-            rule: try row.decode(column: "rule", as: String.self), actions: actions,
+            rule: try row.decode(column: "rule", as: String.self), actions: names.compactMap { ResponseKind(rawValue: $0) },
+            hostActions: names.compactMap { HostAction(rawValue: $0) },
             minutes: Int(try row.decode(column: "minutes", as: Int64.self)), escalation: Int(try row.decode(column: "escalation", as: Int64.self)),
             maxMinutes: Int(try row.decode(column: "max_minutes", as: Int64.self)), ratePerMinute: Int(try row.decode(column: "rate", as: Int64.self)),
             dryRun: try row.decode(column: "dry_run", as: Bool.self), enabled: try row.decode(column: "enabled", as: Bool.self))

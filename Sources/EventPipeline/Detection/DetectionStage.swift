@@ -175,12 +175,12 @@ public final class DetectionStage: Service, Sendable {
                         lastSave = ContinuousClock.now
                     }
                 case .reload(let rules, let continuation):
-                    publish(&engine, &ids, &stats)
+                    publish(&engine, &ids, &stats, batch: batch)
                     bus.publish(evictions.update(engine, node: node))
                     evictions.rulesChanged()
                     let before = ids.count
                     let change = engine.replaceRules(rules)
-                    publish(&engine, &ids, &stats)
+                    publish(&engine, &ids, &stats, batch: batch)
                     let closed = before - ids.count
                     projection = SecurityEventProjection(rules: rules)
                     current.withLock { $0 = rules }
@@ -192,7 +192,7 @@ public final class DetectionStage: Service, Sendable {
                                                                  kept: change.kept, reset: change.reset))
                 }
             }
-            publish(&engine, &ids, &stats)
+            publish(&engine, &ids, &stats, batch: batch)
             bus.publish(evictions.update(engine, node: node))
             stats.evictions = evictions.totals
             stats.batches &+= 1
@@ -232,7 +232,10 @@ public final class DetectionStage: Service, Sendable {
         }
     }
 
-    private func publish(_ engine: inout DetectionEngine, _ ids: inout [Int: String], _ stats: inout Statistics) {
+    /// Publishes the engine's alert updates. A single-event alert (no `group-by`) takes the
+    /// entities of its event, found in `batch` (where the event that raised it is), so that it
+    /// says what it is about (the host, process, file, address) as a correlation's does.
+    private func publish(_ engine: inout DetectionEngine, _ ids: inout [Int: String], _ stats: inout Statistics, batch: [EventIntake.Item] = []) {
         defer {
             stats.engine = engine.statistics
             stats.openAlerts = ids.count
@@ -241,6 +244,16 @@ public final class DetectionStage: Service, Sendable {
         let updates = engine.drainUpdates()
         var alerts: [SecurityAlert] = []
         alerts.reserveCapacity(updates.count)
+        // Built once, and only when a batch raised a single-event alert.
+        var entitiesByEvent: [EventRef: [Entity]]?
+        func entities(of ref: EventRef) -> [Entity]? {
+            if entitiesByEvent == nil {
+                var map: [EventRef: [Entity]] = [:]
+                for case .event(let event) in batch where !event.entities.isEmpty { map[EventRef.id(event.id)] = event.entities }
+                entitiesByEvent = map
+            }
+            return entitiesByEvent?[ref]
+        }
         for update in updates {
             let (alert, status): (Alert, SecurityAlert.Status)
             switch update {
@@ -253,7 +266,11 @@ public final class DetectionStage: Service, Sendable {
                 ids[alert.number] = id
             }
             if status == .closed { ids[alert.number] = nil }
-            alerts.append(Self.securityAlert(alert, id: id, status: status, node: node))
+            var published = Self.securityAlert(alert, id: id, status: status, node: node)
+            if alert.group.isEmpty, alert.events.count == 1, alert.events[0] != .unknown, let found = entities(of: alert.events[0]) {
+                published.entities = found
+            }
+            alerts.append(published)
         }
         stats.published &+= alerts.count
         bus.publish(alerts)

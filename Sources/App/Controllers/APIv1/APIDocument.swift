@@ -404,13 +404,13 @@ enum APIDocument {
             "reason": .string(required: false, maxLength: 500),
         ], additionalProperties: .init(false)),
         "ResponsePolicy": .object(properties: [
-            "rule": .string, "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch")), "minutes": .integer,
+            "rule": .string, "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch", "terminate", "quarantine")), "minutes": .integer,
             "escalation": .integer, "max_minutes": .integer, "rate": .integer, "dry_run": .boolean, "enabled": .boolean, "version": .integer,
             "updated_by": .string, "updated_at": time, "summary": .string,
         ]),
         "ResponsePolicyList": .object(properties: ["policies": .array(items: ref("ResponsePolicy")), "dry_run": .boolean]),
         "ResponsePolicyInput": .object(properties: [
-            "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch")),
+            "actions": .array(items: .string(allowedValues: "block", "ratelimit", "lock", "watch", "terminate", "quarantine")),
             "minutes": .integer(maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),
             "escalation": .integer(required: false, maximum: (10, exclusive: false), minimum: (1, exclusive: false)),
             "max_minutes": .integer(required: false, maximum: (527_040, exclusive: false), minimum: (1, exclusive: false)),

@@ -88,7 +88,7 @@ struct ResponseActionsAPI {
 
         init(_ stored: ResponsePolicyStore.Stored) {
             rule = stored.policy.rule
-            actions = stored.policy.actions.map(\.rawValue)
+            actions = stored.policy.actionNames
             minutes = stored.policy.minutes
             escalation = stored.policy.escalation
             maxMinutes = stored.policy.maxMinutes
@@ -195,14 +195,8 @@ struct ResponseActionsAPI {
         let rule = request.parameters.get("rule") ?? ""
         let body = try StrictBody.decode(PolicyBody.self, from: request,
                                          allowed: ["actions", "minutes", "escalation", "max_minutes", "rate", "dry_run", "enabled", "version"])
-        var kinds: [ResponseKind] = []
-        for text in body.actions.prefix(8) {
-            guard let kind = ResponseKind(parsing: text) else {
-                throw IncidentRefusal(.invalid, field: "actions", "'\(text.prefix(32))' is not an action (block, ratelimit, lock, watch)")
-            }
-            kinds.append(kind)
-        }
-        let policy = ResponsePolicy(rule: rule, actions: kinds, minutes: body.minutes, escalation: body.escalation ?? 1,
+        let (kinds, host) = try ResponsePolicy.actions(named: Array(body.actions.prefix(8)))
+        let policy = ResponsePolicy(rule: rule, actions: kinds, hostActions: host, minutes: body.minutes, escalation: body.escalation ?? 1,
                                     maxMinutes: body.maxMinutes ?? body.minutes, ratePerMinute: body.rate ?? 60,
                                     dryRun: body.dryRun ?? false, enabled: body.enabled ?? true)
         let stored = try await ResponsePolicyStore(database: try request.sqlDatabase()).save(
