@@ -179,6 +179,14 @@ struct BrowserTests {
                 try await browser.click("#terminate-confirm")
                 try await browser.wait("the outcome") { (try? await browser.text("#terminate-outcome"))?.contains("after SIGTERM") == true }
                 try await png("terminate-done")
+                // A policy: H-06 terminates the process by itself (in dry run, as a new policy starts).
+                try await browser.open(h.baseURL + "/response/policies")
+                try await browser.click("#new-policy select[name='rule'] option[value='H-06']")
+                try await browser.click("#new-policy input[name='action_watch']")
+                try await browser.click("#new-policy input[name='action_terminate']")
+                try await browser.click("#new-policy button[type='submit']")
+                try await browser.wait("the new policy") { (try? await browser.text("#policy-H-06"))?.contains("terminate the process (dry run)") == true }
+                try await png("response-policies-host")
                 // The threat score, with a critical file change and a critical host alert behind it.
                 let sql = h.app.db as! any SQLDatabase
                 let old = FileState(path: "/etc/passwd", kind: .file, sha256: "aa", size: 10, mode: 0o644, uid: 0, gid: 0, mtimeNanos: 1, inode: 5)
