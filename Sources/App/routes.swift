@@ -31,4 +31,5 @@ public func routes(_ app: Application) throws {
     HostResponseController().register(app)
     ThreatScoreController().register(app)
     HostResponseAPI().register(app)
+    SourcesController().register(app)
 }

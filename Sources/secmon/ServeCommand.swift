@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DNS server the DNS lookup tool asks, as ADDRESS or ADDRESS:PORT ([ADDRESS]:PORT for IPv6). [env: SECMON_DNS_SERVER] (default: the first nameserver of /etc/resolv.conf)", valueName: "address"))
     var dnsServer: String?
 
+    @Option(name: .long, help: ArgumentHelp("A log file to follow as a live source, as FORMAT:PATH (formats: syslog for sshd/auth logs, access for nginx/Apache, json, activity); repeat for more. [env: SECMON_TAIL, comma-separated]", valueName: "format:path"))
+    var tail: [String] = []
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = SecMonConfig()
@@ -160,6 +163,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             config.dnsServer = address
             config.dnsPort = port
+        }
+        let tails = tail.isEmpty ? (env["SECMON_TAIL"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } : tail
+        for text in tails {
+            do { config.tailFiles.append(try FileTailSource.Spec(parsing: text)) } catch {
+                throw CommandLineError("--tail: \(error.description)")
+            }
         }
         if let text = env["SECMON_TERMINATE_GRACE"], !text.isEmpty {
             guard let seconds = Double(text), seconds >= 0, seconds <= 300 else {

@@ -150,6 +150,10 @@ public struct SecMonConfig: Sendable {
     public var processAllowlist: [String] = []
     /// How long a process has after `SIGTERM` before `SIGKILL`, in milliseconds.
     public var terminateGraceMilliseconds = 5000
+    /// Log files followed as live sources (`--tail FORMAT:PATH`): access logs, sshd/auth logs, JSON lines.
+    public var tailFiles: [FileTailSource.Spec] = []
+    /// How often followed files are checked for new lines, in seconds.
+    public var tailPollSeconds = 0.5
     /// The DNS server the DNS lookup tool asks; nil is the system's (`/etc/resolv.conf`).
     public var dnsServer: IPAddress? = nil
     /// Its port.

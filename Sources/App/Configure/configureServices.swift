@@ -130,6 +130,24 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         hostServices.append(service)
     }
     let hostname = config.hostSensors?.hostname ?? config.nodeName
+    // Log files followed live: their lines go to detection and, as events, to `host_events`.
+    var tails: FileTailSource?
+    if !config.tailFiles.isEmpty {
+        if let intake, let detection {
+            let source = FileTailSource(
+                files: config.tailFiles, intake: intake, rulesFields: { detection.rules.fields }, hostname: hostname,
+                pollSeconds: config.tailPollSeconds,
+                loadPositions: { if let sql = database() { try await TailPositionStore(database: sql).load() } else { [] } },
+                savePositions: { positions in if let sql = database() { try await TailPositionStore(database: sql).save(positions) } },
+                // Stored for the evidence; not written to logs/host.log, which holds the sensors' own lines.
+                onEvent: { hostRows.submit($0) }, logger: app.logger)
+            tails = source
+            hostServices.append(source)
+            app.logger.notice("following \(config.tailFiles.count) log file(s): \(config.tailFiles.map { "\($0.format.rawValue):\($0.path)" }.joined(separator: ", "))")
+        } else {
+            app.logger.warning("--tail needs live detection (a rule pack): the log files are not followed")
+        }
+    }
     let fileIntegrity = FileIntegrityMonitor(database: { app.db }, hostname: hostname, onEvent: raiseHostEvent)
     let yaraPath = config.yaraRulesPath ?? ((try? RulePackLocator.locate(config.rulesPath)).map { $0 + "/yara" } ?? "rules/yara")
     let yara = YaraMatcher.load(directory: yaraPath, maxBytes: config.yaraMaxBytes)
@@ -166,7 +184,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore, tails: tails,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

@@ -73,7 +73,8 @@ public struct HostEventStore: Sendable {
     static func row(_ event: SecurityEvent, encoder: HostEventEncoder) -> Row {
         func text(_ name: String) -> String? { event[name]?.text }
         let summary: String
-        switch event.source.category {
+        let category = event.source.category ?? event.source.service ?? "log"
+        switch category {
         case "process_creation": summary = (text("CommandLine") ?? "").prefix(utf8Bytes: 512)
         case "network_connection":
             summary = "\(text("Initiated") == "true" ? "→" : "←") \(text("DestinationIp") ?? "?"):\(text("DestinationPort") ?? "?") (\(text("Protocol") ?? ""))"
@@ -83,13 +84,16 @@ public struct HostEventStore: Sendable {
                 + ((text("ChangedAttributes") ?? "").isEmpty ? "" : " (\(text("ChangedAttributes") ?? ""))")
         case "antivirus":
             summary = "\(text("Verdict") ?? "?"): \(text("Filename") ?? "?") (\(text("Signature") ?? ""))".prefix(utf8Bytes: 512)
-        default:
+        case "host_metrics":
             summary = ["CpuPercent", "MemoryPercent", "DiskPercent"].compactMap { name in text(name).map { "\(name.dropLast(7)) \($0) %" } }.joined(separator: ", ")
+        default:
+            // A followed log file's line (sshd, webserver, JSON): the line itself.
+            summary = event.raw.prefix(utf8Bytes: 512)
         }
         var line = encoder.encode(event)
         line.removeLast()
         let pid: Int64? = if case .int(let value)? = event["ProcessId"] { value } else { nil }
-        return Row(id: event.id, time: event.time, category: event.source.category ?? "", computer: text("Computer") ?? "",
+        return Row(id: event.id, time: event.time, category: category, computer: text("Computer") ?? "",
                    image: text("Image"), pid: pid, user: text("User"), summary: summary, fields: String(decoding: line, as: UTF8.self))
     }
 }

@@ -1,3 +1,4 @@
+import EventPipeline
 import Fluent
 import SecurityModel
 import Vapor
@@ -33,6 +34,8 @@ public final class SecMonServices: Sendable {
     public let hostResponse: HostResponseService
     /// The host's threat score.
     public let threatScore: ThreatScoreService
+    /// The log files followed live (`--tail`), if any.
+    public let tails: FileTailSource?
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
@@ -40,7 +43,8 @@ public final class SecMonServices: Sendable {
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
          switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService, threatScore: ThreatScoreService,
-         auditor: Auditor, cursors: CursorCodec) {
+         tails: FileTailSource? = nil, auditor: Auditor, cursors: CursorCodec) {
+        self.tails = tails
         self.host = host
         self.fileIntegrity = fileIntegrity
         self.fileScans = fileScans

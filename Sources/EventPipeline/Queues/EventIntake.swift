@@ -98,6 +98,23 @@ public final class EventIntake: Sendable {
         return accepted
     }
 
+    /// Stamps and queues `event` as ``submitStamped(_:)`` does, but only if there is room, without
+    /// counting a refusal as a drop: for a live source that can wait and offer it again (a
+    /// tailed file). Returns whether it was queued.
+    public func offerStamped(_ event: inout SecurityEvent) -> Bool {
+        let bytes = event.estimatedBytes
+        let clock = now().microseconds
+        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished, state.queue.counters.queuedBytes &+ bytes <= state.queue.budgetBytes else { return (false, nil) }
+            let stamp = max(clock, state.lastStamp == .min ? clock : state.lastStamp &+ 1)
+            state.lastStamp = stamp
+            event.time = Timestamp(microseconds: stamp)
+            return Self.enqueue(.event(event), bytes: bytes, &state)
+        }
+        waiter?.resume()
+        return accepted
+    }
+
     /// Queues a rule reload behind the events queued so far (never refused for room: it is tiny).
     /// Returns false when the intake has finished.
     func submitReload(_ rules: RuleSet, _ continuation: CheckedContinuation<DetectionStage.ReloadSummary, Never>) -> Bool {
@@ -176,6 +193,9 @@ public final class EventIntake: Sendable {
     }
 
     /// Whether nothing is queued and the consumer is not handling a batch.
+    /// Whether ``finish()`` was called: nothing more is taken.
+    public var isFinished: Bool { state.withLock { $0.finished } }
+
     public var isIdle: Bool { state.withLock { $0.queue.isEmpty && !$0.busy } }
 
     /// The counters now.
