@@ -137,7 +137,10 @@ struct BrowserTests {
     func tools() async throws {
         let greeter = try ToolsTests.Greeter(banner: "SSH-2.0-OpenSSH_9.2p1 Debian\r\n")
         defer { greeter.stop() }
-        try await SecMonHarness.with(.sqlite) { h in
+        let logs = try TempFiles()
+        let auth = try logs.write("auth.log", "")
+        try await SecMonHarness.with(.sqlite, adjust: { $0.tailFiles = [.init(path: auth, format: .syslog), .init(path: logs.path + "/missing.log", format: .access)]
+                                                      $0.tailPollSeconds = 0.05 }) { h in
             let browser = try await WebDriver.start(http: h.http)
             func png(_ name: String) async throws {
                 try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name).png"))
@@ -179,6 +182,14 @@ struct BrowserTests {
                 try await browser.click("#terminate-confirm")
                 try await browser.wait("the outcome") { (try? await browser.text("#terminate-outcome"))?.contains("after SIGTERM") == true }
                 try await png("terminate-done")
+                // A followed auth log: seven failures and a line that is not syslog.
+                try await HostPagesTests.eventually(10) { h.app.secmon.tails?.statuses.first?.state == "following" }
+                try FileTailSourceHelper.append(auth, (1...7).map { "Dec  2 10:00:0\($0) web-1 sshd[2\($0)]: Failed password for root from 203.0.113.77 port 4100\($0) ssh2\n" }.joined()
+                                                + "--- not a syslog line ---\n")
+                try await HostPagesTests.eventually(10) { h.app.secmon.tails?.statuses.first?.rejected == 1 }
+                try await browser.open(h.baseURL + "/sources")
+                #expect(try await browser.text("#tailed-files").contains("waiting for the file to appear"))
+                try await png("sources")
                 // A policy: H-06 terminates the process by itself (in dry run, as a new policy starts).
                 try await browser.open(h.baseURL + "/response/policies")
                 try await browser.click("#new-policy select[name='rule'] option[value='H-06']")
@@ -206,7 +217,7 @@ struct BrowserTests {
                 try await png("host-with-score")
                 // At a phone's width.
                 try await browser.setWindowSize(width: 420, height: 900)
-                for page in ["tools", "host/score", "files/quarantine"] {
+                for page in ["tools", "host/score", "files/quarantine", "sources"] {
                     try await browser.open(h.baseURL + "/" + page)
                     try await png(page.replacingOccurrences(of: "/", with: "-") + "-narrow")
                 }

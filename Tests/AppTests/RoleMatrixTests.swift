@@ -66,7 +66,7 @@ struct RoleMatrixTests {
         "POST /tools/settings": .role(.admin),
         "GET /host/processes/:pid/terminate": .role(.admin), "POST /host/processes/:pid/terminate": .role(.admin),
         "GET /host/score": .role(.viewer), "POST /host/score/compute": .role(.analyst), "POST /host/score/weights": .role(.admin),
-        "GET /api/v1/host/score": .role(.viewer), "POST /api/v1/host/processes/:pid/terminate": .role(.admin),
+        "GET /api/v1/host/score": .role(.viewer), "GET /sources": .role(.analyst), "GET /api/v1/sources": .role(.analyst), "POST /api/v1/host/processes/:pid/terminate": .role(.admin),
         "GET /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine": .role(.admin), "POST /api/v1/files/quarantine/:id/restore": .role(.admin),
         "GET /files/quarantine": .role(.admin), "POST /files/quarantine": .role(.admin), "POST /files/quarantine/:id/restore": .role(.admin),
         "POST /files/quarantine/settings": .role(.admin),

@@ -120,6 +120,8 @@ enum APIDocument {
               summary: "Terminate a process (TERM, then KILL after the grace period); start_ticks from /api/v1/host/processes identifies it", role: .admin,
               body: "TerminateInput", response: "TerminateResult"),
         .init(method: .get, path: "/api/v1/files/quarantine", summary: "The files in quarantine", role: .admin, response: "QuarantineList"),
+        .init(method: .get, path: "/api/v1/sources", summary: "The log files followed live (--tail): state, position and counts", role: .analyst,
+              response: "SourceList"),
         .init(method: .post, path: "/api/v1/files/quarantine", summary: "Quarantine a file by path (201; 200 with dry_run in a dry run)", role: .admin,
               body: "QuarantineInput", response: "QuarantineResult", status: 201),
         .init(method: .post, path: "/api/v1/files/quarantine/{id}/restore", summary: "Restore a quarantined file exactly where it was", role: .admin,
@@ -329,6 +331,11 @@ enum APIDocument {
             "id": .string, "path": .string, "sha256": .string, "size": .integer, "mode": .integer, "uid": .integer, "gid": .integer,
             "mtime_seconds": .integer, "mtime_nanoseconds": .integer, "quarantined_at": .integer, "by": .string,
         ]),
+        "SourceList": .object(properties: ["files": .array(items: .object(properties: [
+            "path": .string, "format": .string(allowedValues: "activity", "json", "access", "syslog"), "state": .string, "following": .boolean,
+            "offset": .integer, "size": .integer, "lines": .integer, "events": .integer, "rejected": .integer, "oversized": .integer,
+            "rotations": .integer, "truncations": .integer, "last_rejection": .string(required: false), "last_event": .string(required: false),
+        ]))]),
         "QuarantineList": .object(properties: ["files": .array(items: ref("QuarantineRecord")), "directory": .string]),
         "QuarantineInput": .object(properties: ["path": .string]),
         "QuarantineResult": .object(properties: ["dry_run": .boolean, "file": .object(required: false, properties: [
