@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Swift toolchain:
 #   - installs what the tests need when it is missing (PostgreSQL, Chromium and its driver, libyara,
-#     and
+#     rsyslog, and
 #     pySigma, the Sigma project's library, with pip: the pack must stay valid Sigma);
 #   - starts a throw-away PostgreSQL cluster on a free loopback port, and removes it at the end;
 #   - builds everything and runs `swift test` against SQLite and PostgreSQL;
@@ -18,6 +18,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v sqlmap >/dev/null 2>&1 || missing+=(sqlmap)
+# rsyslog: the SIEM export test sends alerts to a real rsyslogd on loopback.
+[ -x /usr/sbin/rsyslogd ] || missing+=(rsyslog)
 # libyara, loaded at run time by the file scanner (SecMon builds and runs without it).
 compgen -G '/usr/lib/*/libyara.so.*' >/dev/null || compgen -G '/usr/lib/libyara.so.*' >/dev/null || missing+=(libyara9)
 if [ ${#missing[@]} -gt 0 ]; then

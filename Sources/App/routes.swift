@@ -32,4 +32,5 @@ public func routes(_ app: Application) throws {
     ThreatScoreController().register(app)
     HostResponseAPI().register(app)
     SourcesController().register(app)
+    ExportController().register(app)
 }

@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DNS server the DNS lookup tool asks, as ADDRESS or ADDRESS:PORT ([ADDRESS]:PORT for IPv6). [env: SECMON_DNS_SERVER] (default: the first nameserver of /etc/resolv.conf)", valueName: "address"))
     var dnsServer: String?
 
+    @Option(name: .long, help: ArgumentHelp("Send alerts to a SIEM's syslog input, as tcp://HOST:PORT or udp://HOST:PORT (RFC 5424; TCP with octet counting). [env: SECMON_SYSLOG_EXPORT]", valueName: "url"))
+    var syslogExport: String?
+
     @Option(name: .long, help: ArgumentHelp("A log file to follow as a live source, as FORMAT:PATH (formats: syslog for sshd/auth logs, access for nginx/Apache, json, activity); repeat for more. [env: SECMON_TAIL, comma-separated]", valueName: "format:path"))
     var tail: [String] = []
 
@@ -164,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.dnsServer = address
             config.dnsPort = port
         }
+        if let text = syslogExport ?? env["SECMON_SYSLOG_EXPORT"], !text.isEmpty { config.syslogExport = text }
         let tails = tail.isEmpty ? (env["SECMON_TAIL"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } : tail
         for text in tails {
             do { config.tailFiles.append(try FileTailSource.Spec(parsing: text)) } catch {

@@ -150,6 +150,8 @@ public struct SecMonConfig: Sendable {
     public var processAllowlist: [String] = []
     /// How long a process has after `SIGTERM` before `SIGKILL`, in milliseconds.
     public var terminateGraceMilliseconds = 5000
+    /// Where alerts are sent as RFC 5424 syslog messages (`tcp://HOST:PORT` or `udp://HOST:PORT`); nil: nowhere.
+    public var syslogExport: String? = nil
     /// Log files followed as live sources (`--tail FORMAT:PATH`): access logs, sshd/auth logs, JSON lines.
     public var tailFiles: [FileTailSource.Spec] = []
     /// How often followed files are checked for new lines, in seconds.

@@ -55,6 +55,11 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let auditor = Auditor(database: database, logger: app.logger)
     let hostResponse = HostResponseService.make(config, database: database, audit: { await auditor.record($0) })
 
+    var syslogExport: SyslogExportSink?
+    if let text = config.syslogExport {
+        let target = try SyslogExportSink.Target(parsing: text)
+        syslogExport = SyslogExportSink(target: target, hostname: config.hostSensors?.hostname ?? config.nodeName)
+    }
     var intake: EventIntake?
     var detection: DetectionStage?
     var bus: AlertBus?
@@ -66,12 +71,16 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         }
         let store = AlertStoreSink(database: database)
         alertStore = store
-        let alertSinks: [any EventSink<SecurityAlert>] = [
+        var alertSinks: [any EventSink<SecurityAlert>] = [
             store,
             LiveFeedSink(feed: live),
             IncidentSink(database: { app.db }, live: live, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
                                                                           host: hostResponse, dryRun: config.responseDryRun, logger: app.logger)),
         ]
+        if let syslogExport {
+            alertSinks.append(syslogExport)
+            app.logger.notice("alerts are sent to \(syslogExport.target) (RFC 5424 syslog)")
+        }
         let newBus = AlertBus(sinks: alertSinks, budgetBytes: config.sinkQueueBytes, logger: app.logger) { alerts in
             responses.raiseWatched(switches.gate(alerts), now: Timestamp.now().microseconds)
         }
@@ -184,7 +193,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore, tails: tails,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore, tails: tails, syslogExport: syslogExport,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

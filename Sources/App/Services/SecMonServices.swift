@@ -36,6 +36,8 @@ public final class SecMonServices: Sendable {
     public let threatScore: ThreatScoreService
     /// The log files followed live (`--tail`), if any.
     public let tails: FileTailSource?
+    /// Alerts sent to a SIEM's syslog input (`--syslog-export`), if configured.
+    let syslogExport: SyslogExportSink?
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
@@ -43,8 +45,9 @@ public final class SecMonServices: Sendable {
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
          switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService, threatScore: ThreatScoreService,
-         tails: FileTailSource? = nil, auditor: Auditor, cursors: CursorCodec) {
+         tails: FileTailSource? = nil, syslogExport: SyslogExportSink? = nil, auditor: Auditor, cursors: CursorCodec) {
         self.tails = tails
+        self.syslogExport = syslogExport
         self.host = host
         self.fileIntegrity = fileIntegrity
         self.fileScans = fileScans
