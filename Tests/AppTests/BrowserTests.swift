@@ -139,8 +139,11 @@ struct BrowserTests {
         defer { greeter.stop() }
         let logs = try TempFiles()
         let auth = try logs.write("auth.log", "")
+        let rsyslog = try Rsyslog()
+        defer { rsyslog.stop() }
         try await SecMonHarness.with(.sqlite, adjust: { $0.tailFiles = [.init(path: auth, format: .syslog), .init(path: logs.path + "/missing.log", format: .access)]
-                                                      $0.tailPollSeconds = 0.05 }) { h in
+                                                      $0.tailPollSeconds = 0.05
+                                                      $0.syslogExport = "tcp://127.0.0.1:\(rsyslog.tcpPort)" }) { h in
             let browser = try await WebDriver.start(http: h.http)
             func png(_ name: String) async throws {
                 try await browser.screenshot().write(to: FileManager.default.temporaryDirectory.appendingPathComponent("secmon-\(name).png"))
@@ -190,6 +193,13 @@ struct BrowserTests {
                 try await browser.open(h.baseURL + "/sources")
                 #expect(try await browser.text("#tailed-files").contains("waiting for the file to appear"))
                 try await png("sources")
+                // The seven failures are a D-08 alert, sent to the SIEM; an administrator sends a test message too.
+                try await HostPagesTests.eventually(15) { rsyslog.received.contains("rule=\"D-08\"") }
+                try await browser.open(h.baseURL + "/admin/export")
+                try await browser.click("#export-test")
+                try await browser.wait("the test message") { (try? await browser.text("#export-notice"))?.contains("A test message went to") == true }
+                #expect(try await browser.text("#export-sent") != "0")
+                try await png("export")
                 // A policy: H-06 terminates the process by itself (in dry run, as a new policy starts).
                 try await browser.open(h.baseURL + "/response/policies")
                 try await browser.click("#new-policy select[name='rule'] option[value='H-06']")
@@ -217,7 +227,7 @@ struct BrowserTests {
                 try await png("host-with-score")
                 // At a phone's width.
                 try await browser.setWindowSize(width: 420, height: 900)
-                for page in ["tools", "host/score", "files/quarantine", "sources"] {
+                for page in ["tools", "host/score", "files/quarantine", "sources", "admin/export"] {
                     try await browser.open(h.baseURL + "/" + page)
                     try await png(page.replacingOccurrences(of: "/", with: "-") + "-narrow")
                 }
