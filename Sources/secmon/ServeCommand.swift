@@ -3,6 +3,7 @@ import HostSensors
 import ArgumentParser
 import EventPipeline
 import Foundation
+import Incidents
 import SecurityModel
 import ThreatScore
 
@@ -76,6 +77,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("The DNS server the DNS lookup tool asks, as ADDRESS or ADDRESS:PORT ([ADDRESS]:PORT for IPv6). [env: SECMON_DNS_SERVER] (default: the first nameserver of /etc/resolv.conf)", valueName: "address"))
     var dnsServer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Post new incidents to this webhook (Slack, Mattermost, or any JSON receiver); https, or http to loopback. [env: SECMON_NOTIFY_WEBHOOK]", valueName: "url"))
+    var notifyWebhook: String?
+
+    @Option(name: .long, help: ArgumentHelp("The least severe incident the webhook is told of: low, medium, high or critical. [env: SECMON_NOTIFY_LEVEL] (default: high)", valueName: "severity"))
+    var notifyLevel: String?
+
+    @Option(name: .long, help: ArgumentHelp("The console's address as people reach it, for links in notifications (https://secmon.example.net). [env: SECMON_PUBLIC_URL]", valueName: "url"))
+    var publicURL: String?
 
     @Option(name: .long, help: ArgumentHelp("Send alerts to a SIEM's syslog input, as tcp://HOST:PORT or udp://HOST:PORT (RFC 5424; TCP with octet counting). [env: SECMON_SYSLOG_EXPORT]", valueName: "url"))
     var syslogExport: String?
@@ -168,6 +178,19 @@ struct ServeCommand: AsyncParsableCommand {
             config.dnsPort = port
         }
         if let text = syslogExport ?? env["SECMON_SYSLOG_EXPORT"], !text.isEmpty { config.syslogExport = text }
+        if let text = notifyWebhook ?? env["SECMON_NOTIFY_WEBHOOK"], !text.isEmpty { config.notifyWebhook = text }
+        if let text = notifyLevel ?? env["SECMON_NOTIFY_LEVEL"], !text.isEmpty {
+            guard let level = IncidentSeverity(rawValue: text.lowercased()) else {
+                throw CommandLineError("--notify-level must be low, medium, high or critical, not '\(text.prefix(40))'")
+            }
+            config.notifyLevel = level
+        }
+        if let text = publicURL ?? env["SECMON_PUBLIC_URL"], !text.isEmpty {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw CommandLineError("--public-url must be the console's http(s) address, such as https://secmon.example.net, not '\(text.prefix(80))'")
+            }
+            config.publicURL = text
+        }
         let tails = tail.isEmpty ? (env["SECMON_TAIL"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } : tail
         for text in tails {
             do { config.tailFiles.append(try FileTailSource.Spec(parsing: text)) } catch {

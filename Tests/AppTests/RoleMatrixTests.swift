@@ -27,7 +27,7 @@ struct RoleMatrixTests {
         "POST /incidents/:id/assign": .role(.analyst), "POST /incidents/:id/title": .role(.analyst),
         "POST /incidents/:id/merge": .role(.analyst), "POST /incidents/:id/alerts/:alert/move": .role(.analyst),
         "POST /incidents/:id/notes": .role(.analyst), "POST /incidents/:id/tasks/:position": .role(.analyst),
-        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "POST /admin/export/test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
+        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "POST /admin/export/test": .role(.admin), "POST /admin/export/notify-test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
         "GET /admin/tokens": .role(.admin), "POST /admin/tokens": .role(.admin), "POST /admin/tokens/:id/revoke": .role(.admin),
         "GET /api/v1/incidents": .role(.viewer), "GET /api/v1/incidents/:id": .role(.viewer),
         "POST /api/v1/incidents/:id/status": .role(.analyst), "POST /api/v1/incidents/:id/severity": .role(.analyst),
@@ -82,6 +82,7 @@ struct RoleMatrixTests {
         "GET /login": [200, 303],            // a logged-in user is sent on to where they were going
         "POST /login": [403],                // the login form's own token is missing
         "POST /admin/export/test": [409],    // no export configured in this server
+        "POST /admin/export/notify-test": [409],  // no webhook configured in this server
         "POST /indicators": [400],           // no list name
         "POST /indicators/:name/delete": [404],  // no such list
         "POST /logout": [303],

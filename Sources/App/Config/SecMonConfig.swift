@@ -1,6 +1,7 @@
 import DetectionEngine
 import EventPipeline
 import Foundation
+import Incidents
 import HostSensors
 import SecurityModel
 import ThreatScore
@@ -150,6 +151,12 @@ public struct SecMonConfig: Sendable {
     public var processAllowlist: [String] = []
     /// How long a process has after `SIGTERM` before `SIGKILL`, in milliseconds.
     public var terminateGraceMilliseconds = 5000
+    /// A webhook told of new incidents (Slack, Mattermost, or any JSON receiver); nil: none.
+    public var notifyWebhook: String? = nil
+    /// The least severe incident the webhook is told of.
+    public var notifyLevel: IncidentSeverity = .high
+    /// The console's address as people reach it (`https://secmon.example.net`), for links in notifications.
+    public var publicURL: String? = nil
     /// Where alerts are sent as RFC 5424 syslog messages (`tcp://HOST:PORT` or `udp://HOST:PORT`); nil: nowhere.
     public var syslogExport: String? = nil
     /// Log files followed as live sources (`--tail FORMAT:PATH`): access logs, sshd/auth logs, JSON lines.

@@ -60,6 +60,14 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
         let target = try SyslogExportSink.Target(parsing: text)
         syslogExport = SyslogExportSink(target: target, hostname: config.hostSensors?.hostname ?? config.nodeName)
     }
+    var notifier: WebhookNotifier?
+    if let url = config.notifyWebhook {
+        let settings = try WebhookNotifier.Settings(url: url, minimum: config.notifyLevel, consoleURL: config.publicURL)
+        // The webhook's URL often holds a secret: it must not follow a redirect elsewhere.
+        app.http.client.configuration.redirectConfiguration = .disallow
+        notifier = WebhookNotifier(settings: settings, http: app.http.client.shared, logger: app.logger)
+        app.logger.notice("new incidents of severity \(config.notifyLevel.rawValue) or more are posted to \(settings.shown)")
+    }
     var intake: EventIntake?
     var detection: DetectionStage?
     var bus: AlertBus?
@@ -75,7 +83,8 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
             store,
             LiveFeedSink(feed: live),
             IncidentSink(database: { app.db }, live: live, responder: ActiveResponder(database: { app.db }, sessions: sessions, responses: responses,
-                                                                          host: hostResponse, dryRun: config.responseDryRun, logger: app.logger)),
+                                                                          host: hostResponse, dryRun: config.responseDryRun, logger: app.logger),
+                         notifier: notifier),
         ]
         if let syslogExport {
             alertSinks.append(syslogExport)
@@ -130,6 +139,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     }
     var host: HostSensorService?
     var hostServices: [any Service] = [hostLines, hostRows]
+    if let notifier { hostServices.append(notifier) }
     if let hostConfiguration = config.hostSensors {
         let service = HostSensorService(
             configuration: hostConfiguration, intake: hostIntake, retentionDays: config.hostRetentionDays,
@@ -193,7 +203,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     let services = SecMonServices(
         config: config, hasher: hasher, sessions: sessions,
         recorder: ActivityRecorder(logFile: logFile, rows: rows, intake: intake, live: live, logger: app.logger), runtime: runtime, live: live,
-        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore, tails: tails, syslogExport: syslogExport,
+        switches: switches, host: host, fileIntegrity: fileIntegrity, fileScans: fileScans, tools: tools, hostResponse: hostResponse, threatScore: threatScore, tails: tails, syslogExport: syslogExport, notifier: notifier,
         auditor: auditor, cursors: try await CursorCodec.load(on: database() ?? { throw StartupError("the database does not speak SQL") }())
     )
     runtimeBox.set(runtime, loginGuard: services.loginGuard)

@@ -3,12 +3,13 @@ import Incidents
 import SecurityModel
 import Vapor
 
-/// Export to a SIEM (administrators): where alerts go (`--syslog-export`), what was sent, the last
-/// error and what the alert bus holds back or dropped for it, an example of the message format,
-/// and a button that sends a test message now (audited as `export.test`).
+/// Export and notifications (administrators): where alerts go (`--syslog-export`), what was sent,
+/// the last error and what the alert bus holds back or dropped for it, an example of the message
+/// format, and a button that sends a test message now (audited as `export.test`); the webhook told
+/// of new incidents (`--notify-webhook`), its counts and a test (audited as `notify.test`).
 struct ExportController {
     struct Context: Encodable {
-        var title = "Export"
+        var title = "Export and notifications"
         var user: LayoutUser
         var configured: Bool
         var target: String?
@@ -19,6 +20,16 @@ struct ExportController {
         var dropped: Int
         var queued: Int
         var example: String
+        var notifyConfigured: Bool
+        var notifyTarget: String?
+        var notifyLevel: String
+        var notifySent: Int
+        var notifyFailed: Int
+        var notifyHeldBack: Int
+        var notifyDropped: Int
+        var notifyLastSent: String?
+        var notifyLastError: String?
+        var notifyPerMinute: Int
         var notice: String?
         var error: String?
     }
@@ -26,6 +37,23 @@ struct ExportController {
     func register(_ routes: any RoutesBuilder) {
         routes.secured(.GET, "admin", "export", access: .role(.admin), use: page)
         routes.secured(.POST, "admin", "export", "test", access: .role(.admin), use: test)
+        routes.secured(.POST, "admin", "export", "notify-test", access: .role(.admin), use: notifyTest)
+    }
+
+    @Sendable func notifyTest(_ request: Request) async throws -> Response {
+        let principal = try request.requirePrincipal()
+        guard let notifier = request.secmon.notifier else {
+            return try await render(request, status: .conflict, error: "No webhook is configured: start SecMon with --notify-webhook https://….")
+        }
+        do {
+            try await notifier.sendTest(by: principal.username)
+            await request.secmon.auditor.record(.init(actor: request.actor(principal), action: "notify.test", target: "webhook:\(notifier.settings.shown)", after: "sent"))
+            return try await render(request, notice: "A test notification went to \(notifier.settings.shown).")
+        } catch {
+            await request.secmon.auditor.record(.init(actor: request.actor(principal), action: "notify.test", target: "webhook:\(notifier.settings.shown)",
+                                                      after: "failed: \(error)"))
+            return try await render(request, status: .badGateway, error: "The test notification could not be sent to \(notifier.settings.shown): \(error).")
+        }
     }
 
     @Sendable func page(_ request: Request) async throws -> Response {
@@ -58,11 +86,17 @@ struct ExportController {
                                    level: .high, group: [.init(field: "ip_address", value: "203.0.113.7")], entities: [Entity(.ip, "203.0.113.7")],
                                    firstTime: now.adding(seconds: -40), lastTime: now, eventCount: 6, evidence: [EventID.make(at: now)], status: .open,
                                    node: request.secmon.config.nodeName)
+        let notifier = request.secmon.notifier
+        let notes = notifier?.statistics
         let formatter = sink?.formatter ?? SyslogFormatter(hostname: request.secmon.config.nodeName)
         let context = Context(user: LayoutUser(principal), configured: sink != nil, target: sink.map { "\($0.target)" }, sent: stats?.sent ?? 0,
                               lastSent: stats?.lastSent.map(FormValues.display), lastError: stats?.lastError ?? bus?.lastError,
                               failures: bus?.failures ?? 0, dropped: bus?.dropped ?? 0, queued: bus?.queued ?? 0,
-                              example: String(decoding: formatter.message(sample), as: UTF8.self), notice: notice, error: error)
+                              example: String(decoding: formatter.message(sample), as: UTF8.self),
+                              notifyConfigured: notifier != nil, notifyTarget: notifier?.settings.shown, notifyLevel: request.secmon.config.notifyLevel.rawValue,
+                              notifySent: notes?.sent ?? 0, notifyFailed: notes?.failed ?? 0, notifyHeldBack: notes?.heldBack ?? 0,
+                              notifyDropped: notes?.dropped ?? 0, notifyLastSent: notes?.lastSent.map(FormValues.display), notifyLastError: notes?.lastError,
+                              notifyPerMinute: WebhookNotifier.maxPerMinute, notice: notice, error: error)
         let response = try await request.view.render("export", context).encodeResponse(for: request)
         response.status = status
         return response

@@ -38,6 +38,8 @@ public final class SecMonServices: Sendable {
     public let tails: FileTailSource?
     /// Alerts sent to a SIEM's syslog input (`--syslog-export`), if configured.
     let syslogExport: SyslogExportSink?
+    /// New incidents posted to a webhook (`--notify-webhook`), if configured.
+    let notifier: WebhookNotifier?
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
@@ -45,7 +47,9 @@ public final class SecMonServices: Sendable {
 
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
          switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService, threatScore: ThreatScoreService,
-         tails: FileTailSource? = nil, syslogExport: SyslogExportSink? = nil, auditor: Auditor, cursors: CursorCodec) {
+         tails: FileTailSource? = nil, syslogExport: SyslogExportSink? = nil, notifier: WebhookNotifier? = nil,
+         auditor: Auditor, cursors: CursorCodec) {
+        self.notifier = notifier
         self.tails = tails
         self.syslogExport = syslogExport
         self.host = host

@@ -1,3 +1,4 @@
+import Incidents
 import EventPipeline
 import Fluent
 import SecurityModel
@@ -19,10 +20,14 @@ final class IncidentSink: EventSink, Sendable {
     /// Told of every incident opened or joined.
     private let live: LiveFeed?
 
-    init(database: @escaping @Sendable () -> any Database, live: LiveFeed? = nil, responder: ActiveResponder? = nil) {
+    /// Tells people of new incidents (a webhook), if configured.
+    private let notifier: WebhookNotifier?
+
+    init(database: @escaping @Sendable () -> any Database, live: LiveFeed? = nil, responder: ActiveResponder? = nil, notifier: WebhookNotifier? = nil) {
         self.database = database
         self.live = live
         self.responder = responder
+        self.notifier = notifier
     }
 
     /// Incidents this node opened since it started.
@@ -43,6 +48,8 @@ final class IncidentSink: EventSink, Sendable {
             case .created(let incident):
                 opened.add(1, ordering: .relaxed)
                 await live?.incidentChanged(incident, on: database(), change: "created")
+                notifier?.incidentOpened(.init(incident: incident, title: IncidentStore.title(for: alert), severity: IncidentSeverity(level: alert.level),
+                                               rule: alert.rule, alert: alert.id, time: alert.firstTime))
                 await respond(to: alert, incident: incident)
             case .joined(let incident):
                 await live?.incidentChanged(incident, on: database(), change: "alert")
