@@ -88,6 +88,7 @@ let package = Package(
         // the activity log file, file readers; services run by swift-service-lifecycle.
         .target(name: "EventPipeline", dependencies: [
             "SecurityModel", "LogFormats", "DetectionEngine", "CZlib", "CPrefetch",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),

@@ -33,4 +33,5 @@ public func routes(_ app: Application) throws {
     HostResponseAPI().register(app)
     SourcesController().register(app)
     ExportController().register(app)
+    LogIntegrityController().register(app)
 }

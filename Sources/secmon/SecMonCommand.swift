@@ -16,7 +16,7 @@ struct SecMonCommand: AsyncParsableCommand {
             Every option can also be set through the environment variable named in its help.
             """,
         version: SecMonVersion.current,
-        subcommands: [ServeCommand.self, AnalyzeCommand.self, RulesCommand.self, UserCommand.self, MigrateCommand.self, SimulateCommand.self, HostCommand.self, FimCommand.self, ScanCommand.self, BenchPipelineCommand.self, BenchBlockListCommand.self]
+        subcommands: [ServeCommand.self, AnalyzeCommand.self, RulesCommand.self, UserCommand.self, MigrateCommand.self, SimulateCommand.self, HostCommand.self, FimCommand.self, ScanCommand.self, VerifyLogCommand.self, BenchPipelineCommand.self, BenchBlockListCommand.self]
     )
 
     static func main() async {

@@ -27,7 +27,7 @@ struct RoleMatrixTests {
         "POST /incidents/:id/assign": .role(.analyst), "POST /incidents/:id/title": .role(.analyst),
         "POST /incidents/:id/merge": .role(.analyst), "POST /incidents/:id/alerts/:alert/move": .role(.analyst),
         "POST /incidents/:id/notes": .role(.analyst), "POST /incidents/:id/tasks/:position": .role(.analyst),
-        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "POST /admin/export/test": .role(.admin), "POST /admin/export/notify-test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
+        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "GET /admin/logs": .role(.admin), "POST /admin/logs/verify": .role(.admin), "POST /admin/export/test": .role(.admin), "POST /admin/export/notify-test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
         "GET /admin/tokens": .role(.admin), "POST /admin/tokens": .role(.admin), "POST /admin/tokens/:id/revoke": .role(.admin),
         "GET /api/v1/incidents": .role(.viewer), "GET /api/v1/incidents/:id": .role(.viewer),
         "POST /api/v1/incidents/:id/status": .role(.analyst), "POST /api/v1/incidents/:id/severity": .role(.analyst),

@@ -151,6 +151,10 @@ public struct SecMonConfig: Sendable {
     public var processAllowlist: [String] = []
     /// How long a process has after `SIGTERM` before `SIGKILL`, in milliseconds.
     public var terminateGraceMilliseconds = 5000
+    /// Hash-chain the lines of `logs/app.log` and `logs/host.log` (``LogChain``), anchored in the database.
+    public var chainLogs = true
+    /// How often the chains' newest links are recorded in the database, in seconds.
+    public var logAnchorSeconds = 5.0
     /// A webhook told of new incidents (Slack, Mattermost, or any JSON receiver); nil: none.
     public var notifyWebhook: String? = nil
     /// The least severe incident the webhook is told of.

@@ -113,7 +113,7 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     }
     // Host events (the sensors', file integrity's, the scanner's) go to detection, to
     // logs/host.log and to `host_events`.
-    let hostLog = try openLog(config.hostLogPath, purpose: "the host log", option: "SECMON_HOST_LOG")
+    let hostLog = try openLog(config.hostLogPath, purpose: "the host log", option: "SECMON_HOST_LOG", chained: config.chainLogs)
     let encoder = HostEventEncoder()
     let hostLines = BatchingWriter<SecurityEvent>(maxBatch: 500, maxDelay: 0.2, budgetBytes: 16 << 20, bytes: { $0.estimatedBytes },
                                                   logger: app.logger) { batch in
@@ -140,6 +140,10 @@ func configureServices(_ app: Application, _ config: SecMonConfig) async throws 
     var host: HostSensorService?
     var hostServices: [any Service] = [hostLines, hostRows]
     if let notifier { hostServices.append(notifier) }
+    if config.chainLogs {
+        hostServices.append(LogAnchorService(logs: [(absolutePath(config.logPath), logFile), (absolutePath(config.hostLogPath), hostLog)],
+                                             database: database, intervalSeconds: config.logAnchorSeconds, logger: app.logger))
+    }
     if let hostConfiguration = config.hostSensors {
         let service = HostSensorService(
             configuration: hostConfiguration, intake: hostIntake, retentionDays: config.hostRetentionDays,
@@ -246,16 +250,22 @@ func loadLiveRules(_ app: Application, _ config: SecMonConfig, placeholders: Pla
 }
 
 func openActivityLog(_ config: SecMonConfig) throws -> AppendOnlyLogFile {
-    try openLog(config.logPath, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)", policy: config.flushPolicy)
+    try openLog(config.logPath, purpose: "the activity log", option: "--log-path (SECMON_LOG_PATH)", policy: config.flushPolicy, chained: config.chainLogs)
+}
+
+/// `path` made absolute (as anchors name their files).
+func absolutePath(_ path: String) -> String {
+    let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return (full as NSString).standardizingPath
 }
 
 /// Opens an append-only log, creating its directory (0750: the log's group, a log shipper, may
 /// read it, as the file's own 0640 allows).
-func openLog(_ path: String, purpose: String, option: String, policy: FlushPolicy = .default) throws -> AppendOnlyLogFile {
+func openLog(_ path: String, purpose: String, option: String, policy: FlushPolicy = .default, chained: Bool = false) throws -> AppendOnlyLogFile {
     let directory = (path as NSString).deletingLastPathComponent
     try ensureDirectory(directory.isEmpty ? "." : directory, purpose: purpose, option: option, permissions: 0o750)
     do {
-        return try AppendOnlyLogFile(path: path, policy: policy)
+        return try AppendOnlyLogFile(path: path, policy: policy, chained: chained)
     } catch let error as PipelineError {
         throw StartupError(error.message)
     }

@@ -41,15 +41,20 @@ public final class AppendOnlyLogFile: Sendable {
     private let writer: AppendOnlyLogWriter
 
     /// Opens (creating if needed, mode 0640) `path` for appending and starts the background thread.
+    /// With `chained`, each line (a JSON object) gets a ``LogChain`` field, in the order the lines
+    /// are written, starting from the file's last chained line.
     /// - Throws: `PipelineError.cannotOpen` saying what to change.
-    public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20) throws {
-        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, onThreadExit: nil)
+    public init(path: String, policy: FlushPolicy = .default, maxQueuedBytes: Int = 64 << 20, chained: Bool = false) throws {
+        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, chained: chained, onThreadExit: nil)
     }
+
+    /// The chain's newest link (nil when the file is not chained or nothing was written yet).
+    public var chainHead: (id: String, sequence: UInt64, hash: String)? { writer.chainHead }
 
     /// As ``init(path:policy:maxQueuedBytes:)``, calling `onThreadExit` when the writer thread ends
     /// (tests observe their own files' threads, not every writer thread of the process).
     init(path: String, policy: FlushPolicy, maxQueuedBytes: Int = 64 << 20, onThreadExit: (@Sendable () -> Void)?) throws {
-        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, onThreadExit: onThreadExit)
+        writer = try AppendOnlyLogWriter(path: path, policy: policy, maxQueuedBytes: maxQueuedBytes, chained: false, onThreadExit: onThreadExit)
     }
 
     /// A file released without ``close()`` still gets what was queued written, and its thread ends.
@@ -97,11 +102,14 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
     private var threadDone = false
     private var finished: CheckedContinuation<Void, Never>?
     private var stats = AppendOnlyLogFile.Stats()
+    /// Seals each line as it is queued (queue order is file order).
+    private var chain: LogChain?
     private let onThreadExit: (@Sendable () -> Void)?
 
     /// See ``AppendOnlyLogFile/init(path:policy:maxQueuedBytes:)``.
-    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int, onThreadExit: (@Sendable () -> Void)?) throws {
+    init(path: String, policy: FlushPolicy, maxQueuedBytes: Int, chained: Bool, onThreadExit: (@Sendable () -> Void)?) throws {
         self.onThreadExit = onThreadExit
+        if chained { chain = LogChain(previous: Self.lastChainHash(path)) }
         self.path = path
         self.policy = policy
         self.maxQueuedBytes = maxQueuedBytes
@@ -121,6 +129,26 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
         let thread = Thread { [self] in self.run() }
         thread.name = "secmon-log-writer"
         thread.start()
+    }
+
+    /// The hash of the last chained line of the file at `path` (read from its last 64 KiB), if any.
+    static func lastChainHash(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd(), size > 0 else { return nil }
+        try? handle.seek(toOffset: size > 65_536 ? size - 65_536 : 0)
+        guard let data = try? handle.readToEnd() else { return nil }
+        for line in data.split(separator: 0x0A).reversed() {
+            if let link = LogChain.hash(ofLine: line) { return link.hash }
+        }
+        return nil
+    }
+
+    /// The chain's newest link.
+    var chainHead: (id: String, sequence: UInt64, hash: String)? {
+        condition.lock(); defer { condition.unlock() }
+        guard let chain, chain.sequence > 0 else { return nil }
+        return (chain.id, chain.sequence, String(decoding: LogChain.hex(chain.head), as: UTF8.self))
     }
 
     /// The counters so far.
@@ -245,7 +273,7 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
             // Writes have been failing for long enough to fill the queue: keep the newest lines.
             dropOldestLines(toFit: line.count)
         }
-        pending.append(contentsOf: line)
+        if chain != nil { pending.append(contentsOf: chain!.seal(line)) } else { pending.append(contentsOf: line) }
         pendingLines += 1
         stats.linesAppended += 1
     }
