@@ -64,16 +64,7 @@ public final class EventIntake: Sendable {
     /// it; `event.time` is set even when it is refused. Returns whether it was accepted.
     @discardableResult
     public func submitStamped(_ event: inout SecurityEvent) -> Bool {
-        let bytes = event.estimatedBytes
-        let clock = now().microseconds
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            let stamp = max(clock, state.lastStamp == .min ? clock : state.lastStamp &+ 1)
-            state.lastStamp = stamp
-            event.time = Timestamp(microseconds: stamp)
-            return Self.enqueue(.event(event), bytes: bytes, &state)
-        }
-        waiter?.resume()
-        return accepted
+        stampAndQueue(&event, onlyIfRoom: false)
     }
 
     /// Queues `event` with the time its source gave it (an unordered source: the engine's
@@ -102,10 +93,16 @@ public final class EventIntake: Sendable {
     /// counting a refusal as a drop: for a live source that can wait and offer it again (a
     /// tailed file). Returns whether it was queued.
     public func offerStamped(_ event: inout SecurityEvent) -> Bool {
+        stampAndQueue(&event, onlyIfRoom: true)
+    }
+
+    /// The stamp and the queueing of both: with `onlyIfRoom`, an event that does not fit is not
+    /// stamped, queued or counted.
+    private func stampAndQueue(_ event: inout SecurityEvent, onlyIfRoom: Bool) -> Bool {
         let bytes = event.estimatedBytes
         let clock = now().microseconds
         let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !state.finished, state.queue.counters.queuedBytes &+ bytes <= state.queue.budgetBytes else { return (false, nil) }
+            if onlyIfRoom, state.finished || state.queue.counters.queuedBytes &+ bytes > state.queue.budgetBytes { return (false, nil) }
             let stamp = max(clock, state.lastStamp == .min ? clock : state.lastStamp &+ 1)
             state.lastStamp = stamp
             event.time = Timestamp(microseconds: stamp)
