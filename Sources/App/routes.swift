@@ -34,4 +34,5 @@ public func routes(_ app: Application) throws {
     SourcesController().register(app)
     ExportController().register(app)
     LogIntegrityController().register(app)
+    IngestController().register(app)
 }

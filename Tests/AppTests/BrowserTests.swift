@@ -193,6 +193,12 @@ struct BrowserTests {
                 try await browser.open(h.baseURL + "/sources")
                 #expect(try await browser.text("#tailed-files").contains("waiting for the file to appear"))
                 try await png("sources")
+                // A key for another host to send its logs with: shown once.
+                try await browser.type("#ingest-add input[name='name']", "web-2")
+                try await browser.click("#ingest-add button[type='submit']")
+                try await browser.wait("the new key") { (try? await browser.text("#ingest-new-key"))?.contains("smi_") == true }
+                #expect(try await browser.text("#ingest-keys").contains("web-2"))
+                try await png("sources-ingest-key")
                 // The seven failures are a D-08 alert, sent to the SIEM; an administrator sends a test message too.
                 try await HostPagesTests.eventually(15) { rsyslog.received.contains("rule=\"D-08\"") }
                 try await browser.open(h.baseURL + "/admin/export")

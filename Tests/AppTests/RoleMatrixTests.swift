@@ -27,7 +27,8 @@ struct RoleMatrixTests {
         "POST /incidents/:id/assign": .role(.analyst), "POST /incidents/:id/title": .role(.analyst),
         "POST /incidents/:id/merge": .role(.analyst), "POST /incidents/:id/alerts/:alert/move": .role(.analyst),
         "POST /incidents/:id/notes": .role(.analyst), "POST /incidents/:id/tasks/:position": .role(.analyst),
-        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "GET /admin/logs": .role(.admin), "POST /admin/logs/verify": .role(.admin), "POST /admin/export/test": .role(.admin), "POST /admin/export/notify-test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
+        "GET /admin/audit": .role(.admin), "GET /admin/export": .role(.admin), "POST /ingest": .anyone, "POST /sources/ingest-keys": .role(.admin),
+        "POST /sources/ingest-keys/:id/revoke": .role(.admin), "GET /admin/logs": .role(.admin), "POST /admin/logs/verify": .role(.admin), "POST /admin/export/test": .role(.admin), "POST /admin/export/notify-test": .role(.admin), "GET /admin/playbooks": .role(.admin), "POST /admin/playbooks/:name": .role(.admin),
         "GET /admin/tokens": .role(.admin), "POST /admin/tokens": .role(.admin), "POST /admin/tokens/:id/revoke": .role(.admin),
         "GET /api/v1/incidents": .role(.viewer), "GET /api/v1/incidents/:id": .role(.viewer),
         "POST /api/v1/incidents/:id/status": .role(.analyst), "POST /api/v1/incidents/:id/severity": .role(.analyst),
@@ -78,10 +79,15 @@ struct RoleMatrixTests {
 
     /// What each handler answers when the access check lets the matrix's request through (the
     /// request has no form fields): 200 unless listed. A 5xx is never "allowed".
+    /// Routes that take a key of their own, not a session or an API token (other hosts' ingest).
+    static let ownKey: Set<String> = ["POST /ingest"]
+
     static let handled: [String: Set<UInt>] = [
         "GET /login": [200, 303],            // a logged-in user is sent on to where they were going
         "POST /login": [403],                // the login form's own token is missing
         "POST /admin/export/test": [409],    // no export configured in this server
+        "POST /sources/ingest-keys": [400],  // no source name
+        "POST /sources/ingest-keys/:id/revoke": [404],  // no such key
         "POST /admin/export/notify-test": [409],  // no webhook configured in this server
         "POST /indicators": [400],           // no list name
         "POST /indicators/:name/delete": [404],  // no such list
@@ -176,7 +182,8 @@ struct RoleMatrixTests {
                         let target = Self.streamed.contains(key) ? path + "?csrf_token=" + TestClient.encode(csrf) : path
                         response = try await client.postForm(target, ["csrf_token": csrf], csrf: false)
                     }
-                    let allowed = Self.allowedByPolicy(policy, who)
+                    // A route with a key of its own refuses everyone who does not send it, logged in or not.
+                    let allowed = Self.ownKey.contains(key) ? false : Self.allowedByPolicy(policy, who)
                     let denied = Self.isDenial(response)
                     #expect(denied == !allowed, "\(who) on \(key): status \(response.status.code), location \(response.location ?? "-"), expected \(allowed ? "allowed" : "denied")")
                     // Allowed means handled: a server error is not "allowed".

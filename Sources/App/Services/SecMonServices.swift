@@ -40,6 +40,10 @@ public final class SecMonServices: Sendable {
     let syslogExport: SyslogExportSink?
     /// New incidents posted to a webhook (`--notify-webhook`), if configured.
     let notifier: WebhookNotifier?
+    /// Stores an event another host sent (`POST /ingest`), as followed files' lines are stored.
+    let storeIngested: @Sendable (SecurityEvent) -> Void
+    /// What each sending host brought since this server started.
+    let ingestCounters = IngestCounters()
     /// Requests in progress per client address (refuses past `config.maxInFlightPerSource`).
     let inFlight: InFlightLimiter
     /// When this process started (for `/api/status`).
@@ -48,8 +52,9 @@ public final class SecMonServices: Sendable {
     init(config: SecMonConfig, hasher: PasswordHasher, sessions: SessionStore, recorder: ActivityRecorder, runtime: SecMonRuntime, live: LiveFeed,
          switches: RuleSwitches, host: HostSensorService? = nil, fileIntegrity: FileIntegrityMonitor, fileScans: FileScanService, tools: SecurityToolsService, hostResponse: HostResponseService, threatScore: ThreatScoreService,
          tails: FileTailSource? = nil, syslogExport: SyslogExportSink? = nil, notifier: WebhookNotifier? = nil,
-         auditor: Auditor, cursors: CursorCodec) {
+         storeIngested: @escaping @Sendable (SecurityEvent) -> Void = { _ in }, auditor: Auditor, cursors: CursorCodec) {
         self.notifier = notifier
+        self.storeIngested = storeIngested
         self.tails = tails
         self.syslogExport = syslogExport
         self.host = host
