@@ -206,6 +206,11 @@ struct BrowserTests {
                 try await browser.wait("the test message") { (try? await browser.text("#export-notice"))?.contains("A test message went to") == true }
                 #expect(try await browser.text("#export-sent") != "0")
                 try await png("export")
+                // The logs' hash chains, verified from the page.
+                try await browser.open(h.baseURL + "/admin/logs")
+                try await browser.click("#logs-verify")
+                try await browser.wait("the verification") { (try? await browser.text("#log-intact"))?.contains("Intact") == true }
+                try await png("log-integrity")
                 // A policy: H-06 terminates the process by itself (in dry run, as a new policy starts).
                 try await browser.open(h.baseURL + "/response/policies")
                 try await browser.click("#new-policy select[name='rule'] option[value='H-06']")
@@ -233,7 +238,7 @@ struct BrowserTests {
                 try await png("host-with-score")
                 // At a phone's width.
                 try await browser.setWindowSize(width: 420, height: 900)
-                for page in ["tools", "host/score", "files/quarantine", "sources", "admin/export"] {
+                for page in ["tools", "host/score", "files/quarantine", "sources", "admin/export", "admin/logs"] {
                     try await browser.open(h.baseURL + "/" + page)
                     try await png(page.replacingOccurrences(of: "/", with: "-") + "-narrow")
                 }
