@@ -273,7 +273,17 @@ final class AppendOnlyLogWriter: @unchecked Sendable {
             // Writes have been failing for long enough to fill the queue: keep the newest lines.
             dropOldestLines(toFit: line.count)
         }
-        if chain != nil { pending.append(contentsOf: chain!.seal(line)) } else { pending.append(contentsOf: line) }
+        if chain != nil {
+            // A caller may hand over several lines at once (the host log's batches): seal each.
+            var start = 0
+            while start < line.count {
+                let end = line[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? line.count
+                pending.append(contentsOf: chain!.seal(Array(line[start..<end])))
+                start = end
+            }
+        } else {
+            pending.append(contentsOf: line)
+        }
         pendingLines += 1
         stats.linesAppended += 1
     }
