@@ -52,7 +52,7 @@ chmod 600 "$pgdir/pw"
 [ "$(id -u)" -eq 0 ] && chown postgres "$pgdir/pw"
 run_pg "$pgbin/initdb" -D "$pgdir/data" -U secmon --pwfile="$pgdir/pw" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
 run_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdir -c fsync=off -c max_connections=300" start >/dev/null
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $pgdir -c fsync=off -c max_connections=600" start >/dev/null
 echo "test.sh: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throw-away, removed at exit)"
 
 # chromedriver for the browser test, outside the test process (see Tests/AppTests/Support/WebDriver.swift).

@@ -42,9 +42,10 @@ struct LogIntegrityTests {
 
             // The command line says the same, with exit status 1.
             let dir = URL(fileURLWithPath: h.config.dataDirectory)
-            var env = ["SECMON_LOG_PATH": log, "SECMON_HOST_LOG": absolutePath(h.config.hostLogPath), "SECMON_DATA_DIR": h.config.dataDirectory]
-            if case .postgres(let url) = h.config.database { env["DATABASE_URL"] = url }
-            let cli = try await CommandLineTests.runDetached(["verify-log"], in: dir, env: env)
+            let env = ["SECMON_LOG_PATH": log, "SECMON_HOST_LOG": absolutePath(h.config.hostLogPath), "SECMON_DATA_DIR": h.config.dataDirectory]
+            // The chains alone: the anchors were checked above, and a second process's PostgreSQL pool
+            // beside the whole suite's can pass the server's connection limit.
+            let cli = try await CommandLineTests.runDetached(["verify-log", "--no-database"], in: dir, env: env)
             #expect(cli.status == 1 && cli.output.contains("line 3: the line") && cli.output.contains("1 problem(s)"), "\(cli.output)\n\(cli.error)")
         }
     }
