@@ -201,6 +201,11 @@ struct BrowserTests {
                 try await png("sources-ingest-key")
                 // The seven failures are a D-08 alert, sent to the SIEM; an administrator sends a test message too.
                 try await HostPagesTests.eventually(15) { rsyslog.received.contains("rule=\"D-08\"") }
+                // Its incident shows the auth log's lines as evidence.
+                let d08 = try #require(try await IncidentTests.incidents(h).first { $0.rule == "D-08" })
+                try await browser.open(h.baseURL + "/incidents/\(d08.id)")
+                #expect(try await browser.text("body").contains("Failed password for root from 203.0.113.77"))
+                try await png("incident-ssh")
                 try await browser.open(h.baseURL + "/admin/export")
                 try await browser.click("#export-test")
                 try await browser.wait("the test message") { (try? await browser.text("#export-notice"))?.contains("A test message went to") == true }

@@ -93,7 +93,10 @@ public struct HostEventStore: Sendable {
         var line = encoder.encode(event)
         line.removeLast()
         let pid: Int64? = if case .int(let value)? = event["ProcessId"] { value } else { nil }
-        return Row(id: event.id, time: event.time, category: category, computer: text("Computer") ?? "",
-                   image: text("Image"), pid: pid, user: text("User"), summary: summary, fields: String(decoding: line, as: UTF8.self))
+        // A log line names its host and user in its own fields (syslog's `host` and `user`, JSON's `username`).
+        let computer = text("Computer") ?? text("host") ?? text("hostname") ?? event.entities.first { $0.kind == .host }?.value ?? ""
+        let user = text("User") ?? text("user") ?? text("username") ?? text("cs-username")
+        return Row(id: event.id, time: event.time, category: category, computer: computer,
+                   image: text("Image"), pid: pid, user: user, summary: summary, fields: String(decoding: line, as: UTF8.self))
     }
 }
