@@ -12,7 +12,7 @@
 #   PEER_URL=http://127.0.0.1:5000 PEER_STATUS_PATH=/api/status PEER_COOKIE='session=...' bench/http.sh
 #
 # Options (environment): DURATION (s, default 10), CONNECTIONS (default 64), THREADS (default 2),
-# SECMON_LOG_FLUSH (written | synced | buffered).
+# SECMON_LOG_FLUSH (written | synced | buffered), SECMON_LOG_CHAIN (on | off: the activity log's hash chain).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
@@ -114,3 +114,5 @@ done < "$work/rows"
 cat "$work/notes"
 printf '\nactivity log: %s new lines for %s answered requests (%s in flight at the end are logged too), %s malformed\n' \
   "$((lines_after - lines_before))" "$answered" "$((lines_after - lines_before - answered))" "$bad"
+# The hash chain through the log, after the load (SECMON_LOG_CHAIN=off runs the server without it).
+printf 'hash chain: %s\n' "$("$bin" verify-log --no-database "$work/logs/app.log" 2>&1 | head -n 3 | tr '\n' ' ')"

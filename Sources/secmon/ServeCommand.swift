@@ -177,6 +177,13 @@ struct ServeCommand: AsyncParsableCommand {
             config.dnsServer = address
             config.dnsPort = port
         }
+        if let text = env["SECMON_LOG_CHAIN"], !text.isEmpty {
+            switch text.lowercased() {
+            case "on", "1", "true": config.chainLogs = true
+            case "off", "0", "false": config.chainLogs = false
+            default: throw CommandLineError("SECMON_LOG_CHAIN must be on or off, not '\(text.prefix(20))'")
+            }
+        }
         if let text = syslogExport ?? env["SECMON_SYSLOG_EXPORT"], !text.isEmpty { config.syslogExport = text }
         if let text = notifyWebhook ?? env["SECMON_NOTIFY_WEBHOOK"], !text.isEmpty { config.notifyWebhook = text }
         if let text = notifyLevel ?? env["SECMON_NOTIFY_LEVEL"], !text.isEmpty {

@@ -203,6 +203,8 @@ struct BrowserTests {
                 try await HostPagesTests.eventually(15) { rsyslog.received.contains("rule=\"D-08\"") }
                 // Its incident shows the auth log's lines as evidence.
                 let d08 = try #require(try await IncidentTests.incidents(h).first { $0.rule == "D-08" })
+                // The lines are stored in batches (within half a second; later on a loaded machine).
+                try await HostPagesTests.eventually(15) { try await HostEventStore(database: h.app.db as! any SQLDatabase).recent(categories: ["sshd"], limit: 10).count == 7 }
                 try await browser.open(h.baseURL + "/incidents/\(d08.id)")
                 #expect(try await browser.text("body").contains("Failed password for root from 203.0.113.77"))
                 try await png("incident-ssh")
