@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HostResponse
 import Incidents
+import SecurityModel
 import SQLKit
 
 /// The manual host responses an administrator takes from the process and file pages: terminate
@@ -60,32 +61,58 @@ public struct HostResponseService: Sendable {
     /// Terminates the process `pid` that started at `startTicks` (as the confirmation page showed it).
     public func terminate(pid: Int32, startTicks: UInt64, name: String, by actor: AuditTrail.Actor) async throws -> ProcessTerminator.Outcome {
         let target = ProcessTerminator.Target(pid: pid, startTicks: startTicks, name: name)
-        let terminator = try await current().terminator, dryRun = self.dryRun
+        return try await terminate(pid: pid, name: name, by: actor, reason: nil, dryRun: dryRun) { terminator, dry in
+            (try terminator.terminate(target, dryRun: dry), name)
+        }.outcome
+    }
+
+    /// Terminates the process an alert named, for a rule's policy: only if its PID still runs
+    /// the process the alert saw (``ProcessTerminator/target(alertPID:seenBy:executable:)``).
+    /// Audited by `secmon` with `reason`. Answers the outcome and the process's name.
+    public func terminate(alertPID pid: Int32, seenBy: Timestamp, executable: String?, dryRun: Bool,
+                          reason: String) async throws -> (outcome: ProcessTerminator.Outcome, name: String) {
+        try await terminate(pid: pid, name: "", by: .secmon, reason: reason, dryRun: dryRun || self.dryRun) { terminator, dry in
+            guard let target = try terminator.target(alertPID: pid, seenBy: seenBy.microseconds, executable: executable) else { return (.alreadyGone, "") }
+            return (try terminator.terminate(target, dryRun: dry), target.name)
+        }
+    }
+
+    /// Runs `work` off the event loops with every allowlist, and audits what it did or why it refused.
+    private func terminate(pid: Int32, name: String, by actor: AuditTrail.Actor, reason: String?, dryRun: Bool,
+                           _ work: @escaping @Sendable (ProcessTerminator, Bool) throws -> (ProcessTerminator.Outcome, String))
+        async throws -> (outcome: ProcessTerminator.Outcome, name: String) {
+        let terminator = try await current().terminator
+        let why = reason.map { "; \($0)" } ?? ""
         do {
-            let outcome = try await BlockingWork.run { try terminator.terminate(target, dryRun: dryRun) }
-            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: outcome.summary))
-            return outcome
+            let (outcome, found) = try await BlockingWork.run { try work(terminator, dryRun) }
+            let label = found.isEmpty ? name : found
+            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(label.prefix(64))", after: outcome.summary + why))
+            return (outcome, label)
         } catch let refusal as ProcessTerminator.Refusal {
-            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: "refused: \(refusal.description)"))
+            await audit(.init(actor: actor, action: "host.terminate", target: "process:\(pid) \(name.prefix(64))", after: "refused: \(refusal.description)\(why)"))
             throw IncidentRefusal(.invalid, field: "pid", refusal.description)
         }
     }
 
-    /// Moves the file at `path` into quarantine (or, in a dry run, checks it and says what would happen).
-    public func quarantine(_ path: String, by actor: AuditTrail.Actor) async throws -> Quarantine.Record? {
+    /// Moves the file at `path` into quarantine (or, in a dry run, checks it and says what would
+    /// happen). An `automatic` one (a rule's policy, with its `reason`, which the record keeps)
+    /// never takes a file in the system's directories (``Quarantine/systemDirectories``).
+    public func quarantine(_ path: String, by actor: AuditTrail.Actor, reason: String? = nil, automatic: Bool = false,
+                           dryRun: Bool = false) async throws -> Quarantine.Record? {
         let quarantine = try await current().quarantine
+        let why = reason.map { "; \($0)" } ?? ""
         do {
-            if dryRun {
-                try quarantine.check(path)
-                await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "would have quarantined it (dry run)"))
+            if dryRun || self.dryRun {
+                try quarantine.check(path, automatic: automatic)
+                await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "would have quarantined it (dry run)" + why))
                 return nil
             }
-            let record = try await BlockingWork.run { try quarantine.quarantine(path, by: actor.name) }
+            let record = try await BlockingWork.run { try quarantine.quarantine(path, by: actor.name, reason: reason, automatic: automatic) }
             await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(record.path.prefix(512))",
-                              after: "quarantined as \(record.id): sha256 \(record.sha256), \(record.size) bytes, mode \(String(record.mode, radix: 8)), owner \(record.uid):\(record.gid)"))
+                              after: "quarantined as \(record.id): sha256 \(record.sha256), \(record.size) bytes, mode \(String(record.mode, radix: 8)), owner \(record.uid):\(record.gid)" + why))
             return record
         } catch let refusal as Quarantine.Refusal {
-            await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "refused: \(refusal.description)"))
+            await audit(.init(actor: actor, action: "file.quarantine", target: "file:\(path.prefix(512))", after: "refused: \(refusal.description)\(why)"))
             throw IncidentRefusal(.invalid, field: "path", refusal.description)
         }
     }

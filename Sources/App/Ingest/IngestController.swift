@@ -59,15 +59,10 @@ struct IngestController {
         var start = 0
         lines: while start < bytes.count {
             let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            var line = bytes[start..<end]
+            let line = bytes[start..<end]
             start = end + 1
             number += 1
-            if line.last == 0x0D { line = line.dropLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let now = Timestamp.now()
-            let made: Result<SecurityEvent, LineRejection> = Array(line).withUnsafeBufferPointer { pointer in
-                do throws(LineRejection) { return .success(try events.event(pointer, id: EventID.make(at: now), time: now)) } catch { return .failure(error) }
-            }
+            guard let made = events.event(line: line) else { continue }
             switch made {
             case .failure(let rejection):
                 answer.rejected += 1

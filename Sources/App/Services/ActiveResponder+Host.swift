@@ -83,7 +83,7 @@ extension ActiveResponder {
             return nil
         }
         do {
-            guard let record = try await host.quarantine(alertFile: path, dryRun: dryRun, reason: reason) else {
+            guard let record = try await host.quarantine(path, by: .secmon, reason: reason, automatic: true, dryRun: dryRun) else {
                 let line = "Would have quarantined \(path.prefix(512)) (\(policyOf), dry run)"
                 try await note(line, incident: incident, on: sql)
                 return line

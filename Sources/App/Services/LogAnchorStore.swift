@@ -59,7 +59,8 @@ final class LogAnchorService: Service, Sendable {
         var recorded: [String: UInt64] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await record(&recorded)
-            try? await Task.sleep(for: .seconds(intervalSeconds))
+            // Woken by a graceful shutdown, so that stopping does not wait out the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(self.intervalSeconds)) }
         }
         await record(&recorded)
     }

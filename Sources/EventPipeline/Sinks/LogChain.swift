@@ -108,7 +108,7 @@ public struct LogChain: Sendable {
     /// Checks a log's chains line by line (streaming: feed lines in order, then read the report).
     public struct Verifier: Sendable {
         /// What was found.
-        public struct Report: Sendable, Equatable {
+        public struct Report: Sendable {
             public var lines: Int64 = 0
             /// Lines with a chain field whose hash checks.
             public var chained: Int64 = 0
@@ -123,11 +123,6 @@ public struct LogChain: Sendable {
             /// the file was rotated, then put back together).
             public var restarts: [String] = []
             public var intact: Bool { problemCount == 0 }
-
-            public static func == (lhs: Report, rhs: Report) -> Bool {
-                lhs.lines == rhs.lines && lhs.chained == rhs.chained && lhs.unchained == rhs.unchained && lhs.problems == rhs.problems
-                    && lhs.problemCount == rhs.problemCount && lhs.chains.mapValues { "\($0.sequence):\($0.hash)" } == rhs.chains.mapValues { "\($0.sequence):\($0.hash)" }
-            }
         }
 
         /// Most problems listed.

@@ -148,7 +148,8 @@ public final class FileTailSource: Service, Sendable {
                 lastSaved = positions
                 lastSave = .now
             }
-            try? await Task.sleep(for: .seconds(pollSeconds))
+            // Woken by a graceful shutdown, so that stopping does not wait out the poll.
+            try? await cancelWhenGracefulShutdown { [pollSeconds] in try await Task.sleep(for: .seconds(pollSeconds)) }
         }
         let positions = tails.map(\.position)
         for index in tails.indices { tails[index].close() }
@@ -313,14 +314,8 @@ struct TailedFile {
     }
 
     private mutating func handle(_ bytes: [UInt8], intake: EventIntake, onEvent: @Sendable (SecurityEvent) -> Void) async {
-        var bytes = bytes
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         status.lines &+= 1
-        if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return }
-        let now = Timestamp.now()
-        let made: Result<SecurityEvent, LineRejection> = bytes.withUnsafeBufferPointer { pointer in
-            do throws(LineRejection) { return .success(try events.event(pointer, id: EventID.make(at: now), time: now)) } catch { return .failure(error) }
-        }
+        guard let made = events.event(line: bytes) else { return }
         switch made {
         case .failure(let rejection):
             status.rejected &+= 1

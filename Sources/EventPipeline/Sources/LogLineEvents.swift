@@ -61,6 +61,18 @@ public struct LogLineEvents: Sendable {
         return SecurityEvent(time: time, id: id, source: record.logSource, fields: eventFields, entities: entities, raw: raw)
     }
 
+    /// The event of one line as a file or a post has it (a trailing carriage return dropped), with a
+    /// new id and the time now (the live intake stamps it again); nil for a blank line.
+    public mutating func event(line: some Collection<UInt8>) -> Result<SecurityEvent, LineRejection>? {
+        var bytes = Array(line)
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return nil }
+        let now = Timestamp.now()
+        return bytes.withUnsafeBufferPointer { pointer in
+            do throws(LineRejection) { return .success(try event(pointer, id: EventID.make(at: now), time: now)) } catch { return .failure(error) }
+        }
+    }
+
     /// The end of the longest prefix of `line` of at most `limit` bytes that ends on a character boundary.
     static func cut(_ line: UnsafeBufferPointer<UInt8>, _ limit: Int) -> Int {
         guard line.count > limit else { return line.count }
